@@ -1,0 +1,27 @@
+/**
+ * The one seam between the HTTP layer and credentials. The HTTP wrapper calls `authorize` on every attempt of every
+ * request (a signature covers X-Sdk-Date, so it must be recomputed per attempt) and `refresh` once after a 401.
+ */
+export interface Authenticator {
+  readonly kind: 'token' | 'aksk' | 'password';
+  /** Sets the authentication headers of one attempt. `projectId` is the OMS project the request is for. */
+  authorize(request: Request, projectId: string): Promise<void>;
+  /**
+   * Called after a 401. Resolves true when new credentials were obtained and the request deserves exactly one more
+   * attempt (IAM password tokens); false when retrying cannot help (a static token, a wrong AK/SK).
+   */
+  refresh(projectId: string, errorCode: string | undefined): Promise<boolean>;
+}
+
+/** Static token (OMS_AUTH_TOKEN, or a `{"type":"token"}` secret): sent as X-Auth-Token; a 401 cannot be fixed here. */
+export function tokenAuthenticator(token: string): Authenticator {
+  return {
+    kind: 'token',
+    async authorize(request) {
+      request.headers.set('X-Auth-Token', token);
+    },
+    async refresh() {
+      return false;
+    },
+  };
+}

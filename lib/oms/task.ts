@@ -1,0 +1,62 @@
+import { finiteNumber, numberText } from './json.js';
+
+/** A task as the janitor sees it: every field of the API object is optional, so each one is normalised here once. */
+export interface Task {
+  /** 1..19 decimal digits, exactly as in the JSON; null when malformed. A null id is never placed in a URL. */
+  id: string | null;
+  /** The id as listed, printable and bounded, for logs (also for malformed ids). */
+  idText: string;
+  /** '' when missing or not a string. */
+  name: string;
+  /** The status code as listed; null when missing or not an integer. Unknown codes stay as they are. */
+  status: number | null;
+  /** Unix ms; null when missing, 0, negative or not a number. */
+  startTimeMs: number | null;
+  /** `start_time + total_time` (total_time missing counts as 0); null when the age is unknown. */
+  lastActivityMs: number | null;
+  /** group_type as a string; null when absent (a normal task). */
+  groupType: string | null;
+}
+
+const VALID_ID = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_ID_TEXT = 40;
+
+/**
+ * Reads one task object from a lossless parse (see json.ts). Never throws: whatever is missing or odd becomes a
+ * value that selection treats as "leave it alone" (malformed id, unknown status, unknown age).
+ */
+export function parseTask(raw: unknown): Task {
+  const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const id = readId(obj.id);
+  const statusNumber = finiteNumber(obj.status);
+  const startTime = finiteNumber(obj.start_time);
+  const startTimeMs = startTime !== undefined && startTime > 0 ? startTime : null;
+  const totalTimeMs = obj.total_time === undefined || obj.total_time === null ? 0 : finiteNumber(obj.total_time);
+  // A total_time that is present but not a non-negative number makes the age unknown: fail closed.
+  const lastActivityMs =
+    startTimeMs !== null && totalTimeMs !== undefined && totalTimeMs >= 0 ? startTimeMs + totalTimeMs : null;
+  return {
+    id,
+    idText: id ?? printable(obj.id),
+    name: typeof obj.name === 'string' ? obj.name : '',
+    status: statusNumber !== undefined && Number.isInteger(statusNumber) ? statusNumber : null,
+    startTimeMs,
+    lastActivityMs,
+    groupType: obj.group_type === undefined || obj.group_type === null ? null : String(printable(obj.group_type)),
+  };
+}
+
+/** A valid id from a JSON number or a digit string; leading zeros are refused (they could name another task). */
+function readId(value: unknown): string | null {
+  const text = typeof value === 'string' ? value : numberText(value);
+  return text !== undefined && VALID_ID.test(text) ? text : null;
+}
+
+function printable(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = '(missing)';
+  else if (typeof value === 'string') text = value;
+  else text = numberText(value) ?? JSON.stringify(value) ?? String(value);
+  text = text.replace(/[^\x20-\x7e]/g, '?');
+  return text.length > MAX_ID_TEXT ? `${text.slice(0, MAX_ID_TEXT)}…` : text;
+}

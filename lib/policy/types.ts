@@ -1,0 +1,91 @@
+import type { StatusName } from '../oms/status.js';
+import type { Task } from '../oms/task.js';
+
+/** A validated, normalised retention policy (see shared/spec.md "Retention policy file"). */
+export interface Policy {
+  version: 1;
+  targets: Target[];
+  rules: Rule[];
+  protect: Protect;
+  limits: Limits;
+  /** Requests in flight at once, 1..64. Default 8. */
+  concurrency: number;
+  /** One rate budget shared by every request of the run; undefined = unlimited. */
+  requestsPerSecond?: number;
+  /** Default false; true makes every run of this policy a dry run. */
+  dryRun: boolean;
+}
+
+export interface Target {
+  /** Unique label used in logs and the summary. */
+  name: string;
+  projectId: string;
+  region: string;
+  /** Base URL of OMS, no trailing slash: the policy's `endpoint`, or https://oms.{region}.myhuaweicloud.com. */
+  endpoint: string;
+}
+
+export interface Rule {
+  name: string;
+  statuses: StatusName[];
+  /** The duration as written (`7d`), for logs and tables. */
+  olderThan: string;
+  olderThanMs: number;
+  /** Default 0. */
+  keepLatest: number;
+  namePattern?: string;
+  /** Default false. Required true when `statuses` names an in-progress status. */
+  stopFirst: boolean;
+}
+
+export interface Protect {
+  names: string[];
+  taskIds: string[];
+  /** Default true: tasks whose group_type is present and not NORMAL_TASK are left alone. */
+  groupTasks: boolean;
+}
+
+export interface Limits {
+  /** Default 1000, over all targets; the oldest go first, the rest are deferred. */
+  maxDeletesPerRun: number;
+  /** Default 100: a target whose selection exceeds this share of its listed tasks is refused. */
+  maxDeletePercent: number;
+  /** Default 10m: how long to wait for a paused state after stopFirst. */
+  stopTimeoutMs: number;
+}
+
+/** Per-run choices that change selection (CLI flags, manual Lambda events). */
+export interface SelectionOptions {
+  /** Explicit purge: exactly these listed tasks, rules ignored, protection still applies. */
+  taskIds?: string[];
+  /** With taskIds: in-progress tasks may be selected (they are paused first). */
+  stopFirst?: boolean;
+  /** Skip the maxDeletePercent refusal. */
+  force?: boolean;
+}
+
+/** A task with a valid id whose deletion the selection decided. */
+export interface Candidate {
+  task: Task & { id: string };
+  /** The first rule (policy order) that matched, or `task-id` for an explicit purge. */
+  rule: string;
+  lastActivityMs: number;
+}
+
+export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first';
+
+/** The outcome of `select` for one target. Every listed task falls in exactly one bucket. */
+export interface TargetSelection {
+  listed: number;
+  /** Oldest last activity first; ties: smaller id first. When refused, still lists what would have gone (for
+   * reports); nothing in it may be touched. */
+  selected: Candidate[];
+  protected: number;
+  /** Matched a rule but kept by a keepLatest window. */
+  kept: number;
+  skipped: { idText: string; reason: SkipReason }[];
+  /** Blast radius: the selection exceeded maxDeletePercent and the run was not forced. Nothing may be touched. */
+  refused: boolean;
+  /** Why it was refused, in words, when refused. */
+  refusal?: string;
+}
