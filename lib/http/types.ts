@@ -1,0 +1,30 @@
+import type { Authenticator } from '../auth/types.js';
+
+/** One logical request; the wrapper turns it into one or more attempts. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Absolute URL. */
+  url: string;
+  searchParams?: Record<string, string | number>;
+  /** Sent as JSON with Content-Type application/json. */
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** The OMS project the request is for (X-Project-Id, token scope). */
+  projectId?: string;
+  /** Credentials for this request; omitted for unauthenticated calls such as the IAM token request itself. */
+  auth?: Authenticator;
+}
+
+/** A final answer with a 2xx status. Non-2xx answers become an HttpError. */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** The whole body as text (parse it with parseLossless when ids matter). */
+  body: string;
+  /** X-Request-Id of the answer, if sent. */
+  requestId?: string;
+}
+
+export interface Http {
+  request(request: HttpRequest): Promise<HttpResponse>;
+}
