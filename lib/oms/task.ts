@@ -60,3 +60,8 @@ function printable(value: unknown): string {
   text = text.replace(/[^\x20-\x7e]/g, '?');
   return text.length > MAX_ID_TEXT ? `${text.slice(0, MAX_ID_TEXT)}…` : text;
 }
+
+/** True for an id that may be placed in a URL: 1..19 decimal digits, no leading zero. */
+export function isValidTaskId(id: string): boolean {
+  return VALID_ID.test(id);
+}

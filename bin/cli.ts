@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util';
+import type { Writable } from 'node:stream';
+import { regionsByProject } from '../lib/auth/iam.js';
+import { resolveCliCredentials } from '../lib/auth/resolve.js';
+import { secretValues } from '../lib/auth/secrets.js';
+import { createHttp } from '../lib/http/client.js';
+import { jsonLinesLog } from '../lib/log/json-lines.js';
+import { Redactor } from '../lib/log/redact.js';
+import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
+import { loadPolicy } from '../lib/policy/load.js';
+import { runPurge } from '../lib/purge/engine.js';
+import { buildRequest } from '../lib/purge/request.js';
+import { createRunClient } from '../lib/purge/runtime.js';
+import { exitCodeOf } from '../lib/purge/summary.js';
+import { isInputError } from './errors.js';
+import { planTable, summaryText, type PlanRow } from './format.js';
+import { HELP } from './help.js';
+import { progressReporter } from './progress.js';
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+}
+
+const OPTIONS = {
+  policy: { type: 'string' },
+  'no-dry-run': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  target: { type: 'string', multiple: true },
+  'task-id': { type: 'string', multiple: true },
+  'stop-first': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'secret-id': { type: 'string' },
+  'log-level': { type: 'string' },
+  port: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Exit status: 0 done (dry runs included); 1 a task failed or a target was refused or stopped; 2 bad input. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const command = argv[0];
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'emulator') {
+    const { runEmulatorCli } = await import('../emulator/index.js');
+    await runEmulatorCli(argv.slice(1));
+    return 0;
+  }
+  if (command !== 'purge' && command !== 'plan') return usage(io, `unknown command ${JSON.stringify(command)}`);
+
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv.slice(1));
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  const v = args.values;
+  if (v.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (args.positionals.length > 0) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  if (!v.policy) return usage(io, '--policy FILE is required');
+  if (command === 'plan' && (v['no-dry-run'] || v['task-id'] || v['stop-first'] || v.force)) {
+    return usage(io, '`plan` is always a dry run of the policy; use `purge` for --no-dry-run, --task-id, --stop-first, --force');
+  }
+  if (v['no-dry-run'] && v['dry-run']) return usage(io, '--dry-run and --no-dry-run contradict each other');
+  const level = (v['log-level'] ?? (io.stderr.isTTY ? 'WARN' : 'INFO')).toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) return usage(io, `--log-level: expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const redactor = new Redactor();
+  const log = jsonLinesLog((line) => io.stderr.write(line), { redactor, level, context: { service: 'oms-task-janitor' } });
+  try {
+    const policy = await loadPolicy(v.policy);
+    const request = buildRequest(
+      policy,
+      { dryRun: !v['no-dry-run'], targets: v.target, taskIds: v['task-id'], stopFirst: v['stop-first'], force: v.force },
+      { targets: '--target', taskIds: '--task-id' },
+    );
+    const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
+      http: createHttp(),
+      region: regionsByProject(policy.targets),
+    });
+    redactor.add(...secretValues(credentials));
+    log.info('credentials resolved', { source, kind });
+
+    const { oms, counters } = createRunClient(policy, authenticator);
+    const rows: PlanRow[] = [];
+    const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
+    const summary = await runPurge(request, {
+      oms,
+      log,
+      ...(progress ? { onProgress: progress.update } : {}),
+      onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, outcome }),
+    });
+    progress?.end();
+    log.info('http counters', { ...counters });
+    const safe = redactor.value(summary);
+    if (v.json) io.stdout.write(`${JSON.stringify(safe)}\n`);
+    else {
+      if (command === 'plan') io.stdout.write(`${planTable(rows, Date.parse(summary.startedAt))}\n\n`);
+      io.stdout.write(`${summaryText(summary)}\n`);
+    }
+    return exitCodeOf(summary);
+  } catch (error) {
+    if (isInputError(error)) {
+      io.stderr.write(`oms-janitor: ${redactor.text((error as Error).message)}\n`);
+      return 2;
+    }
+    log.error('run aborted', { error });
+    io.stderr.write(`oms-janitor: ${redactor.text(error instanceof Error ? error.message : String(error))}\n`);
+    return 1;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+function usage(io: CliIo, problem: string): number {
+  io.stderr.write(`oms-janitor: ${problem}\nRun \`oms-janitor --help\` for usage.\n`);
+  return 2;
+}

@@ -1,0 +1,72 @@
+import type { Outcome } from '../lib/purge/outcome.js';
+import type { RunSummary } from '../lib/purge/summary.js';
+import type { Candidate } from '../lib/policy/types.js';
+import { statusName } from '../lib/oms/status.js';
+
+/** One row of the `plan` table. */
+export interface PlanRow {
+  target: string;
+  candidate: Candidate;
+  outcome: Outcome;
+}
+
+/** Left-aligned text columns; numbers right-aligned. */
+export function table(header: string[], rows: string[][], numeric: boolean[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** `3d 4h`, `5h 2m`, `42m`, `17s`: enough precision to judge a retention rule. */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.floor(ms / 1000);
+  const [d, h, m] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60)];
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+export function planTable(rows: PlanRow[], nowMs: number): string {
+  if (rows.length === 0) return 'Nothing to delete.';
+  const sorted = [...rows].sort((a, b) => a.target.localeCompare(b.target) || a.candidate.lastActivityMs - b.candidate.lastActivityMs);
+  return table(
+    ['TARGET', 'ID', 'NAME', 'STATUS', 'AGE', 'RULE', 'ACTION'],
+    sorted.map(({ target, candidate, outcome }) => [
+      target,
+      candidate.task.id,
+      truncate(candidate.task.name, 40),
+      statusName(candidate.task.status) ?? String(candidate.task.status),
+      candidate.task.lastActivityMs === null ? '?' : formatAge(nowMs - candidate.task.lastActivityMs),
+      candidate.rule,
+      outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete',
+    ]),
+  );
+}
+
+export function summaryText(summary: RunSummary): string {
+  const rows = summary.targets.map((t) => [
+    t.name,
+    String(t.listed),
+    String(t.selected),
+    String(t.deleted),
+    String(t.failed),
+    String(t.deferred),
+    [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'listing incomplete' : '', t.error ?? ''].filter(Boolean).join('; '),
+  ]);
+  const tt = summary.totals;
+  rows.push(['total', String(tt.listed), String(tt.selected), String(tt.deleted), String(tt.failed), String(tt.deferred), `${tt.protected} protected, ${tt.skipped} skipped`]);
+  const head = summary.dryRun
+    ? `Dry run ${summary.runId}: nothing was changed. Add --no-dry-run to delete.`
+    : `Run ${summary.runId}: ${tt.deleted} deleted, ${tt.failed} failed, ${tt.deferred} deferred.`;
+  const failures = summary.targets.flatMap((t) =>
+    t.failures.slice(0, 10).map((f) => `  ${t.name} ${f.taskId}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd()),
+  );
+  return [head, '', table(['TARGET', 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'], rows, [false, true, true, true, true, true, false]), ...(failures.length ? ['', 'Failures (first 10 per target; all are in the logs):', ...failures] : [])].join('\n');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

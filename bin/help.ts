@@ -1,0 +1,33 @@
+export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS migration tasks by a retention policy.
+
+Usage:
+  oms-janitor plan  --policy FILE [--json] [--target NAME]...
+  oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
+                    [--stop-first] [--force] [--secret-id ID]
+  oms-janitor emulator [--port N] [--seed N]
+
+Commands:
+  plan       Show what a run would delete, as a table (id, name, status, age, rule). Never changes anything.
+  purge      Run the policy. A dry run unless --no-dry-run.
+  emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool.
+
+Options:
+  --policy FILE      Retention policy (YAML or JSON).
+  --no-dry-run       Really pause and delete. Without it nothing is changed. A policy with dryRun: true stays dry.
+  --json             Print the run summary as one JSON document on stdout.
+  --target NAME      Only this target of the policy (repeatable).
+  --task-id ID       Purge exactly these listed tasks (repeatable): rules' ages are ignored, protection still
+                     applies, in-progress tasks only with --stop-first.
+  --stop-first       With --task-id: pause in-progress tasks, wait until paused, then delete.
+  --force            Do not refuse a target whose selection exceeds limits.maxDeletePercent.
+  --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+  --log-level LEVEL  DEBUG, INFO, WARN or ERROR. Default INFO (WARN when stderr is a terminal).
+  -h, --help         This text.
+
+Credentials, first found wins: --secret-id (or OMS_CREDENTIALS_SECRET_ID); CLOUD_SDK_AK + CLOUD_SDK_SK (AK/SK
+signing); OMS_AUTH_TOKEN (an IAM token). Empty variables count as unset.
+
+Output: logs are JSON lines on stderr; the summary (or the plan table) goes to stdout.
+Exit status: 0 done (dry runs included); 1 a task failed, or a target was refused or stopped; 2 bad input
+(policy, arguments, credentials) detected before any change.
+`;

@@ -1,0 +1,68 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { regionsByProject } from '../lib/auth/iam.js';
+import { resolveSecretCredentials } from '../lib/auth/resolve.js';
+import { secretValues } from '../lib/auth/secrets.js';
+import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
+import { createHttp } from '../lib/http/client.js';
+import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
+import { powertoolsLog } from '../lib/log/powertools.js';
+import { Redactor } from '../lib/log/redact.js';
+import { loadPolicy } from '../lib/policy/load.js';
+import { runPurge } from '../lib/purge/engine.js';
+import { parseLambdaEvent } from '../lib/purge/event.js';
+import { InputError, buildRequest } from '../lib/purge/request.js';
+import { createRunClient } from '../lib/purge/runtime.js';
+import type { RunSummary } from '../lib/purge/summary.js';
+
+// Built once per cold start and reused by warm invocations: the policy (validated now, so a bad policy fails the
+// first invocation loudly), the secret cache, the IAM token cache (module scope in lib/auth/iam.ts), the loggers.
+const stage = process.env.STAGE ?? 'dev';
+const policyFile = process.env.POLICY_FILE ?? `policies/${stage}.yaml`;
+const policyLoad = loadPolicy(policyFile);
+policyLoad.catch(() => undefined); // reported by the first invocation, not as an unhandled rejection
+const secrets = createSecretSource({ cacheSeconds: parseSecretCacheSeconds(process.env.SECRET_CACHE_SECONDS) });
+const iamHttp = createHttp();
+const redactor = new Redactor();
+const logger = new Logger({ serviceName: 'oms-task-janitor', persistentKeys: { stage } });
+const metrics = new Metrics({ namespace: 'OmsTaskJanitor', serviceName: 'oms-task-janitor', defaultDimensions: { stage } });
+const log = powertoolsLog(logger, redactor);
+
+/**
+ * Scheduled events run the policy as written; any other event is a manual run, a dry run unless "dryRun": false.
+ * Returns the run summary. Throws only for invalid input or configuration (nothing is done then); failed deletions
+ * are in the summary, the logs and the metrics.
+ */
+export async function handler(event: unknown, context: Context): Promise<RunSummary> {
+  logger.addContext(context);
+  try {
+    const policy = await policyLoad;
+    const run = parseLambdaEvent(event);
+    const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds' });
+    const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
+    if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
+    const resolved = await resolveSecretCredentials(secretId, secrets, { http: iamHttp, region: regionsByProject(policy.targets) });
+    redactor.add(...secretValues(resolved.credentials));
+    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
+
+    const { oms, counters } = createRunClient(policy, resolved.authenticator);
+    const failures = failureCounter();
+    const startedMs = Date.now();
+    const summary = await runPurge(request, {
+      oms,
+      log,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      onOutcome: failures.onOutcome,
+      runId: context.awsRequestId,
+    });
+    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts }, Date.now() - startedMs);
+    return redactor.value(summary) as RunSummary;
+  } catch (error) {
+    log.error('invocation refused', { error });
+    // Re-thrown with the secrets taken out; the name (PolicyError, InputError, CredentialsError) is kept.
+    const safe = new Error(redactor.text(error instanceof Error ? error.message : String(error)));
+    safe.name = error instanceof Error ? error.name : 'Error';
+    throw safe;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * A final non-2xx answer (after any retries). Carries what the log lines and the run summary need; the body is
+ * reduced to error_code / error_msg so that nothing else from the server (or our request) travels further.
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly errorMsg: string | undefined;
+  readonly requestId: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  /** How many attempts were made before this answer was final. */
+  readonly attempts: number;
+
+  constructor(init: {
+    status: number;
+    errorCode?: string;
+    errorMsg?: string;
+    requestId?: string;
+    method: string;
+    path: string;
+    attempts: number;
+  }) {
+    const code = init.errorCode ? ` ${init.errorCode}` : '';
+    const msg = init.errorMsg ? `: ${init.errorMsg}` : '';
+    const id = init.requestId ? ` (request id ${init.requestId})` : '';
+    super(`${init.method} ${init.path} answered HTTP ${init.status}${code}${msg}${id}`);
+    this.status = init.status;
+    this.errorCode = init.errorCode;
+    this.errorMsg = init.errorMsg;
+    this.requestId = init.requestId;
+    this.method = init.method;
+    this.path = init.path;
+    this.attempts = init.attempts;
+  }
+}
+
+export type TransportFailure = 'timeout' | 'connection' | 'invalid-response';
+
+/** No usable answer at all: every attempt timed out, lost its connection, or got a non-JSON page. */
+export class TransportError extends Error {
+  override name = 'TransportError';
+  readonly kind: TransportFailure;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(kind: TransportFailure, method: string, path: string, options?: { cause?: unknown }) {
+    const what = { timeout: 'timed out', connection: 'lost its connection', 'invalid-response': 'got an answer that is not JSON' }[kind];
+    super(`${method} ${path} ${what} on every attempt`, options);
+    this.kind = kind;
+    this.method = method;
+    this.path = path;
+  }
+}

@@ -1,0 +1,24 @@
+import type { Redactor } from './redact.js';
+import { LOG_LEVELS, type EventLog, type LogLevel } from './types.js';
+
+export interface JsonLinesOptions {
+  /** Lines below this level are dropped. Default INFO. */
+  level?: LogLevel;
+  redactor: Redactor;
+  /** Default Date.now. */
+  clock?: () => number;
+  /** Fields on every line (runId, service). */
+  context?: Record<string, unknown>;
+}
+
+/** One JSON object per line on a stream (the CLI writes them to stderr, keeping stdout for `--json`). */
+export function jsonLinesLog(write: (line: string) => void, options: JsonLinesOptions): EventLog {
+  const min = LOG_LEVELS.indexOf(options.level ?? 'INFO');
+  const clock = options.clock ?? Date.now;
+  const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    if (LOG_LEVELS.indexOf(level) < min) return;
+    const line = { level, timestamp: new Date(clock()).toISOString(), message, ...options.context, ...fields };
+    write(`${JSON.stringify(options.redactor.value(line))}\n`);
+  };
+  return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import type { EventLog } from '../log/types.js';
+import type { OmsClient } from '../oms/client.js';
+import { statusName } from '../oms/status.js';
+import { applyRunCap, select } from '../policy/select.js';
+import type { Candidate, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
+import { logOutcome } from './outcome-log.js';
+import type { DeferReason, Outcome } from './outcome.js';
+import { MAX_FAILURES_LISTED, emptyTotals, type RunSummary, type TargetSummary } from './summary.js';
+import { purgeTask } from './task-purge.js';
+
+/** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
+export interface PurgeRequest extends SelectionOptions {
+  policy: Policy;
+  dryRun: boolean;
+  /** Target names to run; default all. */
+  targets?: string[];
+}
+
+export interface EngineDeps {
+  oms: OmsClient;
+  log: EventLog;
+  /** Default Date.now. */
+  clock?: () => number;
+  /** Lambda's context.getRemainingTimeInMillis; absent = no time budget (the CLI). */
+  remainingTimeMs?: () => number;
+  /** No new task starts when less than this remains. Default 30000 ms. */
+  reserveMs?: number;
+  /** stopFirst polling interval. Default 2000 ms. */
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  runId?: string;
+  onProgress?: (progress: { phase: 'list' | 'purge'; done: number; total: number }) => void;
+  /** Told every selected task's outcome (the `plan` table is built from these). */
+  onOutcome?: (target: Target, candidate: Candidate, outcome: Outcome) => void;
+}
+
+interface TargetRun {
+  target: Target;
+  summary: TargetSummary;
+  selection?: TargetSelection;
+  consecutive403: number;
+}
+
+/** list -> select -> cap -> (pause) -> delete, for every target of the request. Never throws for a task's failure. */
+export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise<RunSummary> {
+  const clock = deps.clock ?? Date.now;
+  const log = deps.log;
+  const runId = deps.runId ?? randomUUID();
+  const startedAt = new Date(clock()).toISOString();
+  const { policy, dryRun } = request;
+  const schedule = pLimit(policy.concurrency);
+  const wanted = request.targets ? new Set(request.targets) : undefined;
+  const runs: TargetRun[] = policy.targets
+    .filter((target) => !wanted || wanted.has(target.name))
+    .map((target) => ({ target, summary: emptyTarget(target), consecutive403: 0 }));
+
+  log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), explicitTaskIds: request.taskIds?.length });
+  let listedTargets = 0;
+  await Promise.all(
+    runs.map((run) =>
+      schedule(async () => {
+        await listAndSelect(run, request, deps, clock);
+        deps.onProgress?.({ phase: 'list', done: ++listedTargets, total: runs.length });
+      }),
+    ),
+  );
+
+  const selectable = runs.filter((r) => r.selection && !r.selection.refused);
+  const cap = applyRunCap(selectable.map((r) => r.selection!), policy.limits.maxDeletesPerRun);
+  const queue: Array<{ run: TargetRun; candidate: Candidate }> = [];
+  selectable.forEach((run, i) => {
+    for (const candidate of cap.deferred[i] ?? []) record(run, candidate, { kind: 'deferred', reason: 'run-cap' }, deps);
+    for (const candidate of cap.run[i] ?? []) queue.push({ run, candidate });
+  });
+  // Oldest first over all targets, the order applyRunCap chose by.
+  queue.sort((a, b) => a.candidate.lastActivityMs - b.candidate.lastActivityMs);
+
+  let done = 0;
+  const remaining = deps.remainingTimeMs;
+  const reserveMs = deps.reserveMs ?? 30_000;
+  await Promise.all(
+    queue.map(async ({ run, candidate }) => {
+      let outcome: Outcome;
+      if (dryRun) outcome = { kind: 'would-delete' };
+      else {
+        const gate = (): DeferReason | undefined =>
+          run.summary.error !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
+        outcome = await purgeTask(
+          candidate,
+          {
+            oms: deps.oms,
+            project: run.target,
+            schedule,
+            sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
+            clock,
+            pollIntervalMs: deps.pollIntervalMs ?? 2000,
+            stopTimeoutMs: policy.limits.stopTimeoutMs,
+          },
+          gate,
+        );
+      }
+      record(run, candidate, outcome, deps);
+      deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
+    }),
+  );
+
+  const summary: RunSummary = { runId, dryRun, startedAt, finishedAt: new Date(clock()).toISOString(), totals: emptyTotals(), targets: [] };
+  for (const run of runs) {
+    summary.targets.push(run.summary);
+    const t = summary.totals;
+    t.listed += run.summary.listed;
+    t.selected += run.summary.selected;
+    t.deleted += run.summary.deleted;
+    t.failed += run.summary.failed;
+    t.deferred += run.summary.deferred;
+    t.protected += run.selection?.protected ?? 0;
+    t.skipped += run.selection?.skipped.length ?? 0;
+  }
+  log.info('run finished', { runId, dryRun, totals: summary.totals, durationMs: clock() - Date.parse(startedAt) });
+  return summary;
+}
+
+async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: EngineDeps, clock: () => number): Promise<void> {
+  const { target, summary } = run;
+  // Ages are measured from before the listing, so a slow listing never makes a task look older than it was.
+  const nowMs = clock();
+  try {
+    const listing = await deps.oms.listTasks(target);
+    summary.listed = listing.tasks.length;
+    summary.truncated = listing.truncated;
+    if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });
+    const selection = select(listing.tasks, request.policy, nowMs, request);
+    run.selection = selection;
+    summary.selected = selection.selected.length;
+    summary.refused = selection.refused;
+    for (const skip of selection.skipped) deps.log.info('task skipped', { target: target.name, taskId: skip.idText, outcome: 'skipped', reason: skip.reason });
+    if (selection.refused) deps.log.error('target refused', { target: target.name, reason: selection.refusal, selected: summary.selected, listed: summary.listed });
+    deps.log.info('target selected', {
+      target: target.name, listed: summary.listed, selected: summary.selected, protected: selection.protected, kept: selection.kept,
+      skipped: selection.skipped.length, refused: selection.refused,
+    });
+  } catch (error) {
+    summary.error = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
+    summary.truncated = true;
+    deps.log.error('listing failed', { target: target.name, error });
+  }
+}
+
+function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: EngineDeps): void {
+  const { log } = deps;
+  const s = run.summary;
+  switch (outcome.kind) {
+    case 'deleted':
+      s.deleted += 1;
+      run.consecutive403 = 0;
+      break;
+    case 'would-delete':
+      break;
+    case 'deferred':
+      s.deferred += 1;
+      break;
+    case 'failed': {
+      s.failed += 1;
+      if (s.failures.length < MAX_FAILURES_LISTED) s.failures.push(outcome.failure);
+      else s.failuresOmitted = (s.failuresOmitted ?? 0) + 1;
+      const status = outcome.failure.httpStatus;
+      run.consecutive403 = status === 403 ? run.consecutive403 + 1 : 0;
+      if (run.consecutive403 >= 5 && s.error === undefined) {
+        s.error = 'stopped after 5 consecutive 403 answers: the credentials lack permission for this project';
+        log.error('target stopped', { target: run.target.name, reason: s.error });
+      }
+      if (status === 401 && s.error === undefined) {
+        s.error = `stopped: authentication was refused (HTTP 401 ${outcome.failure.errorCode}); check the credentials`;
+        log.error('target stopped', { target: run.target.name, reason: s.error });
+      }
+      break;
+    }
+  }
+  logOutcome(log, run.target.name, candidate, outcome, statusName(candidate.task.status));
+  deps.onOutcome?.(run.target, candidate, outcome);
+}
+
+function emptyTarget(target: Target): TargetSummary {
+  return { name: target.name, projectId: target.projectId, listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, refused: false, truncated: false, failures: [] };
+}

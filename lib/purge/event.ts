@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { InputError, type RunChoices } from './request.js';
+
+/**
+ * A manual invocation: `{"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?}`. Strict, so that a typo such as
+ * `dryrun` is refused with nothing done instead of silently running a dry run (or worse, a real one).
+ */
+const manualEvent = z.strictObject({
+  dryRun: z.boolean().optional(),
+  targets: z.array(z.string()).optional(),
+  // Strings only: a JSON number above 2^53 would already have been rounded into another id by JSON.parse.
+  taskIds: z.array(z.string()).optional(),
+  stopFirst: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+
+export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices };
+
+/**
+ * Scheduled runs are EventBridge's scheduled envelope, or the `{"scheduled": true}` input that serverless.yml gives
+ * the schedule: they run the policy as written. Anything else is a manual invocation, a dry run unless
+ * `"dryRun": false`.
+ */
+export function parseLambdaEvent(event: unknown): LambdaRun {
+  if (isScheduled(event)) return { kind: 'scheduled', choices: {} };
+  const parsed = manualEvent.safeParse(event ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      throw new InputError(`event.${issue.keys[0]}`, `unknown field (allowed: dryRun, targets, taskIds, stopFirst, force); nothing was done`);
+    }
+    const place = issue.path.length ? `event.${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}` : 'event';
+    throw new InputError(place, `${describe(issue)}; nothing was done`);
+  }
+  const e = parsed.data;
+  return {
+    kind: 'manual',
+    choices: {
+      dryRun: e.dryRun !== false,
+      ...(e.targets ? { targets: e.targets } : {}),
+      ...(e.taskIds ? { taskIds: e.taskIds } : {}),
+      ...(e.stopFirst ? { stopFirst: true } : {}),
+      ...(e.force ? { force: true } : {}),
+    },
+  };
+}
+
+function isScheduled(event: unknown): boolean {
+  if (event === null || typeof event !== 'object') return false;
+  const e = event as Record<string, unknown>;
+  if (e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events') return true;
+  return Object.keys(e).length === 1 && e.scheduled === true;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  return issue.message;
+}

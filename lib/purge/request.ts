@@ -1,0 +1,53 @@
+import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
+import type { Policy } from '../policy/types.js';
+import type { PurgeRequest } from './engine.js';
+
+/** Bad run input (an unknown target, a malformed task id), found before anything is listed or changed. */
+export class InputError extends Error {
+  override name = 'InputError';
+  /** Where the bad value is: `--target`, `taskIds[2]`, … */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export interface RunChoices {
+  /** true: a dry run. false or undefined: the policy decides (its dryRun, default false); a policy with
+   * `dryRun: true` is never made real by a flag or an event. Callers choose the default (CLI and manual events: true). */
+  dryRun?: boolean;
+  targets?: string[];
+  taskIds?: string[];
+  stopFirst?: boolean;
+  force?: boolean;
+}
+
+/**
+ * The one place where run choices (CLI flags or a manual Lambda event) meet the policy. `fieldNames` says how the
+ * caller calls each choice, so errors point at what the user typed (`--task-id` vs `taskIds`).
+ */
+export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { targets: string; taskIds: string }): PurgeRequest {
+  const known = new Set(policy.targets.map((t) => t.name));
+  choices.targets?.forEach((name, i) => {
+    if (!known.has(name)) {
+      throw new InputError(`${fieldNames.targets}[${i}]`, `unknown target ${JSON.stringify(name)}; the policy has ${[...known].join(', ')}`);
+    }
+  });
+  const taskIds = choices.taskIds?.map((id, i) => {
+    if (typeof id !== 'string' || !TASK_ID_DIGITS.test(id)) {
+      throw new InputError(`${fieldNames.taskIds}[${i}]`, `expected a task id of 1 to 19 decimal digits, got ${JSON.stringify(id)}`);
+    }
+    return canonicalTaskId(id);
+  });
+  if (choices.taskIds && choices.taskIds.length === 0) throw new InputError(fieldNames.taskIds, 'is empty');
+  return {
+    policy,
+    dryRun: policy.dryRun || choices.dryRun === true,
+    ...(choices.targets && choices.targets.length > 0 ? { targets: [...new Set(choices.targets)] } : {}),
+    ...(taskIds ? { taskIds: [...new Set(taskIds)] } : {}),
+    ...(choices.stopFirst ? { stopFirst: true } : {}),
+    ...(choices.force ? { force: true } : {}),
+  };
+}

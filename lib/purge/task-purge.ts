@@ -1,0 +1,82 @@
+import { HttpError } from '../http/errors.js';
+import type { OmsClient, OmsProject } from '../oms/client.js';
+import { isAlreadyGone } from '../oms/client.js';
+import { STATUS_CODES, isInProgress } from '../oms/status.js';
+import type { Candidate } from '../policy/types.js';
+import { failureOf, type DeferReason, type Outcome } from './outcome.js';
+
+export interface TaskPurgeDeps {
+  oms: OmsClient;
+  project: OmsProject;
+  /** The run's one limiter: every request goes through it, none is nested inside another. */
+  schedule: <T>(work: () => Promise<T>) => Promise<T>;
+  sleep: (ms: number) => Promise<void>;
+  clock: () => number;
+  /** How often a pausing task is looked at. */
+  pollIntervalMs: number;
+  /** limits.stopTimeout: how long a task may take to reach paused. */
+  stopTimeoutMs: number;
+}
+
+/**
+ * Deletes one selected task; an in-progress one is paused first, waited for, then deleted. `gate` is asked right
+ * before the task's first request leaves: a reason to defer means this task is not started at all.
+ */
+export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome> {
+  const id = candidate.task.id;
+  const needsPause = isInProgress(candidate.task.status);
+  try {
+    const first = await deps.schedule(async () => {
+      const reason = gate();
+      if (reason) return { kind: 'deferred', reason } as const;
+      if (!needsPause) return { kind: 'deleted', alreadyGone: (await deps.oms.deleteTask(deps.project, id)) === 'already-gone', paused: false } as const;
+      await stop(candidate, deps);
+      return undefined;
+    });
+    if (first) return first;
+    return await waitPausedThenDelete(id, deps);
+  } catch (error) {
+    return { kind: 'failed', failure: failureOf(id, error), error };
+  }
+}
+
+/** Pause unless already pausing. OMS.0066 ("not migrating") means it finished or paused meanwhile: just look. */
+async function stop(candidate: Candidate, deps: TaskPurgeDeps): Promise<void> {
+  if (candidate.task.status === STATUS_CODES.pausing) return;
+  try {
+    await deps.oms.stopTask(deps.project, candidate.task.id);
+  } catch (error) {
+    if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0066')) throw error;
+  }
+}
+
+async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Outcome> {
+  const deadline = deps.clock() + deps.stopTimeoutMs;
+  for (;;) {
+    await deps.sleep(deps.pollIntervalMs);
+    let status: number | null;
+    try {
+      status = (await deps.schedule(() => deps.oms.showTask(deps.project, id))).status;
+    } catch (error) {
+      if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: true };
+      throw error;
+    }
+    // Only a task that is known to be out of progress is deleted; an unknown status is never guessed at.
+    if (status === STATUS_CODES.paused || status === STATUS_CODES.failed || status === STATUS_CODES.succeeded) {
+      try {
+        const result = await deps.schedule(() => deps.oms.deleteTask(deps.project, id));
+        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: true };
+      } catch (error) {
+        // Right after a pause OMS may still call the task in progress for a moment: wait that out.
+        if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063')) throw error;
+      }
+    }
+    if (deps.clock() >= deadline) {
+      const seconds = Math.round(deps.stopTimeoutMs / 1000);
+      return {
+        kind: 'failed',
+        failure: { taskId: id, httpStatus: 0, errorCode: '', errorMsg: `not paused within stopTimeout (${seconds} s); last status ${status ?? 'unknown'}`, reason: 'stop-timeout' },
+      };
+    }
+  }
+}
