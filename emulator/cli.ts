@@ -1,0 +1,77 @@
+import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
+import { startEmulator } from './server.js';
+
+export const DEMO_TOKEN = 'demo-token';
+
+/** Bad command-line input; the CLI entry maps it to exit status 2. */
+export class EmulatorCliError extends Error {
+  override readonly name = 'EmulatorCliError';
+}
+
+export interface EmulatorCliArgs {
+  port: number;
+  seed: number;
+  latencyMs: number;
+}
+
+const USAGE = 'usage: oms-janitor emulator [--port N] [--seed N] [--latency MS]';
+
+function intArg(name: string, text: string | undefined, min: number, max: number): number {
+  if (text === undefined || !/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new EmulatorCliError(`Expected \`${name}\` to be a whole number from ${min} to ${max}. ${USAGE}`);
+  }
+  return Number(text);
+}
+
+/** `--port N`, `--port=N`, `--seed N`, `--latency MS`; a leading `emulator` (the subcommand) is skipped. */
+export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
+  const args: EmulatorCliArgs = { port: 0, seed: 1, latencyMs: 0 };
+  const rest = argv[0] === 'emulator' ? argv.slice(1) : [...argv];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const value = (): string | undefined => (eq < 0 ? rest[++i] : arg.slice(eq + 1));
+    if (flag === '--port') args.port = intArg('--port', value(), 0, 65535);
+    else if (flag === '--seed') args.seed = intArg('--seed', value(), 0, 2 ** 32 - 1);
+    else if (flag === '--latency') args.latencyMs = intArg('--latency', value(), 0, 60_000);
+    else throw new EmulatorCliError(`Unknown argument \`${arg}\`. ${USAGE}`);
+  }
+  return args;
+}
+
+/**
+ * `oms-janitor emulator`: the emulator with demo data and the static token 'demo-token', until SIGINT or SIGTERM.
+ * Resolves once it has closed.
+ */
+export async function runEmulatorCli(argv: string[]): Promise<void> {
+  const args = parseEmulatorArgs(argv);
+  const emu = await startEmulator({
+    port: args.port,
+    seed: args.seed,
+    projects: demoProjects(Date.now()),
+    tokens: [DEMO_TOKEN],
+    faults: args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {},
+  });
+  const lines = [
+    `OMS emulator (OMS, IAM and Secrets Manager) listening on ${emu.url}`,
+    `  token:    ${DEMO_TOKEN}   (send as X-Auth-Token)`,
+    ...Object.entries(DEMO_PROJECTS).map(([label, id]) => `  project:  ${id}  (${label})`),
+    `  try:      curl -H 'X-Auth-Token: ${DEMO_TOKEN}' '${emu.url}/v2/${DEMO_PROJECTS.beijing4}/tasks?limit=5'`,
+    `  janitor:  OMS_AUTH_TOKEN=${DEMO_TOKEN} npx oms-janitor plan --policy policies/example.yaml`,
+    `            (with the policy's targets pointing at endpoint ${emu.url})`,
+    '  Ctrl-C to stop.',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await emu.close();
+  process.stderr.write('OMS emulator stopped.\n');
+}

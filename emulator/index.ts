@@ -1,0 +1,18 @@
+export type {
+  AkSkCredential,
+  Emulator,
+  EmulatorOptions,
+  EmulatorStats,
+  EmuTask,
+  FaultOptions,
+  FaultRoute,
+  IamUser,
+  RawTask,
+  TaskFault,
+  TaskInput,
+} from './types.js';
+export { startEmulator } from './server.js';
+export { demoProjects, DEMO_PROJECTS } from './demo-data.js';
+export { runEmulatorCli, EmulatorCliError, DEMO_TOKEN } from './cli.js';
+export { verifyAkSk, parseAuthorization, canonicalRequest, stringToSign } from './aksk-verify.js';
+export type { SignedRequestParts, VerifyContext, VerifyResult } from './aksk-verify.js';

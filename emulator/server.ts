@@ -1,0 +1,145 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { AkLockout } from './aksk-lockout.js';
+import { authenticate } from './auth.js';
+import type { OmsAuthDeps } from './auth.js';
+import { FaultInjector } from './faults.js';
+import type { Exchange } from './http-util.js';
+import { newRequestId, readBody, sendError } from './http-util.js';
+import { DEFAULT_IAM_TOKEN_TTL_MS, IamTokenStore, handleIamToken } from './iam.js';
+import { handleOms, matchOmsRoute } from './oms.js';
+import type { OmsRoute } from './oms.js';
+import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
+import { bump, createStats, resetStats } from './stats.js';
+import { TaskFaults } from './task-faults.js';
+import { TaskStore } from './task-store.js';
+import type { Emulator, EmulatorOptions } from './types.js';
+
+export const DEFAULT_STOP_DELAY_MS = 200;
+
+/** Starts the emulator: OMS, IAM and Secrets Manager on one loopback HTTP server. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const now = options.now ?? Date.now;
+  const stats = createStats();
+  const store = new TaskStore(now, options.stopDelayMs ?? DEFAULT_STOP_DELAY_MS, options.pauseSettleMs ?? 0);
+  for (const [projectId, tasks] of Object.entries(options.projects ?? {})) store.set(projectId, tasks);
+  const iam = new IamTokenStore(now, options.iamTokenTtlMs ?? DEFAULT_IAM_TOKEN_TTL_MS, options.iamTokenMaxUses);
+  const faults = new FaultInjector(options.seed ?? 1, now);
+  faults.set(options.faults ?? {});
+  const taskFaults = new TaskFaults();
+  const secrets = new SecretStore(options.secrets, options.deniedSecrets);
+  const authDeps: OmsAuthDeps = {
+    requireAuth: options.requireAuth ?? true,
+    tokens: new Set(options.tokens ?? []),
+    credentials: new Map((options.akskCredentials ?? []).map((c) => [c.ak, c])),
+    iam,
+    lockout: new AkLockout(now, stats.lockedAks),
+    now,
+  };
+  const users = options.users ?? [];
+
+  async function answerOms(ex: Exchange, route: OmsRoute): Promise<void> {
+    bump(stats.calls, route.route);
+    const fault = faults.pick(route.route);
+    const latencyMs = faults.latencyMs;
+    if (latencyMs > 0) {
+      bump(stats.faultsInjected, 'latency');
+      await faults.delay(latencyMs);
+    }
+    if (fault !== undefined) return faults.apply(ex, fault);
+    const auth = authenticate(ex, route.projectId, authDeps);
+    if (!auth.ok) {
+      bump(stats.calls, 'unauthorized');
+      return sendError(ex, 401, auth.errorCode, auth.errorMsg);
+    }
+    if (route.taskId !== undefined) {
+      const taskFault = taskFaults.take(route.projectId, route.taskId, ex.req.method ?? '');
+      if (taskFault !== undefined) {
+        bump(stats.faultsInjected, 'task-fault');
+        return sendError(ex, taskFault.status, taskFault.errorCode, taskFault.errorMsg);
+      }
+    }
+    handleOms(ex, route, store, options.offsetCap);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.total += 1;
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const route = matchOmsRoute(req.method ?? '', url.pathname);
+    if (route !== undefined) trackInFlight(res);
+    const ex: Exchange = { req, res, url, body: Buffer.alloc(0), requestId: newRequestId(), stats };
+    try {
+      ex.body = await readBody(req);
+    } catch (error) {
+      return sendError(ex, 400, 'APIGW.0201', `Request body refused: ${(error as Error).message}`);
+    }
+    if (route !== undefined) return answerOms(ex, route);
+    if (req.method === 'POST' && /^\/v3\/auth\/tokens\/?$/.test(url.pathname)) {
+      bump(stats.calls, 'iam-token');
+      return handleIamToken(ex, users, iam, now);
+    }
+    if (isSecretsManagerRequest(ex)) {
+      bump(stats.calls, req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue' ? 'secrets-get' : 'secrets-other');
+      return handleSecretsManager(ex, secrets);
+    }
+    bump(stats.calls, 'unknown-route');
+    sendError(ex, 404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.');
+  }
+
+  /** Counts an OMS request from arrival until it is answered or its socket goes away (reset, stall, client abort). */
+  function trackInFlight(res: ServerResponse): void {
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      stats.inFlight -= 1;
+    };
+    res.once('finish', end);
+    res.once('close', end);
+  }
+
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((error: unknown) => {
+      const ex: Exchange = { req, res, url: new URL('http://emulator.invalid/'), body: Buffer.alloc(0), requestId: newRequestId(), stats };
+      sendError(ex, 500, 'EMULATOR.0001', `Emulator bug: ${(error as Error).message}`);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    stats,
+    resetStats: () => resetStats(stats),
+    setFaults: (f) => faults.set(f),
+    setTasks: (projectId, tasks) => store.set(projectId, tasks),
+    tasks: (projectId) => store.snapshot(projectId),
+    setTaskFault: (projectId, taskId, fault) => taskFaults.set(projectId, taskId, fault),
+    expireIamTokens: () => iam.expireAll(),
+    setSecret: (id, value) => secrets.set(id, value),
+    close: () =>
+      new Promise<void>((resolve) => {
+        faults.clearTimers();
+        server.close(() => resolve());
+        // Stalled and keep-alive sockets would hold close() open: end them now so test runs finish promptly.
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}

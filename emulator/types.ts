@@ -1,0 +1,147 @@
+/** A task as the emulator holds it. Every field but `id` is optional, as in the real API's SDK models. */
+export interface EmuTask {
+  /**
+   * A canonical digit string (no leading zeros) is emitted as a BARE JSON number, even above 2^53, so
+   * 9007199254740993 appears in the body exactly as those digits. Anything else is emitted as a JSON string.
+   */
+  id: string;
+  name?: string;
+  status?: number;
+  start_time?: number;
+  total_time?: number;
+  group_type?: string;
+  [k: string]: unknown;
+}
+
+/** A task given as raw JSON text, spliced into list answers verbatim (hostile ids like 1.5e3, -1, objects, no id). */
+export interface RawTask {
+  rawJson: string;
+}
+
+export type TaskInput = EmuTask | RawTask;
+
+export interface AkSkCredential {
+  ak: string;
+  sk: string;
+  /** When set, requests must send it as X-Security-Token and sign it. */
+  securityToken?: string;
+}
+
+export interface IamUser {
+  domain: string;
+  username: string;
+  password: string;
+}
+
+export interface EmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a random free port. */
+  port?: number;
+  /** Tasks per project id. An unknown project lists as empty. */
+  projects?: Record<string, TaskInput[]>;
+  /** Valid static X-Auth-Token values. */
+  tokens?: string[];
+  akskCredentials?: AkSkCredential[];
+  /** IAM password users (POST /v3/auth/tokens). */
+  users?: IamUser[];
+  /** IAM-issued tokens answer 401 APIGW.0307 after this many OMS calls. Default: unlimited. */
+  iamTokenMaxUses?: number;
+  /** expires_at = now + this. Default 24 h. */
+  iamTokenTtlMs?: number;
+  /** Default true: OMS calls without valid credentials get 401 APIGW.0301. */
+  requireAuth?: boolean;
+  /** List offsets above this answer 400 OMS.0064. Default: no cap. */
+  offsetCap?: number;
+  /** After a stop: waiting/migrating/retrying -> pausing (7) -> paused (3) after this delay. Default 200. */
+  stopDelayMs?: number;
+  /** For this long after a task became paused (by a stop), DELETE still answers 400 OMS.0063. Default 0. */
+  pauseSettleMs?: number;
+  /** Secrets Manager: SecretId (name or ARN) -> SecretString. */
+  secrets?: Record<string, string>;
+  /** SecretIds (name or ARN) that answer 400 AccessDeniedException. */
+  deniedSecrets?: string[];
+  faults?: FaultOptions;
+  /** Seed of the PRNG that picks faults, so fault patterns are reproducible. Default 1. */
+  seed?: number;
+  /** Clock for X-Sdk-Date checks, token expiry and the stop lifecycle. Default Date.now. */
+  now?: () => number;
+}
+
+export const FAULT_ROUTES = ['list', 'show', 'stop', 'delete'] as const;
+export type FaultRoute = (typeof FAULT_ROUTES)[number];
+
+export interface FaultOptions {
+  /** Added to every OMS answer (also counted in inFlight). Default 0. */
+  latencyMs?: number;
+  /** 0..1 share of OMS requests answered 429 APIGW.0308. */
+  rate429?: number;
+  /** How a 429/503 carries Retry-After. Default 'mixed' (seconds, http-date or none, picked by the PRNG). */
+  retryAfter?: 'seconds' | 'http-date' | 'none' | 'mixed';
+  /** Default 1. */
+  retryAfterSeconds?: number;
+  rate503?: number;
+  rate500?: number;
+  /** Share of requests whose socket is destroyed without an answer. */
+  rateReset?: number;
+  /** Share of requests that hang for stallMs (default 30000), then get their socket destroyed. */
+  rateStall?: number;
+  stallMs?: number;
+  /** Share answered 200 text/html (a proxy error page) instead of JSON. */
+  rateHtml?: number;
+  /** Routes the faults apply to. Default: all four OMS task routes. */
+  routes?: FaultRoute[];
+}
+
+export interface TaskFault {
+  /** Default: any method. */
+  method?: 'DELETE' | 'POST' | 'GET';
+  status: number;
+  errorCode: string;
+  errorMsg: string;
+  /** How many requests it answers. Default: all of them. */
+  times?: number;
+}
+
+export interface EmulatorStats {
+  /** Every request, OMS, IAM, Secrets Manager and unknown. */
+  total: number;
+  /** By route ('list','show','stop','delete','iam-token','secrets-get','unknown-route') counted on arrival, plus 'unauthorized'. */
+  calls: Record<string, number>;
+  /** By HTTP status answered (resets and stalls answer nothing and are not counted here). */
+  byStatus: Record<string, number>;
+  /** Concurrent OMS requests (started, not yet answered or reset), latency included. */
+  inFlight: number;
+  maxInFlight: number;
+  /** project -> ids actually deleted, in order. */
+  deleted: Record<string, string[]>;
+  /** project -> ids stopped (moved to pausing), in order. */
+  stopped: Record<string, string[]>;
+  signatureFailures: number;
+  signedRequests: number;
+  signedVerified: number;
+  /** AKs locked now (after 5 consecutive signature failures, for 5 minutes). */
+  lockedAks: string[];
+  /** By kind: '429', '503', '500', 'reset', 'stall', 'html', 'latency', 'task-fault'. */
+  faultsInjected: Record<string, number>;
+}
+
+export interface Emulator {
+  /** http://127.0.0.1:PORT: OMS, IAM and Secrets Manager all on this one server. */
+  readonly url: string;
+  /** Live: the same object for the emulator's whole life (resetStats clears it in place). */
+  readonly stats: EmulatorStats;
+  resetStats(): void;
+  /** Replaces the fault options (not merged). */
+  setFaults(faults: FaultOptions): void;
+  setTasks(projectId: string, tasks: TaskInput[]): void;
+  /** Current (not deleted) tasks, with the status as a client would read it now; raw entries best effort. */
+  tasks(projectId: string): EmuTask[];
+  setTaskFault(projectId: string, taskId: string, fault: TaskFault): void;
+  /** Every IAM token issued so far now answers 401 APIGW.0307. */
+  expireIamTokens(): void;
+  /** Adds or replaces a Secrets Manager secret. */
+  setSecret(secretId: string, secretString: string): void;
+  /** Stops listening and destroys open sockets (stalled requests included). */
+  close(): Promise<void>;
+}
