@@ -25,3 +25,31 @@ export function tokenAuthenticator(token: string): Authenticator {
     },
   };
 }
+
+/** Credentials as read from a secret or the environment (validated by secret.ts). Never log these objects. */
+export type Credentials = TokenCredentials | AkSkCredentials | PasswordCredentials;
+
+export interface TokenCredentials {
+  type: 'token';
+  token: string;
+}
+
+export interface AkSkCredentials {
+  type: 'aksk';
+  ak: string;
+  sk: string;
+  /** Temporary credentials only: sent as X-Security-Token and signed. */
+  securityToken?: string;
+}
+
+export interface PasswordCredentials {
+  type: 'password';
+  domain: string;
+  username: string;
+  password: string;
+  /** Base URL of IAM, no trailing slash. Default https://iam.{region}.myhuaweicloud.com (region of the project). */
+  iamEndpoint?: string;
+}
+
+/** Milliseconds since the epoch; injected so tests can move time. */
+export type Clock = () => number;

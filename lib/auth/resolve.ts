@@ -1,0 +1,134 @@
+import type { Http } from '../http/types.js';
+import { akskAuthenticator } from './aksk.js';
+import { CredentialsError } from './errors.js';
+import { passwordAuthenticator, type PasswordAuthOptions } from './iam.js';
+import { validateCredentials } from './secret.js';
+import { createSecretSource, type SecretSource } from './secret-source.js';
+import { tokenAuthenticator, type Authenticator, type Clock, type Credentials } from './types.js';
+
+export interface AuthenticatorDeps {
+  /** Needed for password credentials (the IAM call). */
+  http?: Http;
+  /** Region per project for the default IAM endpoint (see PasswordAuthOptions.region). */
+  region?: PasswordAuthOptions['region'];
+  clock?: Clock;
+  tokenCache?: PasswordAuthOptions['tokenCache'];
+}
+
+/** Maps validated credentials to the Authenticator that uses them. */
+export function authenticatorFor(credentials: Credentials, deps: AuthenticatorDeps = {}): Authenticator {
+  switch (credentials.type) {
+    case 'token':
+      return tokenAuthenticator(credentials.token);
+    case 'aksk':
+      return akskAuthenticator(credentials, deps.clock);
+    case 'password': {
+      if (!deps.http) throw new TypeError('password credentials need an Http for the IAM call');
+      const { http, region, clock, tokenCache } = deps;
+      return passwordAuthenticator(credentials, {
+        http,
+        ...(region === undefined ? {} : { region }),
+        ...(clock === undefined ? {} : { clock }),
+        ...(tokenCache === undefined ? {} : { tokenCache }),
+      });
+    }
+  }
+}
+
+export type CredentialsSource = 'secret' | 'env-aksk' | 'env-token';
+
+export interface ResolvedCredentials {
+  authenticator: Authenticator;
+  /** Safe to log. */
+  source: CredentialsSource;
+  /** Safe to log. */
+  kind: Credentials['type'];
+  /** The secret id when source is 'secret' (safe to log). */
+  secretId?: string;
+  /**
+   * The credentials themselves, for secretValues() (log redaction). Not enumerable, so that logging or
+   * JSON.stringify of this object cannot reveal them.
+   */
+  readonly credentials: Credentials;
+}
+
+export interface CliCredentialsDeps extends AuthenticatorDeps {
+  /** Default: a source with the default SecretsManagerClient and no cache (a CLI run reads the secret once). */
+  secrets?: SecretSource;
+}
+
+export const ENV = {
+  secretId: 'OMS_CREDENTIALS_SECRET_ID',
+  ak: 'CLOUD_SDK_AK',
+  sk: 'CLOUD_SDK_SK',
+  securityToken: 'CLOUD_SDK_SECURITY_TOKEN',
+  token: 'OMS_AUTH_TOKEN',
+} as const;
+
+/**
+ * The CLI's credentials, first found wins: `--secret-id` (or OMS_CREDENTIALS_SECRET_ID); CLOUD_SDK_AK + CLOUD_SDK_SK
+ * (+ optional CLOUD_SDK_SECURITY_TOKEN); OMS_AUTH_TOKEN. Empty values count as unset. A half-set AK/SK pair, or a
+ * security token without them, is an error rather than a silent fall-through to the next way.
+ */
+export async function resolveCliCredentials(
+  args: { secretId?: string },
+  env: NodeJS.ProcessEnv,
+  deps: CliCredentialsDeps = {},
+): Promise<ResolvedCredentials> {
+  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const secretId = args.secretId || get(ENV.secretId);
+  if (secretId) {
+    const secrets = deps.secrets ?? createSecretSource({ cacheSeconds: 0 });
+    return resolved(await secrets.credentials(secretId), 'secret', deps, secretId);
+  }
+  const ak = get(ENV.ak);
+  const sk = get(ENV.sk);
+  const securityToken = get(ENV.securityToken);
+  if (ak || sk || securityToken) {
+    const missing: string[] = [];
+    if (!ak) missing.push(ENV.ak);
+    if (!sk) missing.push(ENV.sk);
+    if (missing.length > 0) {
+      const present = [ak ? ENV.ak : '', sk ? ENV.sk : '', securityToken ? ENV.securityToken : ''].filter((n) => n !== '');
+      const verb = (names: string[]) => (names.length > 1 ? 'are' : 'is');
+      throw new CredentialsError(
+        `${missing.join(' and ')} ${verb(missing)} not set, but ${present.join(' and ')} ${verb(present)}: ` +
+          `AK/SK signing needs both ${ENV.ak} and ${ENV.sk}`,
+        { source: 'environment', field: missing[0] ?? ENV.ak },
+      );
+    }
+    const envName: Record<string, string> = { ak: ENV.ak, sk: ENV.sk, securityToken: ENV.securityToken };
+    const credentials = validateCredentials(
+      { type: 'aksk', ak, sk, ...(securityToken ? { securityToken } : {}) },
+      'environment',
+      (field) => envName[field] ?? field,
+      'environment',
+    );
+    return resolved(credentials, 'env-aksk', deps);
+  }
+  const token = get(ENV.token);
+  if (token) {
+    const credentials = validateCredentials({ type: 'token', token }, 'environment', () => ENV.token, 'environment');
+    return resolved(credentials, 'env-token', deps);
+  }
+  throw new CredentialsError(
+    `no credentials: pass --secret-id ID (or set ${ENV.secretId}), or set ${ENV.ak} and ${ENV.sk}, or set ${ENV.token}`,
+    { source: 'environment' },
+  );
+}
+
+/** The Lambda's (and any other caller's) path: credentials from one secret, through a long-lived SecretSource. */
+export async function resolveSecretCredentials(secretId: string, secrets: SecretSource, deps: AuthenticatorDeps = {}): Promise<ResolvedCredentials> {
+  return resolved(await secrets.credentials(secretId), 'secret', deps, secretId);
+}
+
+function resolved(credentials: Credentials, source: CredentialsSource, deps: AuthenticatorDeps, secretId?: string): ResolvedCredentials {
+  const result = {
+    authenticator: authenticatorFor(credentials, deps),
+    source,
+    kind: credentials.type,
+    ...(secretId === undefined ? {} : { secretId }),
+  };
+  Object.defineProperty(result, 'credentials', { value: credentials, enumerable: false });
+  return result as ResolvedCredentials;
+}

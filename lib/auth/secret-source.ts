@@ -1,0 +1,101 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CredentialsError } from './errors.js';
+import { ExpiringCache } from './expiring-cache.js';
+import { parseCredentialsSecret } from './secret.js';
+import type { Clock, Credentials } from './types.js';
+
+export const DEFAULT_SECRET_CACHE_SECONDS = 300;
+
+export interface SecretSourceOptions {
+  /** Default: one `new SecretsManagerClient({})` per cold start (the standard AWS SDK environment applies). */
+  client?: Pick<SecretsManagerClient, 'send'>;
+  /** How long a read secret is served from memory; 0 = read it on every call. Default 300 (SECRET_CACHE_SECONDS). */
+  cacheSeconds?: number;
+  /** Default Date.now. */
+  clock?: Clock;
+}
+
+export interface SecretSource {
+  /** Reads and validates the secret; `bypassCache` forces a read (the result still refreshes the cache). */
+  credentials(secretId: string, options?: { bypassCache?: boolean }): Promise<Credentials>;
+}
+
+let defaultClient: SecretsManagerClient | undefined;
+
+/** Built on first use, then shared for the life of the process (a warm Lambda reuses its connections). */
+export function defaultSecretsManagerClient(): SecretsManagerClient {
+  defaultClient ??= new SecretsManagerClient({});
+  return defaultClient;
+}
+
+/**
+ * Reads credentials from AWS Secrets Manager. The cache rules (TTL, bypass, failures never cached, shared in-flight
+ * reads) are those of ExpiringCache. Create one source per process (module scope in the Lambda) so that warm
+ * invocations reuse it.
+ */
+export function createSecretSource(options: SecretSourceOptions = {}): SecretSource {
+  const cacheSeconds = options.cacheSeconds ?? DEFAULT_SECRET_CACHE_SECONDS;
+  if (!Number.isFinite(cacheSeconds) || cacheSeconds < 0) {
+    throw new CredentialsError('secret cache seconds must be a number >= 0', { field: 'SECRET_CACHE_SECONDS' });
+  }
+  const clock = options.clock ?? Date.now;
+  const cache = new ExpiringCache<Credentials>(clock);
+  const client = () => options.client ?? defaultSecretsManagerClient();
+  return {
+    credentials(secretId, { bypassCache = false } = {}) {
+      return cache.get(
+        secretId,
+        async () => {
+          const value = parseCredentialsSecret(await readSecretString(client(), secretId), secretId);
+          return { value, expiresAtMs: clock() + cacheSeconds * 1000 };
+        },
+        { bypass: bypassCache },
+      );
+    },
+  };
+}
+
+/** SECRET_CACHE_SECONDS as a whole number of seconds >= 0; unset or empty -> the default. */
+export function parseSecretCacheSeconds(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_SECRET_CACHE_SECONDS;
+  if (!/^\d+$/.test(value.trim())) {
+    throw new CredentialsError('SECRET_CACHE_SECONDS must be a whole number of seconds (0 disables the cache)', {
+      field: 'SECRET_CACHE_SECONDS',
+    });
+  }
+  return Number(value.trim());
+}
+
+async function readSecretString(client: Pick<SecretsManagerClient, 'send'>, secretId: string): Promise<string> {
+  let answer;
+  try {
+    answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  } catch (error) {
+    throw sdkFailure(error, secretId);
+  }
+  if (typeof answer.SecretString !== 'string') {
+    const what = answer.SecretBinary ? 'holds binary data (SecretBinary)' : 'has no SecretString';
+    throw new CredentialsError(`secret "${secretId}" ${what}: store the credentials JSON as a SecretString`, {
+      source: secretId,
+    });
+  }
+  return answer.SecretString;
+}
+
+/** SDK errors carry no secret value, so they are kept as `cause`. */
+function sdkFailure(error: unknown, secretId: string): CredentialsError {
+  const name = error instanceof Error ? error.name : 'unknown error';
+  const context = { source: secretId, cause: error };
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return new CredentialsError(`secret "${secretId}" was not found`, context);
+    case 'AccessDeniedException':
+      return new CredentialsError(`access to secret "${secretId}" was denied`, context);
+    case 'DecryptionFailure':
+      return new CredentialsError(`secret "${secretId}" could not be decrypted with its KMS key`, context);
+    default: {
+      const detail = error instanceof Error && error.message ? `: ${error.message}` : '';
+      return new CredentialsError(`could not read secret "${secretId}" (${name}${detail})`, context);
+    }
+  }
+}

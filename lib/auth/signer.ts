@@ -1,0 +1,142 @@
+import { createHash, createHmac } from 'node:crypto';
+
+/**
+ * Huawei Cloud's SDK-HMAC-SHA256 (AK/SK) request signing, as the official SDKs sign (shared/oms-api.md,
+ * "AK/SK signing"). Pure: no clock, no I/O; the caller puts X-Sdk-Date (and friends) into `headers` first.
+ */
+
+export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
+
+export interface SignInput {
+  method: string;
+  /** Absolute URL as it will be sent; existing percent-escapes are decoded before canonical re-encoding. */
+  url: string;
+  /** Header name (any case) -> value. Must contain X-Sdk-Date. */
+  headers: Record<string, string>;
+  /** The exact bytes sent; a string is hashed as UTF-8. Empty for no body. */
+  body: string | Uint8Array;
+}
+
+export interface SigningCredentials {
+  ak: string;
+  sk: string;
+}
+
+export interface SignResult {
+  /** The whole Authorization header value. */
+  authorization: string;
+  /** Lowercase, sorted, `;`-joined. */
+  signedHeaders: string;
+  canonicalRequest: string;
+  stringToSign: string;
+}
+
+export class SigningError extends Error {
+  override name = 'SigningError';
+  constructor(
+    message: string,
+    readonly header?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `YYYYMMDDTHHMMSSZ` in UTC, the X-Sdk-Date format. */
+export function formatSdkDate(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/** Percent-encodes the UTF-8 bytes of `text`, leaving only A-Z a-z 0-9 - _ . ~ as they are; uppercase hex. */
+export function percentEncode(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const unreserved =
+      (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) ||
+      byte === 0x2d || byte === 0x5f || byte === 0x2e || byte === 0x7e;
+    out += unreserved ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** decodeURIComponent that keeps a malformed escape as written instead of throwing. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Each segment of the (still escaped) path is decoded, then re-encoded; the result always ends with '/'.
+ * Splitting before decoding keeps an escaped slash (%2F) inside its segment.
+ */
+export function canonicalUri(rawPath: string): string {
+  const uri = rawPath.split('/').map((segment) => percentEncode(safeDecode(segment))).join('/');
+  return uri.endsWith('/') ? uri : `${uri}/`;
+}
+
+/** Code point order, as Go's and Python's string sorts (byte / code point) order the SDKs' keys. */
+function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Keys sorted, values sorted within a key (compared decoded), `k=v` with both encoded, joined by '&'.
+ * The query is read as application/x-www-form-urlencoded (as URLSearchParams and the SDKs do: '+' is a space).
+ */
+export function canonicalQuery(search: string): string {
+  const byKey = new Map<string, string[]>();
+  for (const [key, value] of new URLSearchParams(search)) {
+    const values = byKey.get(key);
+    if (values) values.push(value);
+    else byKey.set(key, [value]);
+  }
+  return [...byKey.keys()]
+    .sort(compareCodePoints)
+    .flatMap((key) => (byKey.get(key) ?? []).sort(compareCodePoints).map((v) => `${percentEncode(key)}=${percentEncode(v)}`))
+    .join('&');
+}
+
+function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Signs one request. `signedHeaderNames` defaults to every header in `input.headers`; every name must be present
+ * (case-insensitive) and x-sdk-date must be among them, else a SigningError naming the header.
+ */
+export function signRequest(input: SignInput, credentials: SigningCredentials, signedHeaderNames?: string[]): SignResult {
+  const headers = new Map<string, string>();
+  for (const [name, value] of Object.entries(input.headers)) headers.set(name.toLowerCase(), value);
+  const names = [...new Set((signedHeaderNames ?? [...headers.keys()]).map((n) => n.toLowerCase()))].sort(compareCodePoints);
+  const sdkDate = headers.get('x-sdk-date');
+  if (sdkDate === undefined || !names.includes('x-sdk-date')) {
+    throw new SigningError('X-Sdk-Date must be set and signed', 'x-sdk-date');
+  }
+  const canonicalHeaders = names
+    .map((name) => {
+      const value = headers.get(name);
+      if (value === undefined) throw new SigningError(`signed header ${name} is not set`, name);
+      return `${name}:${value.trim()}\n`;
+    })
+    .join('');
+  const url = new URL(input.url);
+  const signedHeaders = names.join(';');
+  const canonicalRequest = [
+    input.method.toUpperCase(),
+    canonicalUri(url.pathname),
+    canonicalQuery(url.search),
+    canonicalHeaders,
+    signedHeaders,
+    sha256Hex(input.body),
+  ].join('\n');
+  const stringToSign = `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
+  const signature = createHmac('sha256', credentials.sk).update(stringToSign).digest('hex');
+  return {
+    authorization: `${SIGNING_ALGORITHM} Access=${credentials.ak}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+    signedHeaders,
+    canonicalRequest,
+    stringToSign,
+  };
+}
