@@ -101,7 +101,8 @@ async function toFinalError(error: unknown, method: string, path: string, attemp
   if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts);
   if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: error });
   if (isForceRetryError(error)) return new TransportError('invalid-response', method, path, { cause: error });
-  if (isNetworkError(error)) return new TransportError('connection', method, path, { cause: error });
+  const original = error instanceof Error && error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
+  if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: original });
   return error; // Ours (an AuthError from authorize) or a TransportError from reading the body: already final.
 }
 

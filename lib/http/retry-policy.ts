@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { RetryOptions } from 'ky';
 
 /** The one retry policy of the project: used for OMS and IAM calls alike. */
@@ -51,11 +52,19 @@ export function kyRetryOptions(policy: RetryPolicy): RetryOptions {
     delay: (retry) => backoffDelayMs(retry, policy),
     jitter: true,
     retryOnTimeout: true,
-    shouldRetry: ({ error }) => (error.name === 'HTTPError' || isNetworkError(error) ? undefined : error.name === 'TimeoutError'),
+    shouldRetry: ({ error }) => {
+      // ky wraps what does not look like an Error of its own realm in a NonError; judge the original.
+      const original = error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
+      if (error.name === 'HTTPError' || isNetworkError(original)) return undefined;
+      return error.name === 'TimeoutError';
+    },
   };
 }
 
-/** undici's fetch rejects with a TypeError("fetch failed") whose cause is the socket error. */
+/**
+ * undici's fetch rejects with a TypeError("fetch failed") whose cause is the socket error. Checked by name, not
+ * instanceof: the error comes from Node's own realm, which is not the caller's under a VM (jest) or a bundler shim.
+ */
 export function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError && (error.message === 'fetch failed' || error.cause instanceof Error);
+  return types.isNativeError(error) && error.name === 'TypeError' && (error.message === 'fetch failed' || types.isNativeError(error.cause));
 }

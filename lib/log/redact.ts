@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /** Field names whose values are never written, whatever they hold. */
 const SENSITIVE_KEY = /^(authorization|x-auth-token|x-subject-token|x-security-token|token|password|sk|securitytoken|secret|secretstring|signature)$/i;
 const MASK = '[REDACTED]';
@@ -26,7 +28,7 @@ export class Redactor {
   value(value: unknown, depth = 0): unknown {
     if (typeof value === 'string') return this.text(value);
     if (value === null || typeof value !== 'object' || depth > 8) return value;
-    if (value instanceof Error) return this.error(value);
+    if (types.isNativeError(value)) return this.error(value);
     if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) ? MASK : this.value(item, depth + 1);
@@ -36,7 +38,7 @@ export class Redactor {
   /** An error as a loggable object: name, redacted message, and the causes' messages. */
   error(error: Error): Record<string, unknown> {
     const out: Record<string, unknown> = { name: error.name, message: this.text(error.message) };
-    if (error.cause instanceof Error) out.cause = this.error(error.cause);
+    if (types.isNativeError(error.cause)) out.cause = this.error(error.cause);
     return out;
   }
 }

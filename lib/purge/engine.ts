@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import pLimit from 'p-limit';
+import { HttpError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
 import { statusName } from '../oms/status.js';
@@ -98,6 +99,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
             clock,
             pollIntervalMs: deps.pollIntervalMs ?? 2000,
             stopTimeoutMs: policy.limits.stopTimeoutMs,
+            onAnswer: (error) => watchAnswers(run, error, log),
           },
           gate,
         );
@@ -155,7 +157,6 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
   switch (outcome.kind) {
     case 'deleted':
       s.deleted += 1;
-      run.consecutive403 = 0;
       break;
     case 'would-delete':
       break;
@@ -166,21 +167,28 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
       s.failed += 1;
       if (s.failures.length < MAX_FAILURES_LISTED) s.failures.push(outcome.failure);
       else s.failuresOmitted = (s.failuresOmitted ?? 0) + 1;
-      const status = outcome.failure.httpStatus;
-      run.consecutive403 = status === 403 ? run.consecutive403 + 1 : 0;
-      if (run.consecutive403 >= 5 && s.error === undefined) {
-        s.error = 'stopped after 5 consecutive 403 answers: the credentials lack permission for this project';
-        log.error('target stopped', { target: run.target.name, reason: s.error });
-      }
-      if (status === 401 && s.error === undefined) {
-        s.error = `stopped: authentication was refused (HTTP 401 ${outcome.failure.errorCode}); check the credentials`;
-        log.error('target stopped', { target: run.target.name, reason: s.error });
-      }
       break;
     }
   }
   logOutcome(log, run.target.name, candidate, outcome, statusName(candidate.task.status));
   deps.onOutcome?.(run.target, candidate, outcome);
+}
+
+/**
+ * Stops a target whose answers say the credentials cannot work here: five 403s in a row (permissions), or a 401
+ * that re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
+ */
+function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
+  if (!(error instanceof HttpError)) {
+    if (error === undefined) run.consecutive403 = 0;
+    return;
+  }
+  run.consecutive403 = error.status === 403 ? run.consecutive403 + 1 : 0;
+  if (run.summary.error !== undefined) return;
+  if (run.consecutive403 >= 5) run.summary.error = 'stopped after 5 consecutive 403 answers: the credentials lack permission for this project';
+  else if (error.status === 401) run.summary.error = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
+  else return;
+  log.error('target stopped', { target: run.target.name, reason: run.summary.error });
 }
 
 function emptyTarget(target: Target): TargetSummary {

@@ -16,6 +16,11 @@ export interface TaskPurgeDeps {
   pollIntervalMs: number;
   /** limits.stopTimeout: how long a task may take to reach paused. */
   stopTimeoutMs: number;
+  /**
+   * Told the end of every request (undefined = success) while its limiter slot is still held, so that a decision
+   * such as "five 403s in a row stop the target" is taken before the next queued task may start.
+   */
+  onAnswer?: (error: unknown) => void;
 }
 
 /**
@@ -29,8 +34,11 @@ export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate:
     const first = await deps.schedule(async () => {
       const reason = gate();
       if (reason) return { kind: 'deferred', reason } as const;
-      if (!needsPause) return { kind: 'deleted', alreadyGone: (await deps.oms.deleteTask(deps.project, id)) === 'already-gone', paused: false } as const;
-      await stop(candidate, deps);
+      if (!needsPause) {
+        const result = await observed(deps, () => deps.oms.deleteTask(deps.project, id));
+        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: false } as const;
+      }
+      await observed(deps, () => stop(candidate, deps));
       return undefined;
     });
     if (first) return first;
@@ -56,7 +64,7 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Ou
     await deps.sleep(deps.pollIntervalMs);
     let status: number | null;
     try {
-      status = (await deps.schedule(() => deps.oms.showTask(deps.project, id))).status;
+      status = (await deps.schedule(() => observed(deps, () => deps.oms.showTask(deps.project, id)))).status;
     } catch (error) {
       if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: true };
       throw error;
@@ -64,7 +72,7 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Ou
     // Only a task that is known to be out of progress is deleted; an unknown status is never guessed at.
     if (status === STATUS_CODES.paused || status === STATUS_CODES.failed || status === STATUS_CODES.succeeded) {
       try {
-        const result = await deps.schedule(() => deps.oms.deleteTask(deps.project, id));
+        const result = await deps.schedule(() => observed(deps, () => deps.oms.deleteTask(deps.project, id)));
         return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: true };
       } catch (error) {
         // Right after a pause OMS may still call the task in progress for a moment: wait that out.
@@ -78,5 +86,17 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Ou
         failure: { taskId: id, httpStatus: 0, errorCode: '', errorMsg: `not paused within stopTimeout (${seconds} s); last status ${status ?? 'unknown'}`, reason: 'stop-timeout' },
       };
     }
+  }
+}
+
+/** Runs one request and reports how it ended to `onAnswer`, inside the caller's limiter slot. */
+async function observed<T>(deps: TaskPurgeDeps, request: () => Promise<T>): Promise<T> {
+  try {
+    const result = await request();
+    deps.onAnswer?.(undefined);
+    return result;
+  } catch (error) {
+    deps.onAnswer?.(error);
+    throw error;
   }
 }
