@@ -1,0 +1,98 @@
+/**
+ * Reading a policy: text -> YAML -> schema -> `Policy`, every failure a `PolicyError` naming the file, the field
+ * and, where it can, the line. Validation happens here once; everything downstream trusts the `Policy` type.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import { PolicyError } from './policy-error.js';
+import type { PolicyIssue } from './policy-error.js';
+import { toPolicyIssues } from './issues.js';
+import { policySchema } from './schema.js';
+import { describeIssue } from './schema-fields.js';
+import type { Policy } from './types.js';
+
+export { PolicyError } from './policy-error.js';
+export type { PolicyIssue } from './policy-error.js';
+
+/** Parses and validates policy text (YAML; JSON is YAML). `source` names it in errors. Throws `PolicyError`. */
+export function parsePolicy(text: string, source = 'policy'): Policy {
+  const { doc, data, lineCounter } = readYaml(text, source);
+  const result = policySchema.safeParse(data, { error: describeIssue });
+  if (result.success) return result.data;
+  const issues = toPolicyIssues(result.error.issues).map(({ path, issue }) => withLine(issue, path, doc, lineCounter));
+  // In file order, so the list reads top to bottom like the file (stable sort; issues without a line go last).
+  issues.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+  throw new PolicyError(source, issues);
+}
+
+function readYaml(text: string, source: string): { doc: Document; data: unknown; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  // intAsBigInt: an integer above 2^53 must reach validation unrounded, so that a protected task id written as a
+  // bare number is refused instead of silently protecting a neighbouring id. uniqueKeys: a duplicated key is an
+  // error, not "the last one wins".
+  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: true, lineCounter });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((error) => {
+      const at = error.linePos?.[0];
+      const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.code;
+      // The position goes into the message (with the column) rather than into `line`, which would repeat it.
+      const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
+      return { path: '', message: `YAML syntax error${where}: ${message}` };
+    });
+    throw new PolicyError(source, issues);
+  }
+  if (doc.contents === null) throw new PolicyError(source, [{ path: '', message: 'the policy file is empty' }]);
+  let data: unknown;
+  try {
+    // The alias limit stops a "billion laughs" file from expanding into gigabytes.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (cause) {
+    throw new PolicyError(source, [{ path: '', message: `YAML error: ${(cause as Error).message}` }], { cause });
+  }
+  return { doc, data: safeNumbers(data, new WeakSet()), lineCounter };
+}
+
+/** Reads and validates a policy file. Throws `PolicyError`, also when the file cannot be read. */
+export async function loadPolicy(file: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(cause));
+    throw new PolicyError(file, [{ path: '', message: `cannot read policy file ${file}: ${why}` }], { cause });
+  }
+  return parsePolicy(text, file);
+}
+
+/**
+ * BigInt integers back to numbers where that is exact; larger ones stay BigInt, which every number field refuses
+ * with its range message and `protect.taskIds` refuses with "quote it". Objects are rewritten with
+ * defineProperty: a YAML key `__proto__` is an own property (then an unknown field), never a prototype.
+ */
+function safeNumbers(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'bigint') {
+    const n = Number(value);
+    return Number.isSafeInteger(n) && BigInt(n) === value ? n : value;
+  }
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const converted = safeNumbers(record[key], seen);
+    Object.defineProperty(record, key, { value: converted, writable: true, enumerable: true, configurable: true });
+  }
+  return value;
+}
+
+/** Adds the line of the offending value, or of the nearest enclosing one that exists (for a missing field). */
+function withLine(issue: PolicyIssue, path: readonly PropertyKey[], doc: Document, lines: LineCounter): PolicyIssue {
+  // Not for the top level itself: "line 1" would point at nothing in particular.
+  for (let depth = path.length; depth >= 1; depth -= 1) {
+    const node: unknown = doc.getIn(path.slice(0, depth) as unknown[], true);
+    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+    if (offset !== undefined) return { ...issue, line: lines.linePos(offset).line };
+  }
+  return issue;
+}

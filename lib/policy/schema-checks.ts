@@ -1,0 +1,70 @@
+/**
+ * Checks across the items of a list (unique names, stopFirst for in-progress statuses, one target per project).
+ * They are attached to the lists with `when: () => true` so they are reported together with every other issue:
+ * zod skips an object's own refinements once a field inside it has failed. Items may therefore be partly invalid
+ * here, so they are read defensively.
+ */
+import type { z } from 'zod';
+import { IN_PROGRESS_STATUSES } from '../oms/status.js';
+import { defaultEndpoint } from './endpoint.js';
+import { show } from './schema-fields.js';
+
+type ListCheck = (items: unknown[], ctx: z.core.$RefinementCtx<unknown[]>) => void;
+
+/** Run even when an item failed: see above. That includes a list that is missing or not a list at all. */
+export const ALWAYS = { when: () => true };
+
+/** `list` is the list's field name in the file (`targets`, `rules`), used to point at the first occurrence. */
+export function uniqueNames(list: string): ListCheck {
+  return (items, ctx) => {
+    if (!Array.isArray(items)) return;
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const name = (item as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') return;
+      const first = seen.get(name);
+      if (first === undefined) seen.set(name, index);
+      else {
+        const message = `duplicate name ${show(name)} (also ${list}[${first}])`;
+        ctx.addIssue({ code: 'custom', path: [index, 'name'], message });
+      }
+    });
+  };
+}
+
+/** OMS refuses to delete a task in progress, so a rule that names such a status must pause first. */
+export const stopFirstForInProgress: ListCheck = (rules, ctx) => {
+  if (!Array.isArray(rules)) return;
+  rules.forEach((rule, index) => {
+    const r = rule as { statuses?: unknown; stopFirst?: unknown } | null;
+    const statuses: unknown[] = Array.isArray(r?.statuses) ? r.statuses : [];
+    const inProgress = IN_PROGRESS_STATUSES.filter((s) => statuses.includes(s));
+    if (inProgress.length === 0 || r?.stopFirst === true) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [index, 'stopFirst'],
+      message:
+        `statuses include ${inProgress.join(', ')}, which OMS cannot delete while in progress: ` +
+        'set stopFirst: true (pause, wait until paused, then delete) or remove ' +
+        (inProgress.length === 1 ? 'it' : 'them'),
+    });
+  });
+};
+
+/** Two targets on one project would list, count and delete the same tasks twice. */
+export const uniqueProjects: ListCheck = (targets, ctx) => {
+  if (!Array.isArray(targets)) return;
+  const seen = new Map<string, number>();
+  targets.forEach((target, index) => {
+    const t = target as { projectId?: unknown; endpoint?: unknown; region?: unknown } | null;
+    if (typeof t?.projectId !== 'string' || typeof t.region !== 'string') return;
+    const endpoint = typeof t.endpoint === 'string' ? t.endpoint : defaultEndpoint(t.region);
+    const key = `${endpoint} ${t.projectId}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else {
+      const message = `same project and endpoint as targets[${first}]`;
+      ctx.addIssue({ code: 'custom', path: [index, 'projectId'], message });
+    }
+  });
+};

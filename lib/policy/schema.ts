@@ -1,0 +1,122 @@
+/**
+ * The retention policy file (shared/spec.md "Retention policy file") as a zod schema: strict objects everywhere so
+ * that a typo (`dryrun`, `olderthan`) is an error rather than a silently ignored safety setting, and a transform
+ * into the normalised `Policy` of types.ts. Messages say what was expected and what was found; load.ts adds where.
+ */
+import { z } from 'zod';
+import { defaultEndpoint, normaliseEndpoint } from './endpoint.js';
+import { EXPLICIT_PURGE_RULE } from './rule-match.js';
+import { ALWAYS, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
+import { duration, flag, glob, label, positiveNumber, show, statusName, taskId, wholeNumber } from './schema-fields.js';
+import type { Policy, Rule, Target } from './types.js';
+
+/** Upper bound of `limits.maxDeletesPerRun`: a typo such as 10000000 should not pass for a deliberate setting. */
+export const MAX_DELETES_PER_RUN_LIMIT = 100_000;
+/** Upper bound of `requestsPerSecond`: far above OMS's gateway throttle (200/s per API), so only typos hit it. */
+export const MAX_REQUESTS_PER_SECOND = 1000;
+
+// Safe to place in a URL path as it is: no escaping needed, no way to smuggle `/` or `..`.
+const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const REGION = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+const targetFields = z.strictObject({
+  name: label,
+  projectId: z.string().regex(PROJECT_ID, { error: (i) => expected('1 to 64 letters, digits, _ or -', i.input) }),
+  region: z.string().regex(REGION, { error: (i) => expected('a region such as cn-north-4', i.input) }),
+  endpoint: z
+    .string({ error: (i) => expected('a URL such as https://oms.cn-north-4.myhuaweicloud.com', i.input) })
+    .transform((text, ctx) => {
+      const result = normaliseEndpoint(text);
+      if (result.ok) return result.endpoint;
+      ctx.addIssue({ code: 'custom', message: result.message });
+      return z.NEVER;
+    })
+    .optional(),
+});
+const target = targetFields.transform((t): Target => ({ ...t, endpoint: t.endpoint ?? defaultEndpoint(t.region) }));
+
+const ruleFields = z.strictObject({
+  name: label.refine((s) => s !== EXPLICIT_PURGE_RULE, {
+    error: `"${EXPLICIT_PURGE_RULE}" is reserved for explicit purges by task id`,
+  }),
+  statuses: z.array(statusName, { error: (i) => expected('a list of status names', i.input) }).min(1, {
+    error: 'must name at least one status',
+  }),
+  olderThan: duration,
+  keepLatest: wholeNumber(0).default(0),
+  namePattern: glob.optional(),
+  stopFirst: flag.default(false),
+});
+const rule = ruleFields.transform(
+  (r): Rule => ({
+    name: r.name,
+    statuses: [...new Set(r.statuses)],
+    olderThan: r.olderThan.text,
+    olderThanMs: r.olderThan.ms,
+    keepLatest: r.keepLatest,
+    ...(r.namePattern === undefined ? {} : { namePattern: r.namePattern }),
+    stopFirst: r.stopFirst,
+  }),
+);
+
+const protectFields = z.strictObject({
+  names: z.array(glob).default([]),
+  taskIds: z.array(taskId).default([]),
+  groupTasks: flag.default(true),
+});
+
+const limitsFields = z.strictObject({
+  maxDeletesPerRun: wholeNumber(1, MAX_DELETES_PER_RUN_LIMIT).default(1000),
+  // 0 is refused: it would refuse every target with anything to delete, which `dryRun: true` says plainly.
+  maxDeletePercent: positiveNumber(100, ' (to never delete, use dryRun: true)').default(100),
+  stopTimeout: duration.default({ text: '10m', ms: 600_000 }),
+});
+const limits = limitsFields.transform((l) => ({
+  maxDeletesPerRun: l.maxDeletesPerRun,
+  maxDeletePercent: l.maxDeletePercent,
+  stopTimeoutMs: l.stopTimeout.ms,
+}));
+
+const policyFields = z.strictObject({
+  version: z.literal(1, { error: (i) => expected('1', i.input) }),
+  targets: z
+    .array(target)
+    .min(1, { error: 'must list at least one target' })
+    .superRefine(uniqueNames('targets'), ALWAYS)
+    .superRefine(uniqueProjects, ALWAYS),
+  rules: z
+    .array(rule)
+    .min(1, { error: 'must list at least one rule' })
+    .superRefine(uniqueNames('rules'), ALWAYS)
+    .superRefine(stopFirstForInProgress, ALWAYS),
+  protect: protectFields.prefault({}),
+  limits: limits.prefault({}),
+  concurrency: wholeNumber(1, 64).default(8),
+  requestsPerSecond: positiveNumber(MAX_REQUESTS_PER_SECOND).optional(),
+  dryRun: flag.default(false),
+});
+
+/** The whole file, validated and normalised into a `Policy`. */
+export const policySchema = policyFields.transform(
+  (p): Policy => ({
+    version: p.version,
+    targets: p.targets,
+    rules: p.rules,
+    protect: p.protect,
+    limits: p.limits,
+    concurrency: p.concurrency,
+    ...(p.requestsPerSecond === undefined ? {} : { requestsPerSecond: p.requestsPerSecond }),
+    dryRun: p.dryRun,
+  }),
+);
+
+/** Every field name the policy file knows, for "did you mean" hints on unknown fields. */
+export const POLICY_FIELD_NAMES: readonly string[] = [
+  ...new Set(
+    [policyFields, targetFields, ruleFields, protectFields, limitsFields].flatMap((o) => Object.keys(o.shape)),
+  ),
+];
+
+function expected(what: string, input: unknown): string {
+  return input === undefined ? 'required' : `expected ${what}, got ${show(input)}`;
+}

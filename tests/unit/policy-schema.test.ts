@@ -1,0 +1,176 @@
+import { describe, expect, it } from '@jest/globals';
+import { parsePolicy, PolicyError } from '../../lib/policy/load.js';
+
+/** A minimal valid policy, as plain data (JSON is YAML). */
+function base(): Record<string, any> {
+  return {
+    version: 1,
+    targets: [{ name: 'beijing4', projectId: '2c0689c860ad4728a497c91ec0844383', region: 'cn-north-4' }],
+    rules: [
+      { name: 'succeeded', statuses: ['succeeded'], olderThan: '7d' },
+      { name: 'failed', statuses: ['failed'], olderThan: '30d' },
+    ],
+  };
+}
+
+function issuesOf(text: string): { path: string; message: string }[] {
+  try {
+    parsePolicy(text, 'test.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    const policyError = error as PolicyError;
+    expect(policyError.name).toBe('PolicyError');
+    for (const issue of policyError.issues) expect(policyError.message).toContain(issue.message);
+    return policyError.issues;
+  }
+  throw new Error('expected a PolicyError');
+}
+
+function issuesFor(change: (p: Record<string, any>) => void) {
+  const p = base();
+  change(p);
+  return issuesOf(JSON.stringify(p));
+}
+
+describe('policy schema', () => {
+  it('fills every default and resolves the endpoint', () => {
+    const policy = parsePolicy(JSON.stringify(base()));
+    expect(policy).toEqual({
+      version: 1,
+      targets: [{ name: 'beijing4', projectId: '2c0689c860ad4728a497c91ec0844383', region: 'cn-north-4', endpoint: 'https://oms.cn-north-4.myhuaweicloud.com' }],
+      rules: [
+        { name: 'succeeded', statuses: ['succeeded'], olderThan: '7d', olderThanMs: 7 * 86_400_000, keepLatest: 0, stopFirst: false },
+        { name: 'failed', statuses: ['failed'], olderThan: '30d', olderThanMs: 30 * 86_400_000, keepLatest: 0, stopFirst: false },
+      ],
+      protect: { names: [], taskIds: [], groupTasks: true },
+      limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 600_000 },
+      concurrency: 8,
+      dryRun: false,
+    });
+  });
+
+  it('names the field of a bad duration, with what was written', () => {
+    const issues = issuesFor((p) => (p.rules[1].olderThan = '7 days'));
+    expect(issues).toEqual([
+      { path: 'rules[1].olderThan', message: 'expected <whole number><m|h|d|w> such as 7d, got "7 days"', line: expect.any(Number) },
+    ]);
+  });
+
+  it.each([
+    ['top level', (p: any) => (p.dryrun = true), 'dryrun'],
+    ['a rule', (p: any) => (p.rules[0].olderthan = '1d'), 'rules[0].olderthan'],
+    ['a target', (p: any) => (p.targets[0].endpiont = 'https://x'), 'targets[0].endpiont'],
+    ['limits', (p: any) => (p.limits = { maxDeletes: 5 }), 'limits.maxDeletes'],
+    ['protect', (p: any) => (p.protect = { groupTask: false }), 'protect.groupTask'],
+  ])('refuses an unknown field in %s, naming it', (_where, change, path) => {
+    const issues = issuesFor(change);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe(path);
+    expect(issues[0]?.message).toMatch(/^unknown field/);
+  });
+
+  it('suggests the field a case typo meant', () => {
+    expect(issuesFor((p) => (p.dryrun = true))[0]?.message).toBe('unknown field (did you mean dryRun?)');
+  });
+
+  it('refuses a rule naming an in-progress status without stopFirst: true, and accepts it with', () => {
+    const issues = issuesFor((p) => (p.rules[1] = { name: 'stuck', statuses: ['failed', 'migrating', 'retrying'], olderThan: '2d' }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('rules[1].stopFirst');
+    expect(issues[0]?.message).toContain('migrating, retrying');
+    expect(issues[0]?.message).toContain('stopFirst: true');
+    const p = base();
+    p.rules[1] = { name: 'stuck', statuses: ['migrating', 'retrying'], olderThan: '2d', stopFirst: true };
+    expect(parsePolicy(JSON.stringify(p)).rules[1]?.stopFirst).toBe(true);
+  });
+
+  it('refuses http:// endpoints except on loopback, and normalises the endpoint', () => {
+    expect(issuesFor((p) => (p.targets[0].endpoint = 'http://oms.example.com'))).toEqual([
+      expect.objectContaining({ path: 'targets[0].endpoint', message: expect.stringContaining('http:// is only allowed for loopback hosts') }),
+    ]);
+    const endpoint = (value: string) => {
+      const p = base();
+      p.targets[0].endpoint = value;
+      return parsePolicy(JSON.stringify(p)).targets[0]?.endpoint;
+    };
+    expect(endpoint('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(endpoint('http://localhost:9000/')).toBe('http://localhost:9000');
+    expect(endpoint('http://[::1]:8080')).toBe('http://[::1]:8080');
+    expect(endpoint('https://OMS.Example.com:443/')).toBe('https://oms.example.com');
+  });
+
+  it.each(['https://oms.example.com/v2', 'https://oms.example.com/?a=1', 'https://oms.example.com#x', 'ftp://oms.example.com', 'https://user:pw@oms.example.com', 'oms.example.com'])(
+    'refuses the endpoint %j',
+    (value) => {
+      expect(issuesFor((p) => (p.targets[0].endpoint = value)).map((i) => i.path)).toEqual(['targets[0].endpoint']);
+    },
+  );
+
+  it('refuses duplicate target names and two targets on one project', () => {
+    const issues = issuesFor((p) => p.targets.push({ ...p.targets[0] }));
+    expect(issues.map((i) => i.path).sort()).toEqual(['targets[1].name', 'targets[1].projectId']);
+    expect(issues.find((i) => i.path === 'targets[1].name')?.message).toContain('targets[0]');
+  });
+
+  it('refuses duplicate rule names and the reserved rule name task-id', () => {
+    expect(issuesFor((p) => (p.rules[1].name = 'succeeded')).map((i) => i.path)).toEqual(['rules[1].name']);
+    expect(issuesFor((p) => (p.rules[1].name = 'task-id')).map((i) => i.path)).toEqual(['rules[1].name']);
+  });
+
+  it.each([
+    ['version', (p: any) => (p.version = 2)],
+    ['targets', (p: any) => (p.targets = [])],
+    ['rules', (p: any) => (p.rules = [])],
+    ['rules[0].statuses', (p: any) => (p.rules[0].statuses = [])],
+    ['rules[0].statuses[0]', (p: any) => (p.rules[0].statuses = ['Succeeded'])],
+    ['rules[0].olderThan', (p: any) => delete p.rules[0].olderThan],
+    ['rules[0].keepLatest', (p: any) => (p.rules[0].keepLatest = 1.5)],
+    ['rules[0].namePattern', (p: any) => (p.rules[0].namePattern = '')],
+    ['targets[0].projectId', (p: any) => (p.targets[0].projectId = '../x')],
+    ['targets[0].region', (p: any) => delete p.targets[0].region],
+    ['limits.maxDeletesPerRun', (p: any) => (p.limits = { maxDeletesPerRun: 0 })],
+    ['limits.maxDeletePercent', (p: any) => (p.limits = { maxDeletePercent: 0 })],
+    ['limits.maxDeletePercent', (p: any) => (p.limits = { maxDeletePercent: 100.5 })],
+    ['limits.stopTimeout', (p: any) => (p.limits = { stopTimeout: 600 })],
+    ['concurrency', (p: any) => (p.concurrency = 65)],
+    ['requestsPerSecond', (p: any) => (p.requestsPerSecond = 0)],
+    ['dryRun', (p: any) => (p.dryRun = 'yes')],
+    ['protect.taskIds[0]', (p: any) => (p.protect = { taskIds: ['12345678901234567890'] })],
+  ])('refuses a bad %s', (path, change) => {
+    expect(issuesFor(change).map((i) => i.path)).toEqual([path]);
+  });
+
+  it.each([
+    ['targets', (p: any) => delete p.targets],
+    ['targets', (p: any) => (p.targets = 'beijing4')],
+    ['rules', (p: any) => delete p.rules],
+    ['rules', (p: any) => (p.rules = { name: 'x' })],
+  ])('reports a missing or mistyped %s as one issue', (path, change) => {
+    expect(issuesFor(change).map((i) => i.path)).toEqual([path]);
+  });
+
+  it('lists every issue at once', () => {
+    const issues = issuesFor((p) => {
+      p.version = 2;
+      p.rules[0].olderThan = 'soon';
+      p.rules[1].statuses = ['waiting'];
+      p.concurrency = 0;
+    });
+    expect(issues.map((i) => i.path).sort()).toEqual(['concurrency', 'rules[0].olderThan', 'rules[1].stopFirst', 'version']);
+  });
+
+  it('refuses a task id written as a YAML number above 2^53 and asks for quotes', () => {
+    const text = `${JSON.stringify(base())}`.replace(/}$/, ', "protect": {"taskIds": [191297407830872123, 191297407830872]}}');
+    const issues = issuesOf(text);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('protect.taskIds[0]');
+    expect(issues[0]?.message).toContain('"191297407830872123"');
+    expect(issues[0]?.message).toContain('quote');
+  });
+
+  it('accepts task ids as strings and as safe YAML numbers, without leading zeros', () => {
+    const p = base();
+    p.protect = { taskIds: ['191297407830872', 42, '0007'], names: ['keep-*'], groupTasks: false };
+    expect(parsePolicy(JSON.stringify(p)).protect).toEqual({ taskIds: ['191297407830872', '42', '7'], names: ['keep-*'], groupTasks: false });
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals';
+import { applyRunCap, select } from '../../lib/policy/select.js';
+import type { TargetSelection } from '../../lib/policy/types.js';
+import { DAY, ids, NOW, policy, rule, task } from './select-fixtures.js';
+
+/** n old (selectable) tasks and m young ones. */
+function listing(old: number, young: number) {
+  return [
+    ...Array.from({ length: old }, (_, i) => task({ id: String(i + 1), ageMs: 30 * DAY })),
+    ...Array.from({ length: young }, (_, i) => task({ id: String(1000 + i), ageMs: 1 * DAY })),
+  ];
+}
+
+describe('select: blast radius', () => {
+  it('refuses a target whose selection exceeds maxDeletePercent, still listing the selection', () => {
+    const result = select(listing(6, 4), policy({ limits: { maxDeletePercent: 50 } }), NOW);
+    expect(result.refused).toBe(true);
+    expect(result.refusal).toContain('6 of 10');
+    expect(result.refusal).toContain('60%');
+    expect(result.refusal).toContain('50%');
+    expect(result.selected).toHaveLength(6);
+  });
+
+  it('does not refuse a selection exactly at the limit', () => {
+    const result = select(listing(5, 5), policy({ limits: { maxDeletePercent: 50 } }), NOW);
+    expect(result.refused).toBe(false);
+    expect(result.refusal).toBeUndefined();
+  });
+
+  it('does not refuse a forced run', () => {
+    const result = select(listing(6, 4), policy({ limits: { maxDeletePercent: 50 } }), NOW, { force: true });
+    expect(result.refused).toBe(false);
+    expect(result.selected).toHaveLength(6);
+  });
+
+  it('applies to explicit purges too', () => {
+    const result = select(listing(2, 2), policy({ limits: { maxDeletePercent: 25 } }), NOW, { taskIds: ['1', '1000'] });
+    expect(result.refused).toBe(true);
+  });
+
+  it('does not refuse an empty listing', () => {
+    expect(select([], policy({ limits: { maxDeletePercent: 1 } }), NOW).refused).toBe(false);
+  });
+});
+
+function selection(target: string, agesDays: number[], refused = false): TargetSelection {
+  const tasks = agesDays.map((d, i) => task({ id: `${target}${i + 1}`, ageMs: d * DAY }));
+  return { ...select(tasks, policy({ rules: [rule({ olderThanDays: 1 })] }), NOW), refused };
+}
+
+describe('applyRunCap', () => {
+  it('runs the oldest candidates across targets and defers the rest, index-aligned', () => {
+    const a = selection('1', [10, 40]);
+    const b = selection('2', [30, 20]);
+    const { run, deferred } = applyRunCap([a, b], 2);
+    expect(run.map((r) => r.map((c) => c.task.id))).toEqual([['12'], ['21']]);
+    expect(deferred.map((r) => r.map((c) => c.task.id))).toEqual([['11'], ['22']]);
+  });
+
+  it('gives refused targets nothing to run or defer, and lets them use none of the cap', () => {
+    const refused = selection('1', [50, 60], true);
+    const ok = selection('2', [10, 20]);
+    const { run, deferred } = applyRunCap([refused, ok], 2);
+    expect(run).toEqual([[], ok.selected]);
+    expect(deferred).toEqual([[], []]);
+    expect(ids({ selected: run[1] ?? [] })).toEqual(['22', '21']);
+  });
+
+  it('defers everything under a cap of 0 and refuses a cap that is not a whole number', () => {
+    const a = selection('1', [10]);
+    expect(applyRunCap([a], 0)).toEqual({ run: [[]], deferred: [a.selected] });
+    expect(() => applyRunCap([a], Number.NaN)).toThrow(RangeError);
+    expect(() => applyRunCap([a], -1)).toThrow(RangeError);
+  });
+});
