@@ -36,10 +36,11 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
     }
   });
   const taskIds = choices.taskIds?.map((id, i) => {
-    if (typeof id !== 'string' || !TASK_ID_DIGITS.test(id)) {
-      throw new InputError(`${fieldNames.taskIds}[${i}]`, `expected a task id of 1 to 19 decimal digits, got ${JSON.stringify(id)}`);
+    // Exact ids only: `0042` is refused rather than read as 42, so a purge never reaches a task nobody named.
+    if (typeof id !== 'string' || !TASK_ID_DIGITS.test(id) || canonicalTaskId(id) !== id) {
+      throw new InputError(`${fieldNames.taskIds}[${i}]`, `expected a task id of 1 to 19 decimal digits without leading zeros, got ${JSON.stringify(id)}`);
     }
-    return canonicalTaskId(id);
+    return id;
   });
   if (choices.taskIds && choices.taskIds.length === 0) throw new InputError(fieldNames.taskIds, 'is empty');
   return {

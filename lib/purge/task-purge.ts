@@ -12,7 +12,7 @@ export interface TaskPurgeDeps {
   schedule: <T>(work: () => Promise<T>) => Promise<T>;
   sleep: (ms: number) => Promise<void>;
   clock: () => number;
-  /** How often a pausing task is looked at. */
+  /** The longest wait between two looks at a pausing task; the first looks come sooner (see pollDelayMs). */
   pollIntervalMs: number;
   /** limits.stopTimeout: how long a task may take to reach paused. */
   stopTimeoutMs: number;
@@ -60,8 +60,8 @@ async function stop(candidate: Candidate, deps: TaskPurgeDeps): Promise<void> {
 
 async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Outcome> {
   const deadline = deps.clock() + deps.stopTimeoutMs;
-  for (;;) {
-    await deps.sleep(deps.pollIntervalMs);
+  for (let look = 0; ; look += 1) {
+    await deps.sleep(pollDelayMs(look, deps.pollIntervalMs));
     let status: number | null;
     try {
       status = (await deps.schedule(() => observed(deps, () => deps.oms.showTask(deps.project, id)))).status;
@@ -99,4 +99,9 @@ async function observed<T>(deps: TaskPurgeDeps, request: () => Promise<T>): Prom
     deps.onAnswer?.(error);
     throw error;
   }
+}
+
+/** Most tasks pause within a second: look after 250 ms, then 500 ms, 1 s, … up to `maxMs` between looks. */
+export function pollDelayMs(look: number, maxMs: number): number {
+  return Math.min(maxMs, 250 * 2 ** Math.min(look, 20));
 }

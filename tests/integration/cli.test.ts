@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Emulator } from '../../emulator/index.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
+
+const RULES = `rules:
+  - { name: failed, statuses: [failed], olderThan: 30d }
+  - { name: stuck, statuses: [migrating], olderThan: 2d, stopFirst: true }
+protect: { names: ["keep-*"] }
+`;
+
+describe('CLI (in-process main) against the emulator', () => {
+  let emu: Emulator;
+  let dir: string;
+  let policyFile: string;
+  const env = { OMS_AUTH_TOKEN: TOKEN };
+
+  beforeEach(async () => {
+    emu = await emulator({
+      projects: {
+        [PROJECT]: [
+          task('11', 4, 40 * DAY),
+          task('12', 4, 10 * DAY),
+          task('13', 4, 40 * DAY, { name: 'keep-this' }),
+          task('14', 2, 3 * DAY, { total_time: 1000 }),
+        ],
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'janitor-cli-'));
+    policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, policyText(emu, RULES));
+  });
+  afterEach(async () => emu.close());
+
+  it('purge is a dry run by default: nothing is stopped or deleted, exit 0, a readable summary', async () => {
+    const r = await runCli(['purge', '--policy', policyFile], env);
+    expect(r.code).toBe(0);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    expect(r.stdout).toMatch(/Dry run .*nothing was changed/);
+    expect(r.stdout).toMatch(/main\s+4\s+2\s+0\s+0\s+0/);
+  });
+
+  it('--json prints exactly one JSON document on stdout and logs JSON lines on stderr', async () => {
+    const r = await runCli(['purge', '--policy', policyFile, '--json', '--no-dry-run'], env);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(summary).toMatchObject({ dryRun: false, totals: { listed: 4, selected: 2, deleted: 2, failed: 0, protected: 1 } });
+    expect(Object.keys(summary).sort()).toEqual(['dryRun', 'finishedAt', 'runId', 'startedAt', 'targets', 'totals']);
+    expect(deletedIds(emu)).toEqual(['11', '14']);
+    expect(emu.stats.stopped[PROJECT]).toEqual(['14']);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.outcome === 'deleted').map((l) => l.taskId).sort()).toEqual(['11', '14']);
+    expect(lines.at(-2)).toMatchObject({ message: 'run finished' });
+  });
+
+  it('plan prints a table with id, name, status, age and rule, and changes nothing', async () => {
+    const r = await runCli(['plan', '--policy', policyFile], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ID\s+NAME\s+STATUS\s+AGE\s+RULE/);
+    expect(r.stdout).toMatch(/11\s+task-11\s+failed\s+40d 0h\s+failed/);
+    expect(r.stdout).toMatch(/14\s+task-14\s+migrating\s+2d 23h\s+stuck/);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+  });
+
+  it('exit 1 when a task fails', async () => {
+    emu.setTaskFault(PROJECT, '11', { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'denied' });
+    const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).targets[0].failures[0]).toMatchObject({ taskId: '11', httpStatus: 403, errorCode: 'APIGW.0306' });
+  });
+
+  it('--task-id purges exactly the named listed tasks; in-progress ones only with --stop-first', async () => {
+    const without = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--task-id', '12', '--task-id', '14', '--json'], env);
+    expect(without.code).toBe(0);
+    expect(deletedIds(emu)).toEqual(['12']);
+    const withStop = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--task-id', '14', '--stop-first', '--json'], env);
+    expect(withStop.code).toBe(0);
+    expect(deletedIds(emu)).toEqual(['12', '14']);
+  });
+
+  it('a rule naming an in-progress status without stopFirst is refused with exit 2 before any request', async () => {
+    writeFileSync(policyFile, policyText(emu, `rules:\n  - { name: stuck, statuses: [failed, migrating], olderThan: 2d }\n`));
+    const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rules\[0\]/);
+    expect(r.stderr).toMatch(/stopFirst/);
+    expect(emu.stats.total).toBe(0);
+  });
+
+  it.each([
+    [['purge'], /--policy FILE is required/],
+    [['purge', '--policy', 'x.yaml', '--bogus'], /bogus/],
+    [['frobnicate'], /unknown command/],
+    [['purge', '--policy', '/nonexistent/p.yaml'], /nonexistent/],
+  ])('bad arguments %j: exit 2 with a message', async (argv, message) => {
+    const r = await runCli(argv as string[], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('an unknown --target or a malformed --task-id is exit 2, nothing listed', async () => {
+    const a = await runCli(['purge', '--policy', policyFile, '--target', 'nope'], env);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--target\[0\]: unknown target "nope"/);
+    const b = await runCli(['purge', '--policy', policyFile, '--task-id', '12a'], env);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--task-id\[0\]/);
+    expect(emu.stats.total).toBe(0);
+  });
+
+  it('no credentials: exit 2 naming the three ways; empty variables count as unset', async () => {
+    const r = await runCli(['purge', '--policy', policyFile], { OMS_AUTH_TOKEN: '', CLOUD_SDK_AK: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/OMS_AUTH_TOKEN/);
+    expect(r.stderr).toMatch(/CLOUD_SDK_AK/);
+    expect(emu.stats.total).toBe(0);
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/oms-janitor purge --policy FILE/);
+  });
+});

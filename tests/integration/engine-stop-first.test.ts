@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Emulator } from '../../emulator/index.js';
+import { DAY, PROJECT, deletedIds, emulator, policy, runEngine, task } from '../helpers/harness.js';
+
+const STUCK = `rules:\n  - { name: stuck, statuses: [migrating, retrying, pausing, paused], olderThan: 2d, stopFirst: true }\n`;
+
+describe('engine: stopFirst pauses, waits and deletes', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('pauses in-progress tasks, waits for paused (riding out OMS.0063 right after the pause), then deletes', async () => {
+    emu = await emulator({
+      projects: { [PROJECT]: [task('21', 2, 3 * DAY), task('22', 6, 3 * DAY), task('23', 7, 3 * DAY), task('24', 3, 3 * DAY)] },
+      stopDelayMs: 100,
+      pauseSettleMs: 300,
+    });
+    const { summary, logs } = await runEngine(policy(emu, STUCK));
+    expect(deletedIds(emu)).toEqual(['21', '22', '23', '24']);
+    // migrating and retrying are stopped; pausing is only waited for; paused is deleted at once
+    expect([...(emu.stats.stopped[PROJECT] ?? [])].sort()).toEqual(['21', '22']);
+    expect(summary.targets[0]).toMatchObject({ deleted: 4, failed: 0 });
+    // the deletes refused as "in progress" during the settle window were retried, not counted as failures
+    expect(emu.stats.byStatus['400'] ?? 0).toBeGreaterThan(0);
+    expect(logs.lines.filter((l) => l.outcome === 'deleted' && l.paused === true)).toHaveLength(3);
+  });
+
+  it('a task not paused within stopTimeout fails with reason stop-timeout and is not deleted', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [task('31', 2, 3 * DAY)] }, stopDelayMs: 60_000 });
+    const p = policy(emu, STUCK);
+    const { summary } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 400 } });
+    expect(deletedIds(emu)).toEqual([]);
+    expect(emu.stats.stopped[PROJECT]).toEqual(['31']);
+    expect(summary.targets[0]!.failures[0]).toMatchObject({ taskId: '31', reason: 'stop-timeout', httpStatus: 0 });
+  });
+
+  it('a dry run of a stopFirst rule sends no stop', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [task('41', 2, 3 * DAY)] } });
+    const { summary } = await runEngine(policy(emu, STUCK), { dryRun: true });
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    expect(summary.targets[0]).toMatchObject({ selected: 1, deleted: 0 });
+  });
+});

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import type { Emulator } from '../../emulator/index.js';
+import type { RunSummary } from '../../lib/purge/summary.js';
+import { DAY, PROJECT, deletedIds, emulator, policyText, task } from '../helpers/harness.js';
+
+// Distinctive secret values: none of them may ever appear in a log line, a summary or an error.
+const SECRET = {
+  token: 'TOKEN-SHOULD-NOT-LEAK-1f4e',
+  ak: 'AKTESTJANITOR0001',
+  sk: 'SK-SHOULD-NOT-LEAK-9a7c',
+  password: 'PASSWORD-SHOULD-NOT-LEAK-33b1',
+};
+
+type Handler = (event: unknown, context: Context) => Promise<RunSummary>;
+
+const context = {
+  awsRequestId: 'req-0001',
+  functionName: 'oms-task-janitor-test-purge',
+  getRemainingTimeInMillis: () => 600_000,
+} as unknown as Context;
+
+describe('Lambda handler, credentials from the loopback Secrets Manager', () => {
+  let emu: Emulator;
+  let handler: Handler;
+  const output: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-'));
+  const policyFile = join(dir, 'policy.yaml');
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    // One emulator for the file, OMS and Secrets Manager alike: the handler reads its policy and builds its SDK client
+    // once per cold start, exactly as in Lambda. Tests change its tasks and secrets, never its address.
+    emu = await emulator({
+      tokens: [SECRET.token],
+      akskCredentials: [{ ak: SECRET.ak, sk: SECRET.sk }],
+      users: [{ domain: 'acme', username: 'janitor', password: SECRET.password }],
+      iamTokenMaxUses: 2,
+      deniedSecrets: ['janitor/denied'],
+    });
+    writeFileSync(policyFile, policyText(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n  - { name: done, statuses: [succeeded], olderThan: 7d }\n`));
+    Object.assign(process.env, {
+      POLICY_FILE: policyFile,
+      STAGE: 'test',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url,
+    });
+    const write = (chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    };
+    jest.spyOn(process.stdout, 'write').mockImplementation(write as never);
+    jest.spyOn(process.stderr, 'write').mockImplementation(write as never);
+    ({ handler } = (await import('../../functions/purge.js')) as { handler: Handler });
+  });
+  afterAll(async () => {
+    await emu.close();
+    jest.restoreAllMocks();
+    process.env = saved;
+  });
+
+  /** Fresh tasks (3 deletable, 1 young), fresh statistics, and these secrets. */
+  function start(secrets: Record<string, string> = {}): Emulator {
+    emu.setTasks(PROJECT, [task('1', 4, 40 * DAY), task('2', 4, 41 * DAY), task('3', 5, 9 * DAY), task('4', 5, 1 * DAY)]);
+    emu.resetStats();
+    for (const [id, value] of Object.entries(secrets)) emu.setSecret(id, value);
+    return emu;
+  }
+
+  function useSecret(id: string) {
+    process.env.OMS_CREDENTIALS_SECRET_ID = id;
+  }
+
+  it('refuses {"dryrun": false} (a typo) with nothing done, naming the field', async () => {
+    start({ 'janitor/typo': JSON.stringify({ type: 'token', token: SECRET.token }) });
+    useSecret('janitor/typo');
+    await expect(handler({ dryrun: false }, context)).rejects.toThrow(/event\.dryrun: unknown field/);
+    expect(emu.stats.total).toBe(0);
+  });
+
+  it('a manual {} is a dry run; {"dryRun": false} purges; a scheduled event runs the policy as written', async () => {
+    start({ 'janitor/token': JSON.stringify({ type: 'token', token: SECRET.token }) });
+    useSecret('janitor/token');
+    const dry = await handler({}, context);
+    expect(dry).toMatchObject({ dryRun: true, totals: { selected: 3, deleted: 0 } });
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+
+    const real = await handler({ dryRun: false, targets: ['main'], taskIds: ['1'] }, context);
+    expect(real).toMatchObject({ dryRun: false, totals: { selected: 1, deleted: 1 } });
+    expect(deletedIds(emu!)).toEqual(['1']);
+
+    const scheduled = await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context);
+    expect(scheduled).toMatchObject({ dryRun: false, totals: { deleted: 2 } });
+    expect(deletedIds(emu!)).toEqual(['1', '2', '3']);
+    // warm invocations reuse the cached secret: one Secrets Manager call for three runs
+    expect(emu.stats.calls['secrets-get']).toBe(1);
+  });
+
+  it('purges with AK/SK: every request signed and verified by the emulator', async () => {
+    start({ 'janitor/aksk': JSON.stringify({ type: 'aksk', ak: SECRET.ak, sk: SECRET.sk }) });
+    useSecret('janitor/aksk');
+    const summary = await handler({ dryRun: false }, context);
+    expect(summary.totals).toMatchObject({ deleted: 3, failed: 0 });
+    expect(emu.stats.signatureFailures).toBe(0);
+    expect(emu.stats.signedVerified).toBe(emu.stats.calls.list! + emu.stats.calls.delete!);
+  });
+
+  it('a wrong SK stops the target at the first 401, long before the AK would be locked', async () => {
+    start({ 'janitor/bad-sk': JSON.stringify({ type: 'aksk', ak: SECRET.ak, sk: 'wrong-secret-key-0000' }) });
+    useSecret('janitor/bad-sk');
+    const summary = await handler({ dryRun: false }, context);
+    expect(summary.targets[0]!.error).toMatch(/401/);
+    expect(emu.stats.signatureFailures).toBe(1);
+    expect(emu.stats.lockedAks).toEqual([]);
+    expect(deletedIds(emu!)).toEqual([]);
+  });
+
+  it('purges with an IAM password: one token per project, renewed once when it expires mid-run', async () => {
+    start();
+    emu.setSecret('janitor/password', JSON.stringify({ type: 'password', domain: 'acme', username: 'janitor', password: SECRET.password, iamEndpoint: emu.url }));
+    useSecret('janitor/password');
+    const summary = await handler({ dryRun: false }, context);
+    expect(summary.totals).toMatchObject({ deleted: 3, failed: 0 });
+    // 1 list + 3 deletes with a token good for 2 calls: exactly one renewal
+    expect(emu.stats.calls['iam-token']).toBe(2);
+  });
+
+  it.each([
+    ['not JSON', '{"type": "token", ', /not JSON/],
+    ['a missing field', JSON.stringify({ type: 'aksk', ak: SECRET.ak }), /"sk"/],
+    ['a wrong type', JSON.stringify({ type: 'kerberos', token: SECRET.token }), /"type"/],
+    ['an unknown field', JSON.stringify({ type: 'token', token: SECRET.token, tokn: 'x' }), /tokn/],
+  ])('a secret with %s is refused with a named error and nothing listed', async (_what, secretString, message) => {
+    start({ 'janitor/broken': secretString });
+    useSecret('janitor/broken');
+    const error = await handler({ dryRun: false }, context).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('CredentialsError');
+    expect((error as Error).message).toMatch(message);
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+  });
+
+  it('a missing or denied secret is a clear error and nothing is listed', async () => {
+    start();
+    useSecret('janitor/missing');
+    await expect(handler({}, context)).rejects.toThrow(/not found/);
+    useSecret('janitor/denied');
+    await expect(handler({}, context)).rejects.toThrow(/denied/);
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+  });
+
+  it('no secret value reached stdout or stderr in any of the runs above', () => {
+    const text = output.join('');
+    expect(text.length).toBeGreaterThan(1000);
+    expect(text).toMatch(/"outcome":"deleted"/);
+    for (const value of Object.values(SECRET).filter((v) => v !== SECRET.ak)) expect(text).not.toContain(value);
+    expect(text).not.toContain('wrong-secret-key-0000');
+    expect(text).not.toMatch(/Signature=[0-9a-f]{16}/);
+  });
+});
