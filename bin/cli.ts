@@ -48,8 +48,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === 'emulator') {
     const { runEmulatorCli } = await import('../emulator/index.js');
-    await runEmulatorCli(argv.slice(1));
-    return 0;
+    try {
+      await runEmulatorCli(argv.slice(1));
+      return 0;
+    } catch (error) {
+      if (!isInputError(error)) throw error;
+      return usage(io, (error as Error).message);
+    }
   }
   if (command !== 'purge' && command !== 'plan') return usage(io, `unknown command ${JSON.stringify(command)}`);
 

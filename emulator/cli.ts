@@ -2,6 +2,8 @@ import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
 import { startEmulator } from './server.js';
 
 export const DEMO_TOKEN = 'demo-token';
+/** policies/example.yaml points its targets here, so the example works against `oms-janitor emulator` as is. */
+export const DEMO_PORT = 8790;
 
 /** Bad command-line input; the CLI entry maps it to exit status 2. */
 export class EmulatorCliError extends Error {
@@ -14,7 +16,7 @@ export interface EmulatorCliArgs {
   latencyMs: number;
 }
 
-const USAGE = 'usage: oms-janitor emulator [--port N] [--seed N] [--latency MS]';
+const USAGE = `usage: oms-janitor emulator [--port N (default ${DEMO_PORT}; 0 = any free port)] [--seed N] [--latency MS]`;
 
 function intArg(name: string, text: string | undefined, min: number, max: number): number {
   if (text === undefined || !/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
@@ -25,7 +27,7 @@ function intArg(name: string, text: string | undefined, min: number, max: number
 
 /** `--port N`, `--port=N`, `--seed N`, `--latency MS`; a leading `emulator` (the subcommand) is skipped. */
 export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
-  const args: EmulatorCliArgs = { port: 0, seed: 1, latencyMs: 0 };
+  const args: EmulatorCliArgs = { port: DEMO_PORT, seed: 1, latencyMs: 0 };
   const rest = argv[0] === 'emulator' ? argv.slice(1) : [...argv];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
@@ -59,7 +61,7 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     ...Object.entries(DEMO_PROJECTS).map(([label, id]) => `  project:  ${id}  (${label})`),
     `  try:      curl -H 'X-Auth-Token: ${DEMO_TOKEN}' '${emu.url}/v2/${DEMO_PROJECTS.beijing4}/tasks?limit=5'`,
     `  janitor:  OMS_AUTH_TOKEN=${DEMO_TOKEN} npx oms-janitor plan --policy policies/example.yaml`,
-    `            (with the policy's targets pointing at endpoint ${emu.url})`,
+    ...(emu.url.endsWith(`:${DEMO_PORT}`) ? [] : [`            (point the policy's targets at endpoint ${emu.url})`]),
     '  Ctrl-C to stop.',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);

@@ -119,7 +119,9 @@ function buildTask(
   const progress = status === 5 ? 1 : running ? Math.round(random() * 90) / 100 : Math.round(random() * 100) / 100;
   const successful = Math.floor(totalNum * progress);
   const failedNum = status === 4 ? Math.max(1, Math.floor(random() * 50)) : 0;
-  const totalTime = running ? nowMs - start : Math.floor(random() * 6 * HOUR_MS) + MINUTE_MS;
+  // A stuck migration (started days ago) stopped accumulating total_time two hours in: its last activity is old.
+  const stuck = running && nowMs - start > 2 * DAY_MS;
+  const totalTime = stuck ? 2 * HOUR_MS : running ? nowMs - start : Math.floor(random() * 6 * HOUR_MS) + MINUTE_MS;
   const srcBucket = shape.srcBuckets[Math.floor(random() * shape.srcBuckets.length)] ?? 'acme-bucket';
   const task: EmuTask = {
     id,

@@ -13,6 +13,6 @@ export type {
 } from './types.js';
 export { startEmulator } from './server.js';
 export { demoProjects, DEMO_PROJECTS } from './demo-data.js';
-export { runEmulatorCli, EmulatorCliError, DEMO_TOKEN } from './cli.js';
+export { runEmulatorCli, EmulatorCliError, DEMO_TOKEN, DEMO_PORT } from './cli.js';
 export { verifyAkSk, parseAuthorization, canonicalRequest, stringToSign } from './aksk-verify.js';
 export type { SignedRequestParts, VerifyContext, VerifyResult } from './aksk-verify.js';

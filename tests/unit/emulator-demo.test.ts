@@ -1,5 +1,5 @@
 import { parseEmulatorArgs } from '../../emulator/cli.js';
-import { DEMO_PROJECTS, EmulatorCliError, demoProjects } from '../../emulator/index.js';
+import { DEMO_PORT, DEMO_PROJECTS, EmulatorCliError, demoProjects } from '../../emulator/index.js';
 import type { EmuTask } from '../../emulator/index.js';
 import { taskJson } from '../../emulator/task-json.js';
 
@@ -48,7 +48,7 @@ describe('demoProjects', () => {
 
 describe('parseEmulatorArgs', () => {
   it('reads --port, --seed and --latency, skipping the subcommand', () => {
-    expect(parseEmulatorArgs([])).toEqual({ port: 0, seed: 1, latencyMs: 0 });
+    expect(parseEmulatorArgs([])).toEqual({ port: DEMO_PORT, seed: 1, latencyMs: 0 });
     expect(parseEmulatorArgs(['emulator', '--port', '8080', '--seed=9', '--latency', '20'])).toEqual({ port: 8080, seed: 9, latencyMs: 20 });
   });
 
