@@ -15,6 +15,8 @@ interface Entry {
   baseStatus: number | undefined;
   /** When it was stopped: pausing until stoppedAtMs + stopDelayMs, paused after. Computed lazily, no timers. */
   stoppedAtMs?: number;
+  /** The task's JSON text while it is unchanged (built on first listing). */
+  json?: string;
 }
 
 export type StopOutcome = 'stopped' | 'missing' | 'not-migrating';
@@ -39,7 +41,8 @@ export class TaskStore {
 
   set(projectId: string, inputs: readonly TaskInput[]): void {
     const at = this.now();
-    this.projects.set(projectId, inputs.map((input) => toEntry(input, at)));
+    // Sorted once here (start_time never changes; deletes keep the order), so a list page costs a slice, not a sort.
+    this.projects.set(projectId, inputs.map((input) => toEntry(input, at)).sort(newestFirst));
   }
 
   status(e: Entry): number | undefined {
@@ -49,15 +52,18 @@ export class TaskStore {
 
   private json(e: Entry): string {
     if (e.rawJson !== undefined) return e.rawJson;
-    return taskJson(e.task as EmuTask, e.stoppedAtMs === undefined ? undefined : this.status(e));
+    if (e.stoppedAtMs !== undefined) return taskJson(e.task as EmuTask, this.status(e));
+    e.json ??= taskJson(e.task as EmuTask, undefined);
+    return e.json;
   }
 
   /** The page as JSON texts plus the count of everything matching, newest first (start_time desc, then id desc). */
   list(projectId: string, q: ListQuery): { tasks: string[]; count: number } {
-    const matching = (this.projects.get(projectId) ?? [])
-      .filter((e) => q.status === undefined || this.status(e) === q.status)
-      .filter((e) => q.groupId === undefined || groupId(e) === q.groupId)
-      .sort(newestFirst);
+    const all = this.projects.get(projectId) ?? [];
+    const matching =
+      q.status === undefined && q.groupId === undefined
+        ? all
+        : all.filter((e) => (q.status === undefined || this.status(e) === q.status) && (q.groupId === undefined || groupId(e) === q.groupId));
     return { tasks: matching.slice(q.offset, q.offset + q.limit).map((e) => this.json(e)), count: matching.length };
   }
 
