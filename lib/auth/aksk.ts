@@ -1,3 +1,4 @@
+import { AuthError } from './errors.js';
 import { formatSdkDate, signRequest } from './signer.js';
 import type { AkSkCredentials, Authenticator, Clock } from './types.js';
 
@@ -8,9 +9,11 @@ import type { AkSkCredentials, Authenticator, Clock } from './types.js';
  */
 export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, clock: Clock = Date.now): Authenticator {
   const { ak, sk, securityToken } = credentials;
+  const gate = new ProbeGate();
   return {
     kind: 'aksk',
     async authorize(request, projectId) {
+      await gate.enter(projectId, ak);
       const headers = request.headers;
       headers.set('X-Sdk-Date', formatSdkDate(new Date(clock())));
       // An empty projectId means a call outside any project (the HTTP layer passes ''): no header, not signed.
@@ -30,10 +33,69 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
       const { authorization } = signRequest({ method: request.method, url: request.url, headers: toSign, body }, { ak, sk }, names);
       headers.set('Authorization', authorization);
     },
-    async refresh() {
-      // A 401 here means a wrong AK/SK or clock: retrying cannot help, and after 5 consecutive signature failures
-      // Huawei locks the AK for 5 minutes. Callers stop the target on the first 401.
+    async refresh(_projectId, errorCode) {
+      // A 401 here means a wrong AK/SK or clock: retrying cannot help.
+      gate.refuse(errorCode ?? 'unknown');
       return false;
     },
+    answered(status) {
+      gate.answered(status);
+    },
   };
+}
+
+/**
+ * After 5 consecutive signature failures Huawei locks the AK for 5 minutes. So until one signature has been
+ * accepted, only one signed request is in flight (the probe) and the others wait for its answer; once a signature
+ * is refused (401), nothing more is signed with this AK, in any target. A wrong SK thus costs one failure per run.
+ */
+class ProbeGate {
+  #state: 'unproven' | 'proven' | 'refused' = 'unproven';
+  #refusedCode = '';
+  #probing = false;
+  #waiting: Array<() => void> = [];
+
+  async enter(projectId: string, ak: string): Promise<void> {
+    for (;;) {
+      if (this.#state === 'proven') return;
+      if (this.#state === 'refused') {
+        throw new AuthError(`not signing more requests with AK ${ak}: API Gateway refused its signature (HTTP 401 ${this.#refusedCode})`, {
+          projectId,
+          status: 401,
+          errorCode: this.#refusedCode,
+        });
+      }
+      if (!this.#probing) {
+        this.#probing = true;
+        return;
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  /** Any answer other than 401, 429 or 5xx went through API Gateway's signature check. */
+  answered(status: number | undefined): void {
+    if (this.#state !== 'unproven') return;
+    if (status === 401) return; // refresh() follows and refuses
+    if (status !== undefined && status !== 429 && status < 500) {
+      this.#state = 'proven';
+      this.#wakeAll();
+      return;
+    }
+    // No verdict: let the next request (or this one's retry) be the probe.
+    this.#probing = false;
+    this.#waiting.shift()?.();
+  }
+
+  refuse(code: string): void {
+    this.#state = 'refused';
+    this.#refusedCode = code;
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
 }

@@ -11,6 +11,11 @@ export interface Authenticator {
    * attempt (IAM password tokens); false when retrying cannot help (a static token, a wrong AK/SK).
    */
   refresh(projectId: string, errorCode: string | undefined): Promise<boolean>;
+  /**
+   * Optional: told how every attempt ended, with the HTTP status, or undefined when there was no answer (timeout,
+   * connection error). AK/SK uses it to send one request first and the rest only once a signature was accepted.
+   */
+  answered?(status: number | undefined): void;
 }
 
 /** Static token (OMS_AUTH_TOKEN, or a `{"type":"token"}` secret): sent as X-Auth-Token; a 401 cannot be fixed here. */

@@ -67,6 +67,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
         afterResponse: [
           // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
           (_req, _opts, res) => {
+            request.auth?.answered?.(res.status);
             const type = res.headers.get('content-type') ?? '';
             if (res.ok && /html/i.test(type)) return ky.retry({ code: 'NOT_JSON' });
             return undefined;
@@ -75,6 +76,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
         beforeRetry: [
           ({ error, retryCount }) => {
             const status = isHTTPError(error) ? error.response.status : undefined;
+            if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
             options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
           },
         ],
@@ -86,7 +88,9 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     const requestId = response.headers.get('x-request-id') ?? undefined;
     return { status: response.status, headers: response.headers, body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
-    throw await toFinalError(error, request.method, path, attempts);
+    const final = await toFinalError(error, request.method, path, attempts);
+    if (final instanceof TransportError && final.kind !== 'invalid-response') request.auth?.answered?.(undefined);
+    throw final;
   }
 }
 

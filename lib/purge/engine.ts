@@ -179,6 +179,12 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
  * that re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
  */
 function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
+  if (error instanceof Error && error.name === 'AuthError' && run.summary.error === undefined) {
+    // The credentials cannot be used at all (IAM refused the password, or the AK/SK was refused elsewhere).
+    run.summary.error = `stopped: ${error.message}`;
+    log.error('target stopped', { target: run.target.name, reason: run.summary.error });
+    return;
+  }
   if (!(error instanceof HttpError)) {
     if (error === undefined) run.consecutive403 = 0;
     return;

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmuTask } from '../../emulator/index.js';
-import { tokenAuthenticator } from '../../lib/auth/types.js';
+import { tokenAuthenticator, type Authenticator } from '../../lib/auth/types.js';
 import type { RetryPolicy } from '../../lib/http/retry-policy.js';
 import { jsonLinesLog } from '../../lib/log/json-lines.js';
 import { Redactor } from '../../lib/log/redact.js';
@@ -63,9 +63,9 @@ export function capturedLog(redactor = new Redactor()) {
 }
 
 /** Runs the real engine with a token, the real HTTP wrapper and OMS client against the emulator. */
-export async function runEngine(p: Policy, request: Partial<PurgeRequest> = {}, deps: Partial<EngineDeps> = {}) {
+export async function runEngine(p: Policy, request: Partial<PurgeRequest> = {}, deps: Partial<EngineDeps> = {}, auth: Authenticator = tokenAuthenticator(TOKEN)) {
   const captured = capturedLog();
-  const { oms, counters } = createRunClient(p, tokenAuthenticator(TOKEN), { retry: FAST_RETRY });
+  const { oms, counters } = createRunClient(p, auth, { retry: FAST_RETRY });
   const summary = await runPurge({ policy: p, dryRun: false, ...request }, { oms, log: captured.log, pollIntervalMs: 20, ...deps });
   return { summary, logs: captured, counters };
 }

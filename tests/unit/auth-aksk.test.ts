@@ -57,6 +57,7 @@ describe('akskAuthenticator', () => {
     const request = new Request('https://h.example/v2/p1/tasks');
     await auth.authorize(request, 'p1');
     const first = request.headers.get('authorization');
+    auth.answered?.(503); // the attempt failed without a verdict on the signature: this retry is the probe again
     now += 1000;
     await auth.authorize(request, 'p1');
     expect(request.headers.get('x-sdk-date')).toBe('20240301T101113Z');
@@ -73,5 +74,29 @@ describe('akskAuthenticator', () => {
 
   it('refresh never helps: a wrong SK stays wrong and Huawei locks the AK after 5 failures', async () => {
     expect(await akskAuthenticator({ ak: 'AK1', sk: 'SK1' }).refresh('p1', 'APIGW.0301')).toBe(false);
+  });
+
+  it('until a signature is accepted only one request is signed; after a refusal none is, in any project', async () => {
+    const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
+    const signed: string[] = [];
+    const sign = (project: string) => auth.authorize(new Request(`https://h.example/v2/${project}/tasks`), project).then(() => signed.push(project));
+    const probe = sign('p1');
+    const others = [sign('p2'), sign('p3')];
+    await probe;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(signed).toEqual(['p1']); // the others wait for the probe's answer
+    expect(await auth.refresh('p1', 'APIGW.0301')).toBe(false);
+    const results = await Promise.allSettled(others);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/AuthError.*APIGW\.0301/);
+    expect(String((results[0] as PromiseRejectedResult).reason)).not.toContain('SK1');
+    await expect(sign('p4')).rejects.toThrow(/refused its signature/);
+  });
+
+  it('once a signature is accepted, requests are signed concurrently', async () => {
+    const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
+    await auth.authorize(new Request('https://h.example/v2/p1/tasks'), 'p1');
+    auth.answered?.(200);
+    await Promise.all(['p2', 'p3', 'p4'].map((p) => auth.authorize(new Request(`https://h.example/v2/${p}/tasks`), p)));
   });
 });
