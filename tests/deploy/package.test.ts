@@ -1,0 +1,254 @@
+/**
+ * `serverless package` for every stage, offline (no AWS credentials, no network): the CloudFormation template and the
+ * zip that `serverless deploy` would upload, asserted as a reviewer would read them. The stages are packaged in
+ * parallel, each in its own copy of the service (tests/deploy/sandbox.ts), once for the whole file.
+ */
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parsePolicy } from '../../lib/policy/load.js';
+import { ROOT, sandbox, serverless } from './sandbox.js';
+import { readZip } from './zip.js';
+
+jest.setTimeout(180_000);
+
+type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown>; Outputs?: Record<string, unknown> };
+type Resource = { Type: string; Condition?: string; Properties: Record<string, any> };
+interface Packaged {
+  templateText: string;
+  template: Template;
+  zip: Map<string, Buffer>;
+  zipBytes: number;
+}
+
+const STAGES = ['dev', 'staging', 'prod'] as const;
+type Stage = (typeof STAGES)[number];
+/** prod again, with the two optional params set: the KMS policy and the e-mail subscription switch on. */
+const KMS_KEY = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const WITH_OPTIONS = 'prod+options';
+
+const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string }> = {
+  dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG' },
+  staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO' },
+  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 90, logLevel: 'INFO' },
+};
+
+const packaged = new Map<string, Packaged>();
+const cleanups: (() => Promise<void>)[] = [];
+
+async function packageStage(stage: Stage, extra: string[] = []): Promise<Packaged> {
+  const service = await sandbox();
+  cleanups.push(service.remove);
+  const out = join(service.dir, 'artifact');
+  const run = await serverless(service.dir, ['package', '--stage', stage, '--package', out, ...extra]);
+  if (run.code !== 0) throw new Error(`serverless package --stage ${stage} exited ${run.code}\n${run.stdout}\n${run.stderr}`);
+  const templateText = await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+  const zipBuffer = await readFile(join(out, 'purge.zip'));
+  return { templateText, template: JSON.parse(templateText) as Template, zip: readZip(zipBuffer), zipBytes: zipBuffer.length };
+}
+
+beforeAll(async () => {
+  const runs: [string, Promise<Packaged>][] = [
+    ...STAGES.map((stage): [string, Promise<Packaged>] => [stage, packageStage(stage)]),
+    [WITH_OPTIONS, packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com'])],
+  ];
+  for (const [name, run] of runs) packaged.set(name, await run);
+});
+
+afterAll(async () => {
+  await Promise.all(cleanups.map((remove) => remove()));
+});
+
+function get(name: string): Packaged {
+  const p = packaged.get(name);
+  if (!p) throw new Error(`${name} was not packaged`);
+  return p;
+}
+
+/** The one resource of a type (or the one with that logical id). */
+function resource(t: Template, typeOrId: string): Resource {
+  if (t.Resources[typeOrId]) return t.Resources[typeOrId]!;
+  const found = Object.values(t.Resources).filter((r) => r.Type === typeOrId);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+const sub = (text: string) => ({ 'Fn::Sub': text });
+const logGroupArn = (stage: string, tail: string) =>
+  sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/oms-task-janitor-${stage}*${tail}`);
+
+/** Every statement of the function's role, exactly: an added action, resource or `*` fails here. */
+function expectedRoleStatements(stage: string) {
+  return [
+    // The framework's logging statements, scoped to this function's log group.
+    { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource'], Resource: [logGroupArn(stage, ':*')] },
+    { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: [logGroupArn(stage, ':*:*')] },
+    // Ours: read this stage's secret, nothing else (Secrets Manager appends -XXXXXX to the name in the ARN).
+    {
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:oms-janitor/${stage}-??????`),
+    },
+  ];
+}
+
+describe.each(STAGES)('stage %s', (stage) => {
+  const expected = EXPECTED[stage];
+
+  test('the function: runtime, arm64, bundle handler, one run at a time, timeout, memory, no retries', () => {
+    const t = get(stage).template;
+    const fn = resource(t, 'AWS::Lambda::Function').Properties;
+    expect(fn).toMatchObject({
+      FunctionName: `oms-task-janitor-${stage}-purge`,
+      Handler: 'functions/purge.handler', // Lambda's Node.js runtime finds functions/purge.cjs for it
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: 1,
+      Timeout: 900,
+      MemorySize: expected.memory,
+      Role: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] },
+    });
+    expect(resource(t, 'AWS::Lambda::EventInvokeConfig').Properties).toMatchObject({
+      FunctionName: { Ref: 'PurgeLambdaFunction' },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+
+  test('the environment: secret id, policy file inside the artifact, stage, cache, Powertools', () => {
+    const fn = resource(get(stage).template, 'AWS::Lambda::Function').Properties;
+    expect(fn.Environment.Variables).toEqual({
+      STAGE: stage,
+      OMS_CREDENTIALS_SECRET_ID: `oms-janitor/${stage}`,
+      POLICY_FILE: `policies/${stage}.yaml`,
+      SECRET_CACHE_SECONDS: '300',
+      POWERTOOLS_SERVICE_NAME: 'oms-task-janitor',
+      POWERTOOLS_METRICS_NAMESPACE: 'OmsTaskJanitor',
+      POWERTOOLS_LOG_LEVEL: expected.logLevel,
+    });
+  });
+
+  test('the schedule: expression, enabled state, and the input that marks the run as scheduled', () => {
+    const t = get(stage).template;
+    const rule = resource(t, 'AWS::Events::Rule').Properties;
+    expect(rule.ScheduleExpression).toBe(expected.schedule);
+    expect(rule.State).toBe(expected.enabled ? 'ENABLED' : 'DISABLED');
+    expect(rule.Targets).toHaveLength(1);
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] });
+    expect(JSON.parse(rule.Targets[0].Input)).toEqual({ scheduled: true });
+    expect(resource(t, 'AWS::Lambda::Permission').Properties).toMatchObject({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' });
+  });
+
+  test('logs: the log group keeps the stage retention', () => {
+    expect(resource(get(stage).template, 'AWS::Logs::LogGroup').Properties).toEqual({
+      LogGroupName: `/aws/lambda/oms-task-janitor-${stage}-purge`,
+      RetentionInDays: expected.retentionDays,
+    });
+  });
+
+  test('least privilege: the role allows exactly logging and this stage\'s secret; KMS only under its condition', () => {
+    const t = get(stage).template;
+    const role = resource(t, 'IamRoleLambdaExecution');
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.Policies).toHaveLength(1);
+    expect(role.Properties.Policies[0].PolicyDocument.Statement).toEqual(expectedRoleStatements(stage));
+    // No kmsKeyArn param: the KMS policy is in the template but its condition is false ('' equals '').
+    expect(resource(t, 'KmsDecryptPolicy').Condition).toBe('HasKmsKey');
+    expect(t.Conditions?.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  test('alarms: function errors, failed deletions and targets not cleaned, all to the stage topic; no e-mail by default', () => {
+    const t = get(stage).template;
+    expect(resource(t, 'AWS::SNS::Topic').Properties.TopicName).toBe(`oms-task-janitor-${stage}-alarms`);
+    expect(resource(t, 'AWS::SNS::Subscription').Condition).toBe('HasAlarmEmail');
+    expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+
+    const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
+      ['function-errors', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
+    );
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    }
+    const byName = (suffix: string) => alarms.find((a) => a.AlarmName.endsWith(suffix))!;
+    expect(byName('function-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'PurgeLambdaFunction' } }],
+      Statistic: 'Sum',
+    });
+    // The dimensions Powertools puts on every metric of functions/purge.ts (tests/deploy/invoke-local.test.ts reads
+    // them from the real EMF output): service and stage, nothing more.
+    const dimensions = [{ Name: 'service', Value: 'oms-task-janitor' }, { Name: 'stage', Value: stage }];
+    expect(byName('tasks-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'TasksFailed', Dimensions: dimensions, Statistic: 'Sum' });
+    const metrics = byName('targets-not-cleaned').Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[];
+    expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric)).toEqual([
+      { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsStopped', Dimensions: dimensions },
+      { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsRefused', Dimensions: dimensions },
+    ]);
+  });
+
+  test('the artifact: the .cjs bundle and this stage\'s policy only, which the real loader accepts', async () => {
+    const { zip, zipBytes } = get(stage);
+    expect([...zip.keys()].sort()).toEqual(['functions/purge.cjs', `policies/${stage}.yaml`]);
+    const shipped = zip.get(`policies/${stage}.yaml`)!.toString('utf8');
+    expect(shipped).toBe(await readFile(join(ROOT, 'policies', `${stage}.yaml`), 'utf8'));
+    const policy = parsePolicy(shipped, `policies/${stage}.yaml`);
+    expect(policy.dryRun).toBe(stage === 'dev');
+    // Budget from issue 4: bench/bundle-size.ts measures it together with the cold import time.
+    expect(zipBytes).toBeLessThan(300 * 1024);
+  });
+
+  test('the bundle is CommonJS with only Node built-ins and the runtime\'s AWS SDK left as requires', () => {
+    const bundle = get(stage).zip.get('functions/purge.cjs')!.toString('utf8');
+    expect(bundle).not.toMatch(/^\s*(import|export)\s/m);
+    const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
+    const notBuiltIn = [...required].filter((name) => !name.startsWith('node:') && !['process', 'buffer', 'util', 'crypto', 'fs', 'os', 'path', 'stream', 'http', 'https', 'url', 'zlib', 'events', 'child_process', 'net', 'tls'].includes(name));
+    expect(notBuiltIn).toEqual(['@aws-sdk/client-secrets-manager']);
+  });
+
+  test('the template is fully resolved: no framework variables, no AWS account id, no ${aws:...}', () => {
+    const text = get(stage).templateText;
+    expect(text).not.toMatch(/\$\{(aws|param|sls|self|opt|env|file):/);
+    expect(text).not.toMatch(/(?<![\d.])\d{12}(?![\d.])/); // account ids are 12 digits; ARNs use ${AWS::AccountId}
+    expect(text).toContain('${AWS::AccountId}');
+  });
+});
+
+describe('prod with kmsKeyArn and alarmEmail params', () => {
+  test('kms:Decrypt on that key only, only through Secrets Manager, attached to the function role', () => {
+    const t = get(WITH_OPTIONS).template;
+    expect(t.Conditions?.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
+    const kms = resource(t, 'KmsDecryptPolicy');
+    expect(kms).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'HasKmsKey' });
+    expect(kms.Properties.Roles).toEqual([{ Ref: 'IamRoleLambdaExecution' }]);
+    expect(kms.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: KMS_KEY,
+        Condition: { StringEquals: { 'kms:ViaService': sub('secretsmanager.${AWS::Region}.amazonaws.com') } },
+      },
+    ]);
+    // The role itself is unchanged.
+    expect(resource(t, 'IamRoleLambdaExecution').Properties.Policies[0].PolicyDocument.Statement).toEqual(expectedRoleStatements('prod'));
+  });
+
+  test('the e-mail subscription is switched on', () => {
+    const t = get(WITH_OPTIONS).template;
+    expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
+    expect(resource(t, 'AWS::SNS::Subscription').Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+});
+
+test('no IAM statement anywhere in any template grants a * action', () => {
+  for (const [name, { template }] of packaged) {
+    for (const [id, r] of Object.entries(template.Resources)) {
+      if (r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::IAM::Policy') continue;
+      const documents = r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies as { PolicyDocument: any }[]).map((p) => p.PolicyDocument) : [r.Properties.PolicyDocument];
+      for (const statement of documents.flatMap((d) => d.Statement as { Action: string | string[] }[])) {
+        for (const action of [statement.Action].flat()) expect(`${name} ${id} ${action}`).not.toMatch(/\*/);
+      }
+    }
+  }
+});

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/** The repository root (tests/deploy/ is two levels down). */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVERLESS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+/** What `serverless package` and `invoke local` read: the service file, the sources it bundles, the policies. */
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'policies'];
+
+/**
+ * A private copy of the service with node_modules linked. serverless-esbuild builds in `<service>/.esbuild`, so two
+ * runs in one directory (parallel stages, the two deploy test files in parallel jest workers, a colleague's
+ * `npx serverless package`) would overwrite each other's build. Each run gets its own directory instead.
+ */
+export async function sandbox(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'oms-janitor-sls-'));
+  await Promise.all(SERVICE_FILES.map((name) => cp(join(ROOT, name), join(dir, name), { recursive: true })));
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Offline and quiet: no telemetry, no notifications, no update checks, no AWS profile from the developer's machine. */
+export const OFFLINE_ENV: Record<string, string> = {
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_TRACKING_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+  SLS_DEPRECATION_DISABLE: '*',
+  CI: '1',
+  FORCE_COLOR: '0',
+  NO_COLOR: '1',
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+export interface SlsResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `serverless <args>` (osls) in `cwd`; never throws on a non-zero exit (the caller asserts it). */
+export async function serverless(cwd: string, args: string[], env: Record<string, string> = {}): Promise<SlsResult> {
+  const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, ...OFFLINE_ENV, ...env };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SERVERLESS_BIN, ...args], {
+      cwd,
+      env: childEnv,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    if (typeof e.code !== 'number') throw error; // spawn failure or timeout, not an exit status
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
