@@ -1,5 +1,6 @@
 import ky, { HTTPError, isForceRetryError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
-import { HttpError, TransportError } from './errors.js';
+import { types } from 'node:util';
+import { HttpError, TransportError, type TransportFailure } from './errors.js';
 import type { RateBudget } from './rate-budget.js';
 import { DEFAULT_RETRY_POLICY, isNetworkError, kyRetryOptions, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
@@ -33,12 +34,12 @@ export function createHttp(options: HttpOptions = {}): Http {
   return {
     async request(request) {
       try {
-        return await attempt(base, request, options);
+        return await attempt(base, request, options, policy.attemptTimeoutMs);
       } catch (error) {
         // A 401 gets exactly one more try, and only when the credentials could be renewed (IAM password tokens).
         if (error instanceof HttpError && error.status === 401 && request.auth) {
           if (await request.auth.refresh(request.projectId ?? '', error.errorCode)) {
-            return attempt(base, request, options);
+            return attempt(base, request, options, policy.attemptTimeoutMs);
           }
         }
         throw error;
@@ -47,7 +48,7 @@ export function createHttp(options: HttpOptions = {}): Http {
   };
 }
 
-async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
+async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions, bodyTimeoutMs: number): Promise<HttpResponse> {
   const path = new URL(request.url).pathname;
   let attempts = 0;
   try {
@@ -65,12 +66,19 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
           },
         ],
         afterResponse: [
-          // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
-          (_req, _opts, res) => {
+          // The body is read here, inside ky's attempt loop, so that a body that stalls or is cut off is retried
+          // like any other failed attempt (ky's own timeout ends when the headers arrive).
+          async (_req, _opts, res) => {
             request.auth?.answered?.(res.status);
-            const type = res.headers.get('content-type') ?? '';
-            if (res.ok && /html/i.test(type)) return ky.retry({ code: 'NOT_JSON' });
-            return undefined;
+            if (!res.ok) return undefined; // HTTPError; its body is read (bounded) in httpErrorFrom
+            // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
+            if (/html/i.test(res.headers.get('content-type') ?? '')) return ky.retry({ code: 'NOT_JSON' });
+            try {
+              const body = await readBody(res, bodyTimeoutMs);
+              return new Response(body === '' ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+            } catch (error) {
+              return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : 'BODY_CUT' });
+            }
           },
         ],
         beforeRetry: [
@@ -82,37 +90,67 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
         ],
       },
     });
-    const body = await response.text().catch((cause: unknown) => {
-      throw new TransportError('connection', request.method, path, { cause });
-    });
+    const body = await response.text(); // already in memory (see afterResponse)
     const requestId = response.headers.get('x-request-id') ?? undefined;
     return { status: response.status, headers: response.headers, body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
-    const final = await toFinalError(error, request.method, path, attempts);
+    const final = await toFinalError(error, request.method, path, attempts, bodyTimeoutMs);
     if (final instanceof TransportError && final.kind !== 'invalid-response') request.auth?.answered?.(undefined);
     throw final;
   }
 }
 
+const FORCED_RETRY_KIND: Record<string, TransportFailure> = { NOT_JSON: 'invalid-response', BODY_TIMEOUT: 'timeout', BODY_CUT: 'connection' };
+
 function failureReason(error: Error): string {
   if (isHTTPError(error)) return `http-${error.response.status}`;
   if (isTimeoutError(error)) return 'timeout';
-  if (isForceRetryError(error)) return 'invalid-response';
+  if (isForceRetryError(error)) return FORCED_RETRY_KIND[error.code ?? ''] ?? 'invalid-response';
   return 'connection';
 }
 
-async function toFinalError(error: unknown, method: string, path: string, attempts: number): Promise<unknown> {
-  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts);
-  if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: error });
-  if (isForceRetryError(error)) return new TransportError('invalid-response', method, path, { cause: error });
+/**
+ * The error a caller sees. Transport failures keep only a summary of what happened as their cause: ky's errors
+ * carry the Request, whose headers hold the token or the signature.
+ */
+async function toFinalError(error: unknown, method: string, path: string, attempts: number, bodyTimeoutMs: number): Promise<unknown> {
+  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, bodyTimeoutMs);
+  if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: summary(error) });
+  if (isForceRetryError(error)) return new TransportError(FORCED_RETRY_KIND[error.code ?? ''] ?? 'invalid-response', method, path);
   const original = error instanceof Error && error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
-  if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: original });
-  return error; // Ours (an AuthError from authorize) or a TransportError from reading the body: already final.
+  if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: summary(original) });
+  return error; // Ours (an AuthError from authorize): already final.
+}
+
+/** name and message of an error and of its causes, nothing else. */
+function summary(error: unknown, depth = 0): Error | undefined {
+  if (!types.isNativeError(error) || depth > 3) return undefined;
+  const cause = summary(error.cause, depth + 1);
+  const out = new Error(error.message, cause ? { cause } : undefined);
+  out.name = error.name;
+  return out;
+}
+
+class BodyTimeout extends Error {
+  override name = 'BodyTimeout';
+}
+
+/** The whole body as text within `timeoutMs`: a server that sends headers and then stalls must not hold a slot forever. */
+async function readBody(response: Response, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyTimeout(`no complete body within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([response.text(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Reads error_code / error_msg from the usual OMS, API Gateway and IAM error bodies; tolerates anything else. */
-async function httpErrorFrom(response: Response, method: string, path: string, attempts: number): Promise<HttpError> {
-  const text = (await response.text().catch(() => '')).slice(0, MAX_ERROR_BODY);
+async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, bodyTimeoutMs: number): Promise<HttpError> {
+  const text = (await readBody(response, bodyTimeoutMs).catch(() => '')).slice(0, MAX_ERROR_BODY);
   let errorCode: string | undefined;
   let errorMsg: string | undefined;
   let bodyRequestId: string | undefined;

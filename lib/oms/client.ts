@@ -55,7 +55,8 @@ export class OmsClient {
     const byKey = new Map<string, Task>();
     let count: number | undefined;
     let pages = 0;
-    for (let offset = 0; ; offset += this.#pageSize) {
+    let offset = 0;
+    for (;;) {
       if (pages >= this.#maxPages) return done(true, `stopped after ${pages} pages`);
       let page: unknown[];
       try {
@@ -72,16 +73,29 @@ export class OmsClient {
       for (const raw of page) {
         const task = parseTask(raw);
         const key = task.id ?? `malformed:${task.idText}`;
-        if (!byKey.has(key)) fresh += 1;
-        byKey.set(key, task);
+        const seen = byKey.get(key);
+        if (seen === undefined) {
+          fresh += 1;
+          byKey.set(key, task);
+        } else if (!sameTask(seen, task)) {
+          // Listed twice with different contents (it changed between pages, or the server is confused): neither
+          // copy can be trusted this run, so its status becomes unknown and selection leaves it alone.
+          byKey.set(key, { ...seen, status: null });
+        }
       }
       onPage?.(byKey.size, count);
-      if (page.length < this.#pageSize) return done(false);
-      if (count !== undefined && offset + this.#pageSize >= count) return done(false);
-      if (fresh === 0) return done(true, `a full page at offset ${offset} brought no new task`);
+      if (page.length === 0) return done(false);
+      offset += page.length;
+      // A short page ends the listing, unless `count` says there is more (a server that caps `limit` quietly).
+      if (page.length < this.#pageSize && (count === undefined || offset >= count)) return done(false);
+      if (fresh === 0) return done(true, `a page at offset ${offset - page.length} brought no new task`);
     }
 
     function done(truncated: boolean, truncation?: string): Listing {
+      // Fewer distinct tasks than the API counted: tasks went unseen (or were deleted while paging). Say so.
+      if (!truncated && count !== undefined && byKey.size < count) {
+        return done(true, `the API counted ${count} tasks but the pages held ${byKey.size}`);
+      }
       return { tasks: [...byKey.values()], count, pages, truncated, ...(truncation ? { truncation } : {}) };
     }
   }
@@ -107,9 +121,10 @@ export class OmsClient {
     const path = this.#taskPath(project, taskId);
     const response = await this.#http.request({ method: 'GET', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth });
     const task = parseTask(parseBody(response.body, `GET ${path}`));
-    // A show that answers with another task's object must not steer what happens to this one.
-    if (task.id !== null && task.id !== taskId) throw new OmsResponseError(`GET ${path}`, `it describes task ${task.id}`);
-    return { ...task, id: taskId, idText: taskId };
+    // Only an answer that names exactly this task may steer what happens to it (after a pause, its status decides
+    // the delete): another id, a missing id or an unreadable one is refused.
+    if (task.id !== taskId) throw new OmsResponseError(`GET ${path}`, `it describes task ${task.idText}, not ${taskId}`);
+    return task;
   }
 
   /** Pause a task (POST …/stop). */
@@ -137,6 +152,11 @@ export class OmsClient {
     if (!isValidTaskId(taskId)) throw new RangeError(`refusing to put a malformed task id in a URL: ${JSON.stringify(taskId.slice(0, 40))}`);
     return `/v2/${project.projectId}/tasks/${taskId}`;
   }
+}
+
+/** The fields selection reads; two listings of one id that differ here cannot both be right. */
+function sameTask(a: Task, b: Task): boolean {
+  return a.name === b.name && a.status === b.status && a.lastActivityMs === b.lastActivityMs && a.groupType === b.groupType;
 }
 
 export function isAlreadyGone(error: HttpError): boolean {

@@ -1,0 +1,131 @@
+import { describe, expect, it } from '@jest/globals';
+import { tokenAuthenticator } from '../../lib/auth/types.js';
+import { HttpError } from '../../lib/http/errors.js';
+import type { Http, HttpRequest } from '../../lib/http/types.js';
+import { OmsClient } from '../../lib/oms/client.js';
+import { OmsResponseError } from '../../lib/oms/errors.js';
+
+/**
+ * A scripted OMS answering through the Http seam: hostile answers (lying counts, repeated pages, conflicting
+ * duplicates) that the emulator deliberately never produces.
+ */
+function scripted(answer: (request: HttpRequest) => { body?: string; error?: HttpError }) {
+  const requests: HttpRequest[] = [];
+  const http: Http = {
+    async request(request) {
+      requests.push(request);
+      const a = answer(request);
+      if (a.error) throw a.error;
+      return { status: 200, headers: new Headers(), body: a.body ?? '' };
+    },
+  };
+  return { oms: new OmsClient({ http, auth: tokenAuthenticator('t') }), requests };
+}
+
+const project = { endpoint: 'https://oms.example', projectId: 'p1' };
+const taskText = (id: number | string, extra = '') => `{"id": ${id}, "name": "t-${id}", "status": 4, "start_time": 1000${extra}}`;
+const page = (tasks: string[], count?: number) => `{"tasks": [${tasks.join(',')}]${count === undefined ? '' : `, "count": ${count}`}}`;
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => taskText(from + i));
+const offsetOf = (r: HttpRequest) => Number(r.searchParams?.offset ?? 0);
+
+describe('OmsClient.listTasks against hostile answers', () => {
+  it('a task listed twice with different contents gets an unknown status, so nothing selects it', async () => {
+    const first = `{"id": 5, "name": "keep-me", "group_type": "SYNC_TASK", "status": 4, "start_time": 1000}`;
+    const second = `{"id": 5, "status": 4, "start_time": 1000}`;
+    const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page([first, ...range(100, 99)], 200) : page([second, ...range(300, 10)], 200) }));
+    const listing = await oms.listTasks(project);
+    const five = listing.tasks.filter((t) => t.id === '5');
+    expect(five).toHaveLength(1);
+    expect(five[0]).toMatchObject({ status: null, name: 'keep-me', groupType: 'SYNC_TASK' });
+  });
+
+  it('an identical repeat is simply de-duplicated', async () => {
+    const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page(range(1, 100), 150) : page(range(51, 50), 150) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(100);
+    expect(listing.tasks.every((t) => t.status === 4)).toBe(true);
+    // 150 counted, 100 distinct seen: said, not hidden
+    expect(listing.truncated).toBe(true);
+  });
+
+  it('a count that lies low does not end the listing while pages are full', async () => {
+    const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 250 - offsetOf(r)))), 100) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(250);
+    expect(listing.truncated).toBe(false);
+  });
+
+  it('a count that lies high marks the listing truncated', async () => {
+    const { oms } = scripted((r) => ({ body: page(offsetOf(r) === 0 ? range(0, 30) : [], 1000) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(30);
+    expect(listing.truncated).toBe(true);
+    expect(listing.truncation).toMatch(/counted 1000/);
+  });
+
+  it('a server that caps limit quietly is paged by what it returned', async () => {
+    const { oms, requests } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(50, 120 - offsetOf(r)))), 120) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(120);
+    expect(requests.map(offsetOf)).toEqual([0, 50, 100]);
+    expect(listing.truncated).toBe(false);
+  });
+
+  it('a server repeating the same full page forever is stopped and reported', async () => {
+    const { oms, requests } = scripted(() => ({ body: page(range(0, 100)) }));
+    const listing = await oms.listTasks(project);
+    expect(requests).toHaveLength(2);
+    expect(listing).toMatchObject({ truncated: true });
+    expect(listing.tasks).toHaveLength(100);
+  });
+
+  it('a refused offset gives the partial view; a refused first page is an error', async () => {
+    const refuse = new HttpError({ status: 400, errorCode: 'OMS.0064', method: 'GET', path: '/x', attempts: 1 });
+    const partial = scripted((r) => (offsetOf(r) >= 100 ? { error: refuse } : { body: page(range(0, 100), 500) }));
+    expect(await partial.oms.listTasks(project)).toMatchObject({ truncated: true, tasks: expect.any(Array) });
+    const none = scripted(() => ({ error: refuse }));
+    await expect(none.oms.listTasks(project)).rejects.toBe(refuse);
+  });
+
+  it.each([
+    ['an HTML page', '<html>502</html>'],
+    ['an object without tasks', '{"count": 3}'],
+    ['tasks that is not an array', '{"tasks": {"id": 1}}'],
+    ['a truncated body', '{"tasks": [{"id": 1'],
+  ])('%s is an OmsResponseError, never an empty listing', async (_what, body) => {
+    const { oms } = scripted(() => ({ body }));
+    await expect(oms.listTasks(project)).rejects.toBeInstanceOf(OmsResponseError);
+  });
+});
+
+describe('OmsClient show, stop, delete', () => {
+  it.each([
+    ['another id', '{"id": 191297407830873, "status": 3}'],
+    ['no id', '{"name": "other", "status": 3}'],
+    ['a rounded float id', '{"id": 1.91297407830872e14, "status": 3}'],
+  ])('a show answering with %s is refused', async (_what, body) => {
+    const { oms } = scripted(() => ({ body }));
+    await expect(oms.showTask(project, '191297407830872')).rejects.toBeInstanceOf(OmsResponseError);
+  });
+
+  it('a show naming the task is read losslessly', async () => {
+    const { oms } = scripted(() => ({ body: '{"id": 9007199254740993, "status": 3, "start_time": 5}' }));
+    expect(await oms.showTask(project, '9007199254740993')).toMatchObject({ id: '9007199254740993', status: 3 });
+  });
+
+  it('delete: 400 OMS.1009 and a plain 404 are already gone; 404 APIGW.0101 (no such API) is a failure', async () => {
+    const answer = (status: number, errorCode?: string) =>
+      scripted(() => ({ error: new HttpError({ status, ...(errorCode ? { errorCode } : {}), method: 'DELETE', path: '/x', attempts: 1 }) })).oms;
+    expect(await answer(400, 'OMS.1009').deleteTask(project, '1')).toBe('already-gone');
+    expect(await answer(404).deleteTask(project, '1')).toBe('already-gone');
+    await expect(answer(404, 'APIGW.0101').deleteTask(project, '1')).rejects.toBeInstanceOf(HttpError);
+    await expect(answer(400, 'OMS.0054').deleteTask(project, '1')).rejects.toBeInstanceOf(HttpError);
+  });
+
+  it.each(['12/../1', '-1', '1.5e3', '0042', '12345678901234567890', ''])('never puts the malformed id %j in a URL', async (id) => {
+    const { oms, requests } = scripted(() => ({ body: '' }));
+    await expect(oms.deleteTask(project, id)).rejects.toThrow(RangeError);
+    await expect(oms.stopTask(project, id)).rejects.toThrow(RangeError);
+    expect(requests).toHaveLength(0);
+  });
+});
