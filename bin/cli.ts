@@ -85,7 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const request = buildRequest(
       policy,
       { dryRun: !v['no-dry-run'], targets: v.target, taskIds: v['task-id'], stopFirst: v['stop-first'], force: v.force },
-      { targets: '--target', taskIds: '--task-id' },
+      { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
     );
     const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
       http: createHttp(),

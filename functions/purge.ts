@@ -39,7 +39,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   try {
     const policy = await policyLoad;
     const run = parseLambdaEvent(event);
-    const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds' });
+    const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
     const resolved = await resolveSecretCredentials(secretId, secrets, { http: iamHttp, region: regionsByProject(policy.targets) });

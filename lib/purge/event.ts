@@ -45,11 +45,20 @@ export function parseLambdaEvent(event: unknown): LambdaRun {
   };
 }
 
+/** The fields of EventBridge's scheduled-event envelope; an event with any other field is not one. */
+const ENVELOPE_FIELDS = new Set(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+
+/**
+ * Only exactly a scheduled event counts: `{"scheduled": true}`, or the envelope with nothing added. An envelope
+ * with a manual field (`"dryRun": true` added to the console's test template) is refused by the strict manual
+ * schema instead of running for real as scheduled.
+ */
 function isScheduled(event: unknown): boolean {
-  if (event === null || typeof event !== 'object') return false;
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) return false;
   const e = event as Record<string, unknown>;
-  if (e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events') return true;
-  return Object.keys(e).length === 1 && e.scheduled === true;
+  const keys = Object.keys(e);
+  if (keys.length === 1 && e.scheduled === true) return true;
+  return e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events' && keys.every((k) => ENVELOPE_FIELDS.has(k));
 }
 
 function describe(issue: z.core.$ZodIssue): string {

@@ -28,7 +28,7 @@ export interface RunChoices {
  * The one place where run choices (CLI flags or a manual Lambda event) meet the policy. `fieldNames` says how the
  * caller calls each choice, so errors point at what the user typed (`--task-id` vs `taskIds`).
  */
-export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { targets: string; taskIds: string }): PurgeRequest {
+export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { targets: string; taskIds: string; stopFirst: string }): PurgeRequest {
   const known = new Set(policy.targets.map((t) => t.name));
   choices.targets?.forEach((name, i) => {
     if (!known.has(name)) {
@@ -43,10 +43,13 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
     return id;
   });
   if (choices.taskIds && choices.taskIds.length === 0) throw new InputError(fieldNames.taskIds, 'is empty');
+  // An empty list must not mean "all": that reading turns a typo into the widest possible run.
+  if (choices.targets && choices.targets.length === 0) throw new InputError(fieldNames.targets, 'is empty; leave it out to run every target');
+  if (choices.stopFirst && !choices.taskIds) throw new InputError(fieldNames.stopFirst, `applies only with ${fieldNames.taskIds}; rules say stopFirst in the policy`);
   return {
     policy,
     dryRun: policy.dryRun || choices.dryRun === true,
-    ...(choices.targets && choices.targets.length > 0 ? { targets: [...new Set(choices.targets)] } : {}),
+    ...(choices.targets ? { targets: [...new Set(choices.targets)] } : {}),
     ...(taskIds ? { taskIds: [...new Set(taskIds)] } : {}),
     ...(choices.stopFirst ? { stopFirst: true } : {}),
     ...(choices.force ? { force: true } : {}),
