@@ -5,9 +5,10 @@ import { HttpError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
 import { statusName } from '../oms/status.js';
-import { applyRunCap, select } from '../policy/select.js';
+import { applyRunCap, oldestFirst, select } from '../policy/select.js';
 import type { Candidate, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
 import { logOutcome } from './outcome-log.js';
+import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
 import { MAX_FAILURES_LISTED, emptyTotals, type RunSummary, type TargetSummary } from './summary.js';
 import { purgeTask } from './task-purge.js';
@@ -76,38 +77,40 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     for (const candidate of cap.deferred[i] ?? []) record(run, candidate, { kind: 'deferred', reason: 'run-cap' }, deps);
     for (const candidate of cap.run[i] ?? []) queue.push({ run, candidate });
   });
-  // Oldest first over all targets, the order applyRunCap chose by.
-  queue.sort((a, b) => a.candidate.lastActivityMs - b.candidate.lastActivityMs);
+  // Oldest first over all targets (ties: smaller id), the order applyRunCap chose by.
+  queue.sort((a, b) => oldestFirst(a.candidate, b.candidate));
 
   let done = 0;
   const remaining = deps.remainingTimeMs;
   const reserveMs = deps.reserveMs ?? 30_000;
-  await Promise.all(
-    queue.map(async ({ run, candidate }) => {
-      let outcome: Outcome;
-      if (dryRun) outcome = { kind: 'would-delete' };
-      else {
-        const gate = (): DeferReason | undefined =>
-          run.summary.error !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
-        outcome = await purgeTask(
-          candidate,
-          {
-            oms: deps.oms,
-            project: run.target,
-            schedule,
-            sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
-            clock,
-            pollIntervalMs: deps.pollIntervalMs ?? 2000,
-            stopTimeoutMs: policy.limits.stopTimeoutMs,
-            onAnswer: (error) => watchAnswers(run, error, log),
+  const feeder = feed(queue, schedule, policy.concurrency, async ({ run, candidate }) => {
+    let outcome: Outcome;
+    if (dryRun) outcome = { kind: 'would-delete' };
+    else {
+      const gate = (): DeferReason | undefined =>
+        run.summary.error !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
+      outcome = await purgeTask(
+        candidate,
+        {
+          oms: deps.oms,
+          project: run.target,
+          schedule,
+          sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
+          clock,
+          pollIntervalMs: deps.pollIntervalMs ?? 2000,
+          stopTimeoutMs: policy.limits.stopTimeoutMs,
+          onAnswer: (error) => {
+            watchAnswers(run, error, log);
+            feeder.pump();
           },
-          gate,
-        );
-      }
-      record(run, candidate, outcome, deps);
-      deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
-    }),
-  );
+        },
+        gate,
+      );
+    }
+    record(run, candidate, outcome, deps);
+    deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
+  });
+  await feeder.done;
 
   const summary: RunSummary = { runId, dryRun, startedAt, finishedAt: new Date(clock()).toISOString(), totals: emptyTotals(), targets: [] };
   for (const run of runs) {
@@ -162,6 +165,7 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
       break;
     case 'deferred':
       s.deferred += 1;
+      s.truncated = true; // the run stopped short of this target's selection: a later run has more to do
       break;
     case 'failed': {
       s.failed += 1;

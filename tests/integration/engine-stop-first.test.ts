@@ -40,3 +40,21 @@ describe('engine: stopFirst pauses, waits and deletes', () => {
     expect(summary.targets[0]).toMatchObject({ selected: 1, deleted: 0 });
   });
 });
+
+describe('engine: a pausing task is not starved by the queue of plain deletes', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('its looks and its delete come soon after the pause, not after every other deletion', async () => {
+    const plain = Array.from({ length: 150 }, (_, i) => task(String(1000 + i), 3, 3 * DAY - i * 1000));
+    emu = await emulator({ projects: { [PROJECT]: [task('1', 2, 4 * DAY), ...plain] }, stopDelayMs: 50, faults: { latencyMs: 5 } });
+    const p = { ...policy(emu, STUCK), concurrency: 2 };
+    const { summary } = await runEngine(p);
+    expect(summary.targets[0]).toMatchObject({ deleted: 151, failed: 0 });
+    const order = emu.stats.deleted[PROJECT] ?? [];
+    // oldest first, so task 1 is stopped first; it is paused after 50 ms and looked at after 250 ms: with 2 slots
+    // and 5 ms per request, about 100 plain deletes fit in that time, far from all 150.
+    expect(order.indexOf('1')).toBeLessThan(120);
+    expect(emu.stats.maxInFlight).toBeLessThanOrEqual(2);
+  });
+});
