@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { IN_PROGRESS_STATUSES } from '../oms/status.js';
-import { defaultEndpoint } from './endpoint.js';
+import { defaultEndpoint, normaliseEndpoint } from './endpoint.js';
 import { show } from './schema-fields.js';
 
 type ListCheck = (items: unknown[], ctx: z.core.$RefinementCtx<unknown[]>) => void;
@@ -51,14 +51,20 @@ export const stopFirstForInProgress: ListCheck = (rules, ctx) => {
   });
 };
 
-/** Two targets on one project would list, count and delete the same tasks twice. */
+/**
+ * Two targets on one project would list, count and delete the same tasks twice. Compared on the endpoint the policy
+ * ends up with (normalised, or the region's default when omitted) and the project id, from the raw items too: the
+ * check must not rely on zod having run the items' transforms before it.
+ */
 export const uniqueProjects: ListCheck = (targets, ctx) => {
   if (!Array.isArray(targets)) return;
   const seen = new Map<string, number>();
   targets.forEach((target, index) => {
     const t = target as { projectId?: unknown; endpoint?: unknown; region?: unknown } | null;
-    if (typeof t?.projectId !== 'string' || typeof t.region !== 'string') return;
-    const endpoint = typeof t.endpoint === 'string' ? t.endpoint : defaultEndpoint(t.region);
+    if (typeof t?.projectId !== 'string') return;
+    const endpoint = resolvedEndpoint(t.endpoint, t.region);
+    // An endpoint that cannot be resolved is reported on its own field; there is nothing to compare.
+    if (endpoint === undefined) return;
     const key = `${endpoint} ${t.projectId}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
@@ -68,3 +74,13 @@ export const uniqueProjects: ListCheck = (targets, ctx) => {
     }
   });
 };
+
+/** The normalised endpoint a target item stands for, or undefined when it has none (invalid or mistyped). */
+function resolvedEndpoint(endpoint: unknown, region: unknown): string | undefined {
+  let text: string;
+  if (typeof endpoint === 'string') text = endpoint;
+  else if (endpoint === undefined && typeof region === 'string') text = defaultEndpoint(region);
+  else return undefined;
+  const result = normaliseEndpoint(text);
+  return result.ok ? result.endpoint : undefined;
+}

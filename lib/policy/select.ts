@@ -27,10 +27,15 @@ export function select(
   const listed = firstOccurrences(tasks);
   const isProtected = compileProtection(policy.protect);
   const buckets: Buckets = { selected: [], protected: 0, kept: 0, skipped: [] };
+  const rules = policy.rules.map(compileRule);
+  const protectedTasks = new Set(listed.filter(isProtected));
+  // The keepLatest windows over the whole listing, for rule runs and explicit purges alike: "a task kept by any rule
+  // is never deleted" holds for both.
+  const kept = keptByWindows(listed.filter((task) => !protectedTasks.has(task)), rules);
   // An explicit purge is recognised by the presence of the list, not by its length: an empty list purges nothing
   // rather than falling back to the rules.
-  if (options.taskIds === undefined) byRules(listed, policy, nowMs, isProtected, buckets);
-  else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, isProtected, buckets);
+  if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedTasks, kept, buckets);
+  else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedTasks, kept, buckets);
   buckets.selected.sort(oldestFirst);
   return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options) };
 }
@@ -38,13 +43,12 @@ export function select(
 function byRules(
   tasks: readonly Task[],
   policy: SelectionPolicy,
+  rules: readonly CompiledRule[],
   nowMs: number,
-  isProtected: (task: Task) => boolean,
+  protectedTasks: ReadonlySet<Task>,
+  kept: ReadonlySet<string>,
   out: Buckets,
 ): void {
-  const rules = policy.rules.map(compileRule);
-  const protectedTasks = new Set(tasks.filter(isProtected));
-  const kept = keptByWindows(tasks.filter((task) => !protectedTasks.has(task)), rules);
   const watched = new Set(policy.rules.flatMap((rule) => rule.statuses));
 
   for (const task of tasks) {
@@ -80,11 +84,16 @@ function firstMatchingRule(rules: readonly CompiledRule[], task: Task, nowMs: nu
   return usable[0]?.rule ?? 'needs-stop-first';
 }
 
+/**
+ * Explicit purge: the named listed tasks, whether or not a rule describes them and whatever their age. Protection
+ * and the keepLatest windows still apply (a named task a window keeps counts in `kept`).
+ */
 function byTaskIds(
   tasks: readonly Task[],
   named: ReadonlySet<string>,
   stopFirst: boolean,
-  isProtected: (task: Task) => boolean,
+  protectedTasks: ReadonlySet<Task>,
+  kept: ReadonlySet<string>,
   out: Buckets,
 ): void {
   for (const task of tasks) {
@@ -92,10 +101,11 @@ function byTaskIds(
     // Ids are compared exactly as typed: `0042` must not purge task 42 (lib/oms/task.ts refuses such ids as
     // malformed for the same reason). A malformed id named by its printed form is reported, never selected.
     if (!named.has(id ?? task.idText)) continue;
-    if (isProtected(task)) out.protected += 1;
+    if (protectedTasks.has(task)) out.protected += 1;
     else if (id === null) skip(out, task, 'malformed-id');
     else if (statusName(task.status) === undefined) skip(out, task, 'unknown-status');
     else if (isInProgress(task.status) && !stopFirst) skip(out, task, 'in-progress-without-stop-first');
+    else if (kept.has(id)) out.kept += 1;
     // The age does not matter here; an unknown one sorts first, as the oldest.
     else {
       out.selected.push({ task: { ...task, id }, rule: EXPLICIT_PURGE_RULE, lastActivityMs: task.lastActivityMs ?? 0 });

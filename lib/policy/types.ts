@@ -56,7 +56,8 @@ export interface Limits {
 
 /** Per-run choices that change selection (CLI flags, manual Lambda events). */
 export interface SelectionOptions {
-  /** Explicit purge: exactly these listed tasks, rules ignored, protection still applies. */
+  /** Explicit purge: exactly these listed tasks, no rule needs to match (ages ignored); protection and keepLatest
+   * windows still apply. */
   taskIds?: string[];
   /** With taskIds: in-progress tasks may be selected (they are paused first). */
   stopFirst?: boolean;
@@ -81,7 +82,7 @@ export interface TargetSelection {
    * reports); nothing in it may be touched. */
   selected: Candidate[];
   protected: number;
-  /** Matched a rule but kept by a keepLatest window. */
+  /** Matched a rule (or named by an explicit purge) but kept by a keepLatest window. */
   kept: number;
   skipped: { idText: string; reason: SkipReason }[];
   /** Blast radius: the selection exceeded maxDeletePercent and the run was not forced. Nothing may be touched. */

@@ -44,7 +44,7 @@ describe('engine: failures, faults and budgets', () => {
     const p = { ...policy(emu, FAILED_RULE), concurrency: 1 };
     const { summary } = await runEngine(p);
     expect(emu.stats.calls.delete).toBe(5);
-    expect(summary.targets[0]).toMatchObject({ failed: 5, deferred: 7, deleted: 0 });
+    expect(summary.targets[0]).toMatchObject({ failed: 5, deferred: 7, deleted: 0, truncated: true });
     expect(summary.targets[0]!.error).toMatch(/5 consecutive 403/);
   });
 
@@ -79,7 +79,7 @@ describe('engine: failures, faults and budgets', () => {
     const remainingTimeMs = () => (++calls <= 3 ? 120_000 : 29_000);
     const { summary, logs } = await runEngine({ ...policy(emu, FAILED_RULE), concurrency: 1 }, {}, { remainingTimeMs });
     expect(deletedIds(emu)).toHaveLength(3);
-    expect(summary.targets[0]).toMatchObject({ deleted: 3, deferred: 7, failed: 0 });
+    expect(summary.targets[0]).toMatchObject({ deleted: 3, deferred: 7, failed: 0, truncated: true });
     expect(logs.lines.filter((l) => l.reason === 'time-budget')).toHaveLength(7);
     // the oldest went first
     expect(deletedIds(emu)).toEqual(['5007', '5008', '5009']);

@@ -86,6 +86,7 @@ describe('engine against the emulator: exactly the selected set', () => {
     expect(deletedIds(emu, B)).toEqual(['3']);
     expect(summary.totals).toMatchObject({ selected: 4, deleted: 2, deferred: 2 });
     expect(summary.targets.map((t) => t.deferred)).toEqual([1, 1]);
+    expect(summary.targets.map((t) => t.truncated)).toEqual([true, true]);
   });
 
   it('refuses a target whose selection exceeds maxDeletePercent, unless forced', async () => {

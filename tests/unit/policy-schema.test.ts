@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parsePolicy, PolicyError } from '../../lib/policy/load.js';
+import { uniqueProjects } from '../../lib/policy/schema-checks.js';
 
 /** A minimal valid policy, as plain data (JSON is YAML). */
 function base(): Record<string, any> {
@@ -110,6 +111,53 @@ describe('policy schema', () => {
     const issues = issuesFor((p) => p.targets.push({ ...p.targets[0] }));
     expect(issues.map((i) => i.path).sort()).toEqual(['targets[1].name', 'targets[1].projectId']);
     expect(issues.find((i) => i.path === 'targets[1].name')?.message).toContain('targets[0]');
+  });
+
+  it.each([
+    ['endpoints differing in case and a trailing slash', { endpoint: 'https://OMS.x.com/' }, { endpoint: 'https://oms.x.com' }],
+    ['an explicit endpoint equal to the region default', {}, { endpoint: 'https://oms.cn-north-4.myhuaweicloud.com' }],
+    ['the region default written with a port and a slash', { endpoint: 'https://Oms.cn-north-4.myhuaweicloud.com:443/' }, {}],
+  ])('refuses two targets on one project through %s', (_label, first, second) => {
+    const issues = issuesFor((p) => {
+      const one = { ...p.targets[0], ...first };
+      p.targets = [one, { ...one, name: 'again', ...second }];
+      if (!('endpoint' in second) && 'endpoint' in one) delete p.targets[1].endpoint;
+    });
+    expect(issues).toEqual([expect.objectContaining({ path: 'targets[1].projectId', message: 'same project and endpoint as targets[0]' })]);
+  });
+
+  it('accepts one project id behind two different endpoints, and two projects behind one', () => {
+    const p = base();
+    p.targets.push({ ...p.targets[0], name: 'other-region', region: 'cn-east-3' });
+    p.targets.push({ ...p.targets[0], name: 'other-project', projectId: 'another' });
+    expect(parsePolicy(JSON.stringify(p)).targets).toHaveLength(3);
+  });
+
+  describe('uniqueProjects on raw items (it must not rely on zod having normalised them first)', () => {
+    function check(targets: unknown[]) {
+      const issues: { path?: PropertyKey[]; message?: string }[] = [];
+      const ctx = { addIssue: (issue: { path?: PropertyKey[]; message?: string }) => issues.push(issue) };
+      uniqueProjects(targets, ctx as unknown as Parameters<typeof uniqueProjects>[1]);
+      return issues.map((issue) => issue.path);
+    }
+    const region = 'cn-north-4';
+
+    it('compares normalised endpoints', () => {
+      expect(check([{ projectId: 'p', region, endpoint: 'https://OMS.x.com/' }, { projectId: 'p', region, endpoint: 'https://oms.x.com' }])).toEqual([[1, 'projectId']]);
+    });
+
+    it('compares an omitted endpoint as the region default, against an explicit one in either order', () => {
+      const explicit = { projectId: 'p', region, endpoint: 'https://oms.cn-north-4.myhuaweicloud.com/' };
+      expect(check([{ projectId: 'p', region }, explicit])).toEqual([[1, 'projectId']]);
+      expect(check([explicit, { projectId: 'p', region }])).toEqual([[1, 'projectId']]);
+    });
+
+    it('needs no region when the endpoint is explicit, and compares nothing it cannot resolve', () => {
+      expect(check([{ projectId: 'p', endpoint: 'https://x.com' }, { projectId: 'p', region: 7, endpoint: 'https://X.com' }])).toEqual([[1, 'projectId']]);
+      expect(check([{ projectId: 'p', endpoint: 'https://x.com/a' }, { projectId: 'p', endpoint: 'https://x.com/a' }])).toEqual([]);
+      expect(check([{ projectId: 'p', endpoint: null, region }, { projectId: 'p', region }])).toEqual([]);
+      expect(check([{ projectId: 'p', region }, { projectId: 'P', region }])).toEqual([]);
+    });
   });
 
   it('refuses duplicate rule names and the reserved rule name task-id', () => {

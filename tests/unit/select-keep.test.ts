@@ -30,11 +30,55 @@ describe('select: keepLatest windows', () => {
     expect(result.kept).toBe(1);
   });
 
-  it('leaves tasks with a malformed id out of the window, so it never shrinks', () => {
+  it('gives a task with a malformed id a window slot like any other, and never selects it', () => {
     const tasks = [task({ id: null, idText: 'x', ageMs: 1 * DAY }), task({ id: '2', ageMs: 10 * DAY }), task({ id: '3', ageMs: 20 * DAY })];
     const result = select(tasks, policy({ rules: [rule({ keepLatest: 1 })] }), NOW);
+    expect(ids(result)).toEqual(['3', '2']);
+    expect(result.kept).toBe(0);
+    expect(result.skipped).toEqual([{ idText: 'x', reason: 'malformed-id' }]);
+  });
+
+  it('gives each malformed task its own slot (they cannot be told apart)', () => {
+    const tasks = [
+      task({ id: null, idText: 'x', ageMs: 1 * DAY }),
+      task({ id: null, idText: 'x', ageMs: 2 * DAY }),
+      task({ id: '3', ageMs: 10 * DAY }),
+      task({ id: '4', ageMs: 20 * DAY }),
+    ];
+    const result = select(tasks, policy({ rules: [rule({ keepLatest: 3 })] }), NOW);
+    expect(ids(result)).toEqual(['4']);
+    expect(result.kept).toBe(1);
+  });
+
+  it.each([
+    ['protected', { name: 'keep-x' }],
+    ['of unknown age', { ageMs: null }],
+    ['of unknown status', { status: 0 }],
+    ["of another status than the rule's", { status: 'failed' as const }],
+    ["not matching the rule's name pattern", { name: 'adhoc' }],
+  ])('leaves a malformed task %s out of the window', (_label, spec) => {
+    const tasks = [
+      task({ id: null, idText: 'x', name: 'nightly-x', ageMs: 1 * DAY, ...spec }),
+      task({ id: '2', name: 'nightly-2', ageMs: 10 * DAY }),
+      task({ id: '3', name: 'nightly-3', ageMs: 20 * DAY }),
+    ];
+    const rules = [rule({ keepLatest: 1, namePattern: 'nightly-*' })];
+    const result = select(tasks, policy({ rules, protect: { names: ['keep-*'] } }), NOW);
     expect(ids(result)).toEqual(['3']);
     expect(result.kept).toBe(1);
+  });
+
+  it('breaks a tie between a valid and a malformed id in favour of the valid id, in any listing order', () => {
+    const malformed = task({ id: null, idText: 'x', ageMs: 10 * DAY });
+    const valid = [task({ id: '5', ageMs: 10 * DAY }), task({ id: '3', ageMs: 20 * DAY }), task({ id: '4', ageMs: 30 * DAY })];
+    for (const tasks of [[malformed, ...valid], [...valid, malformed]]) {
+      // Window of 2: task 5 (valid id wins the tie), then the malformed task; 3 and 4 go.
+      const result = select(tasks, policy({ rules: [rule({ keepLatest: 2 })] }), NOW);
+      expect(ids(result)).toEqual(['4', '3']);
+      expect(result.kept).toBe(1);
+      // Window of 1: the valid id takes it.
+      expect(ids(select(tasks, policy({ rules: [rule({ keepLatest: 1 })] }), NOW))).toEqual(['4', '3']);
+    }
   });
 
   it("counts only tasks of the rule's statuses and name pattern in its window", () => {
