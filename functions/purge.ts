@@ -46,7 +46,10 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     redactor.add(...secretValues(resolved.credentials));
     log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
 
-    const { oms, counters } = createRunClient(policy, resolved.authenticator);
+    // In-flight requests (and their retries) end 10 s before Lambda would cut the invocation off, so the summary
+    // and the metrics are always returned; new tasks already stop starting 30 s before (the engine's reserve).
+    const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
+    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline });
     const failures = failureCounter();
     const startedMs = Date.now();
     const summary = await runPurge(request, {

@@ -57,6 +57,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
       ...(request.searchParams ? { searchParams: request.searchParams } : {}),
       ...(request.json === undefined ? {} : { json: request.json }),
       headers: { Accept: 'application/json', ...request.headers },
+      ...(request.signal ? { signal: request.signal } : {}),
       hooks: {
         beforeRequest: [
           async (req) => {

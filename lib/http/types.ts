@@ -13,6 +13,8 @@ export interface HttpRequest {
   projectId?: string;
   /** Credentials for this request; omitted for unauthenticated calls such as the IAM token request itself. */
   auth?: Authenticator;
+  /** Ends the request, its retries and its waits (a run's deadline inside Lambda); it then fails as a timeout. */
+  signal?: AbortSignal;
 }
 
 /** A final answer with a 2xx status. Non-2xx answers become an HttpError. */

@@ -31,6 +31,8 @@ export interface OmsClientOptions {
   pageSize?: number;
   /** Safety stop for a server that never stops paging. Default 5000 pages (500,000 tasks). */
   maxPages?: number;
+  /** Ends every request of this client (the run's deadline inside Lambda). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -42,8 +44,10 @@ export class OmsClient {
   readonly #auth: Authenticator;
   readonly #pageSize: number;
   readonly #maxPages: number;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(options: OmsClientOptions) {
+    this.#signal = options.signal;
     this.#http = options.http;
     this.#auth = options.auth;
     this.#pageSize = options.pageSize ?? 100;
@@ -108,6 +112,7 @@ export class OmsClient {
       searchParams: { limit: this.#pageSize, offset },
       projectId: project.projectId,
       auth: this.#auth,
+      ...this.#signalOption(),
     });
     const body = parseBody(response.body, `GET /v2/${project.projectId}/tasks`);
     if (!Array.isArray(body.tasks)) {
@@ -119,7 +124,7 @@ export class OmsClient {
 
   async showTask(project: OmsProject, taskId: string): Promise<Task> {
     const path = this.#taskPath(project, taskId);
-    const response = await this.#http.request({ method: 'GET', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth });
+    const response = await this.#http.request({ method: 'GET', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
     const task = parseTask(parseBody(response.body, `GET ${path}`));
     // Only an answer that names exactly this task may steer what happens to it (after a pause, its status decides
     // the delete): another id, a missing id or an unreadable one is refused.
@@ -130,7 +135,7 @@ export class OmsClient {
   /** Pause a task (POST …/stop). */
   async stopTask(project: OmsProject, taskId: string): Promise<void> {
     const path = `${this.#taskPath(project, taskId)}/stop`;
-    await this.#http.request({ method: 'POST', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth });
+    await this.#http.request({ method: 'POST', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
   }
 
   /**
@@ -140,12 +145,16 @@ export class OmsClient {
   async deleteTask(project: OmsProject, taskId: string): Promise<DeleteResult> {
     const path = this.#taskPath(project, taskId);
     try {
-      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth });
+      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
       return 'deleted';
     } catch (error) {
       if (error instanceof HttpError && isAlreadyGone(error)) return 'already-gone';
       throw error;
     }
+  }
+
+  #signalOption(): { signal?: AbortSignal } {
+    return this.#signal ? { signal: this.#signal } : {};
   }
 
   #taskPath(project: OmsProject, taskId: string): string {

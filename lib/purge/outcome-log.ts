@@ -16,7 +16,7 @@ export function logOutcome(log: EventLog, target: string, candidate: Candidate, 
       log.info('task would be deleted (dry run)', { ...base, outcome: 'would-delete' });
       return;
     case 'deferred':
-      log.info('task deferred', { ...base, outcome: 'deferred', reason: outcome.reason });
+      log.info('task deferred', { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) });
       return;
     case 'failed': {
       const f = outcome.failure;

@@ -6,7 +6,7 @@ import type { Failure } from './summary.js';
 export type Outcome =
   | { kind: 'deleted'; alreadyGone: boolean; paused: boolean }
   | { kind: 'would-delete' }
-  | { kind: 'deferred'; reason: DeferReason }
+  | { kind: 'deferred'; reason: DeferReason; leftPaused?: boolean }
   | { kind: 'failed'; failure: Failure; error?: unknown };
 
 /** Why a task was left for a later run: the listing is the source of truth, so the next run picks it up again. */

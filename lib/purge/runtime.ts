@@ -18,7 +18,11 @@ export interface HttpCounters {
  * The per-run wiring shared by the CLI and the Lambda handler: one HTTP wrapper (one rate budget for the whole run,
  * as the policy says) and one OMS client on it.
  */
-export function createRunClient(policy: Policy, auth: Authenticator, options: { retry?: RetryPolicy } = {}): { oms: OmsClient; counters: HttpCounters } {
+export function createRunClient(
+  policy: Policy,
+  auth: Authenticator,
+  options: { retry?: RetryPolicy; deadline?: AbortSignal } = {},
+): { oms: OmsClient; counters: HttpCounters } {
   const counters: HttpCounters = { retries: 0, throttled: 0, serverErrors: 0, timeouts: 0, connectionErrors: 0 };
   const http = createHttp({
     ...(options.retry ? { retry: options.retry } : {}),
@@ -31,5 +35,5 @@ export function createRunClient(policy: Policy, auth: Authenticator, options: { 
       else if (reason === 'connection') counters.connectionErrors += 1;
     },
   });
-  return { oms: new OmsClient({ http, auth }), counters };
+  return { oms: new OmsClient({ http, auth, ...(options.deadline ? { signal: options.deadline } : {}) }), counters };
 }

@@ -1,7 +1,7 @@
 import { HttpError } from '../http/errors.js';
 import type { OmsClient, OmsProject } from '../oms/client.js';
 import { isAlreadyGone } from '../oms/client.js';
-import { STATUS_CODES, isInProgress } from '../oms/status.js';
+import { STATUS_CODES, isInProgress, statusName } from '../oms/status.js';
 import type { Candidate } from '../policy/types.js';
 import { failureOf, type DeferReason, type Outcome } from './outcome.js';
 
@@ -30,6 +30,7 @@ export interface TaskPurgeDeps {
 export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome> {
   const id = candidate.task.id;
   const needsPause = isInProgress(candidate.task.status);
+  let stopRefused = false;
   try {
     const first = await deps.schedule(async () => {
       const reason = gate();
@@ -38,30 +39,38 @@ export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate:
         const result = await observed(deps, () => deps.oms.deleteTask(deps.project, id));
         return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: false } as const;
       }
-      await observed(deps, () => stop(candidate, deps));
+      stopRefused = await observed(deps, () => stop(candidate, deps));
       return undefined;
     });
     if (first) return first;
-    return await waitPausedThenDelete(id, deps);
+    return await waitPausedThenDelete(id, deps, gate, stopRefused);
   } catch (error) {
     return { kind: 'failed', failure: failureOf(id, error), error };
   }
 }
 
-/** Pause unless already pausing. OMS.0066 ("not migrating") means it finished or paused meanwhile: just look. */
-async function stop(candidate: Candidate, deps: TaskPurgeDeps): Promise<void> {
-  if (candidate.task.status === STATUS_CODES.pausing) return;
+/**
+ * Pause unless already pausing. Resolves true when OMS refused with OMS.0066 ("not migrating"): the task finished
+ * or paused meanwhile, or cannot be paused at all (a waiting task); the first look tells which.
+ */
+async function stop(candidate: Candidate, deps: TaskPurgeDeps): Promise<boolean> {
+  if (candidate.task.status === STATUS_CODES.pausing) return false;
   try {
     await deps.oms.stopTask(deps.project, candidate.task.id);
+    return false;
   } catch (error) {
-    if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0066')) throw error;
+    if (error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0066') return true;
+    throw error;
   }
 }
 
-async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Outcome> {
+async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () => DeferReason | undefined, stopRefused: boolean): Promise<Outcome> {
   const deadline = deps.clock() + deps.stopTimeoutMs;
   for (let look = 0; ; look += 1) {
     await deps.sleep(pollDelayMs(look, deps.pollIntervalMs));
+    // Inside Lambda the time budget also ends waiting: the task is left paused (or pausing) for a later run, and
+    // the invocation ends with its summary instead of being cut off by the function timeout.
+    if (gate() === 'time-budget') return { kind: 'deferred', reason: 'time-budget', leftPaused: true };
     let status: number | null;
     try {
       status = (await deps.schedule(() => observed(deps, () => deps.oms.showTask(deps.project, id)))).status;
@@ -78,6 +87,12 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps): Promise<Ou
         // Right after a pause OMS may still call the task in progress for a moment: wait that out.
         if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063')) throw error;
       }
+    }
+    if (look === 0 && stopRefused && status !== STATUS_CODES.pausing && isInProgress(status)) {
+      return {
+        kind: 'failed',
+        failure: { taskId: id, httpStatus: 400, errorCode: 'OMS.0066', errorMsg: `the task could not be paused; it is still ${statusName(status)}`, reason: 'stop-refused' },
+      };
     }
     if (deps.clock() >= deadline) {
       const seconds = Math.round(deps.stopTimeoutMs / 1000);

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Emulator } from '../../emulator/index.js';
-import { DAY, PROJECT, deletedIds, emulator, policy, runEngine, task } from '../helpers/harness.js';
+import { tokenAuthenticator } from '../../lib/auth/types.js';
+import { silentLog } from '../../lib/log/types.js';
+import { runPurge } from '../../lib/purge/engine.js';
+import { createRunClient } from '../../lib/purge/runtime.js';
+import { DAY, FAST_RETRY, PROJECT, TOKEN, deletedIds, emulator, policy, runEngine, task } from '../helpers/harness.js';
 
 const FAILED_RULE = `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n`;
 
@@ -109,5 +113,22 @@ describe('engine: failures, faults and budgets', () => {
     emu = await emulator({ projects: { [PROJECT]: oldFailed(250) }, offsetCap: 150 });
     const { summary } = await runEngine({ ...policy(emu, FAILED_RULE), limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 60_000 } });
     expect(summary.targets[0]).toMatchObject({ listed: 200, truncated: true, deleted: 200 });
+  });
+});
+
+describe('engine: the run deadline inside Lambda', () => {
+  it('ends requests stuck in flight or in retries, so the summary is still returned', async () => {
+    const emu = await emulator({ projects: { [PROJECT]: oldFailed(3) }, faults: { rateStall: 1, stallMs: 60_000, routes: ['delete'] } });
+    try {
+      const p = policy(emu, FAILED_RULE);
+      const { oms } = createRunClient(p, tokenAuthenticator(TOKEN), { retry: { ...FAST_RETRY, attemptTimeoutMs: 30_000 }, deadline: AbortSignal.timeout(400) });
+      const started = Date.now();
+      const summary = await runPurge({ policy: p, dryRun: false }, { oms, log: silentLog });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(summary.targets[0]).toMatchObject({ selected: 3, deleted: 0, failed: 3 });
+      expect(summary.targets[0]!.failures.map((f) => f.reason)).toEqual(['timeout', 'timeout', 'timeout']);
+    } finally {
+      await emu.close();
+    }
   });
 });

@@ -33,6 +33,26 @@ describe('engine: stopFirst pauses, waits and deletes', () => {
     expect(summary.targets[0]!.failures[0]).toMatchObject({ taskId: '31', reason: 'stop-timeout', httpStatus: 0 });
   });
 
+  it('a pause refused with OMS.0066 while the task stays in progress fails at the first look, not after stopTimeout', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [task('51', 2, 3 * DAY)] } });
+    emu.setTaskFault(PROJECT, '51', { method: 'POST', status: 400, errorCode: 'OMS.0066', errorMsg: 'Pause failed.' });
+    const started = Date.now();
+    const { summary } = await runEngine(policy(emu, STUCK)); // stopTimeout: the default 10 minutes
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(summary.targets[0]!.failures[0]).toMatchObject({ taskId: '51', reason: 'stop-refused', errorCode: 'OMS.0066' });
+    expect(deletedIds(emu)).toEqual([]);
+  });
+
+  it('inside Lambda, the time budget also ends the wait for a pause: the task is deferred, left paused', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [task('61', 2, 3 * DAY)] }, stopDelayMs: 60_000 });
+    let calls = 0;
+    const remainingTimeMs = () => (++calls <= 1 ? 120_000 : 20_000);
+    const { summary, logs } = await runEngine(policy(emu, STUCK), {}, { remainingTimeMs });
+    expect(emu.stats.stopped[PROJECT]).toEqual(['61']);
+    expect(summary.targets[0]).toMatchObject({ deleted: 0, failed: 0, deferred: 1, truncated: true });
+    expect(logs.lines.find((l) => l.taskId === '61' && l.outcome === 'deferred')).toMatchObject({ reason: 'time-budget', detail: 'paused-not-deleted' });
+  });
+
   it('a dry run of a stopFirst rule sends no stop', async () => {
     emu = await emulator({ projects: { [PROJECT]: [task('41', 2, 3 * DAY)] } });
     const { summary } = await runEngine(policy(emu, STUCK), { dryRun: true });
