@@ -14,24 +14,12 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
     kind: 'aksk',
     async authorize(request, projectId) {
       await gate.enter(projectId, ak);
-      const headers = request.headers;
-      headers.set('X-Sdk-Date', formatSdkDate(new Date(clock())));
-      // An empty projectId means a call outside any project (the HTTP layer passes ''): no header, not signed.
-      if (projectId !== '') headers.set('X-Project-Id', projectId);
-      else headers.delete('X-Project-Id');
-      if (securityToken !== undefined) headers.set('X-Security-Token', securityToken);
-      headers.delete('Authorization');
-      // fetch sends Host itself, with the port when it is not the scheme's default; URL.host has exactly that form.
-      const toSign: Record<string, string> = { host: new URL(request.url).host };
-      const names = ['host', 'x-sdk-date'];
-      if (projectId !== '') names.push('x-project-id');
-      if (securityToken !== undefined) names.push('x-security-token');
-      if (headers.has('content-type')) names.push('content-type');
-      for (const name of names.slice(1)) toSign[name] = headers.get(name) ?? '';
-      // Bytes, not text(): a decode/re-encode round trip could change a body that is not valid UTF-8.
-      const body = request.body === null ? '' : new Uint8Array(await request.clone().arrayBuffer());
-      const { authorization } = signRequest({ method: request.method, url: request.url, headers: toSign, body }, { ak, sk }, names);
-      headers.set('Authorization', authorization);
+      try {
+        sign(request, projectId, await bodyBytes(request));
+      } catch (error) {
+        gate.answered(undefined); // nothing was sent: let another request be the probe
+        throw error;
+      }
     },
     async refresh(_projectId, errorCode) {
       // A 401 here means a wrong AK/SK or clock: retrying cannot help.
@@ -42,6 +30,30 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
       gate.answered(status);
     },
   };
+
+  function sign(request: Request, projectId: string, body: string | Uint8Array): void {
+    const headers = request.headers;
+    headers.set('X-Sdk-Date', formatSdkDate(new Date(clock())));
+    // An empty projectId means a call outside any project (the HTTP layer passes ''): no header, not signed.
+    if (projectId !== '') headers.set('X-Project-Id', projectId);
+    else headers.delete('X-Project-Id');
+    if (securityToken !== undefined) headers.set('X-Security-Token', securityToken);
+    headers.delete('Authorization');
+    // fetch sends Host itself, with the port when it is not the scheme's default; URL.host has exactly that form.
+    const toSign: Record<string, string> = { host: new URL(request.url).host };
+    const names = ['host', 'x-sdk-date'];
+    if (projectId !== '') names.push('x-project-id');
+    if (securityToken !== undefined) names.push('x-security-token');
+    if (headers.has('content-type')) names.push('content-type');
+    for (const name of names.slice(1)) toSign[name] = headers.get(name) ?? '';
+    const { authorization } = signRequest({ method: request.method, url: request.url, headers: toSign, body }, { ak, sk }, names);
+    headers.set('Authorization', authorization);
+  }
+}
+
+/** Bytes, not text(): a decode/re-encode round trip could change a body that is not valid UTF-8. */
+async function bodyBytes(request: Request): Promise<string | Uint8Array> {
+  return request.body === null ? '' : new Uint8Array(await request.clone().arrayBuffer());
 }
 
 /**
@@ -73,11 +85,14 @@ class ProbeGate {
     }
   }
 
-  /** Any answer other than 401, 429 or 5xx went through API Gateway's signature check. */
+  /**
+   * Answers that only come after API Gateway checked the signature prove it: 2xx, 400 (the API's own refusal) and
+   * 403 (authenticated, not permitted). 404 may come from routing before the check; 429 and 5xx prove nothing.
+   */
   answered(status: number | undefined): void {
     if (this.#state !== 'unproven') return;
     if (status === 401) return; // refresh() follows and refuses
-    if (status !== undefined && status !== 429 && status < 500) {
+    if (status !== undefined && ((status >= 200 && status < 300) || status === 400 || status === 403)) {
       this.#state = 'proven';
       this.#wakeAll();
       return;

@@ -93,6 +93,30 @@ describe('akskAuthenticator', () => {
     await expect(sign('p4')).rejects.toThrow(/refused its signature/);
   });
 
+  it('a probe that fails before it is sent lets the next request be the probe (no request waits forever)', async () => {
+    const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
+    const broken = new ReadableStream({ start: (c) => c.error(new Error('body unreadable')) });
+    const bad = new Request('https://h.example/v2/p1/tasks/1/stop', { method: 'POST', body: broken, duplex: 'half' } as RequestInit);
+    await expect(auth.authorize(bad, 'p1')).rejects.toThrow(/body unreadable/);
+    const next = new Request('https://h.example/v2/p1/tasks');
+    await auth.authorize(next, 'p1');
+    expect(next.headers.get('authorization')).toMatch(/^SDK-HMAC-SHA256 /);
+  });
+
+  it('a 404 proves nothing about the signature (routing may answer before the check); a 403 does', async () => {
+    const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
+    await auth.authorize(new Request('https://h.example/v2/p1/tasks'), 'p1');
+    auth.answered?.(404);
+    await auth.authorize(new Request('https://h.example/v2/p1/tasks'), 'p1'); // the next probe
+    let second = false;
+    const waiting = auth.authorize(new Request('https://h.example/v2/p2/tasks'), 'p2').then(() => (second = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(second).toBe(false);
+    auth.answered?.(403);
+    await waiting;
+    expect(second).toBe(true);
+  });
+
   it('once a signature is accepted, requests are signed concurrently', async () => {
     const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
     await auth.authorize(new Request('https://h.example/v2/p1/tasks'), 'p1');
