@@ -90,6 +90,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
       http: createHttp(),
       region: regionsByProject(policy.targets),
+      onSecret: (value) => redactor.add(value),
     });
     redactor.add(...secretValues(credentials));
     log.info('credentials resolved', { source, kind });

@@ -43,6 +43,11 @@ export class IamTokenStore {
     return 'ok';
   }
 
+  /** Every token handed out so far (tests check that none of them reaches a log line). */
+  issuedTokens(): string[] {
+    return [...this.issued.keys()];
+  }
+
   expireAll(): void {
     for (const t of this.issued.values()) t.revoked = true;
   }

@@ -133,6 +133,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tasks: (projectId) => store.snapshot(projectId),
     setTaskFault: (projectId, taskId, fault) => taskFaults.set(projectId, taskId, fault),
     expireIamTokens: () => iam.expireAll(),
+    issuedIamTokens: () => iam.issuedTokens(),
     setSecret: (id, value) => secrets.set(id, value),
     close: () =>
       new Promise<void>((resolve) => {

@@ -140,6 +140,8 @@ export interface Emulator {
   setTaskFault(projectId: string, taskId: string, fault: TaskFault): void;
   /** Every IAM token issued so far now answers 401 APIGW.0307. */
   expireIamTokens(): void;
+  /** Every IAM token issued so far. */
+  issuedIamTokens(): string[];
   /** Adds or replaces a Secrets Manager secret. */
   setSecret(secretId: string, secretString: string): void;
   /** Stops listening and destroys open sockets (stalled requests included). */

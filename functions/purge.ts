@@ -42,7 +42,11 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
-    const resolved = await resolveSecretCredentials(secretId, secrets, { http: iamHttp, region: regionsByProject(policy.targets) });
+    const resolved = await resolveSecretCredentials(secretId, secrets, {
+      http: iamHttp,
+      region: regionsByProject(policy.targets),
+      onSecret: (value) => redactor.add(value),
+    });
     redactor.add(...secretValues(resolved.credentials));
     log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
 

@@ -29,6 +29,8 @@ export interface PasswordAuthOptions {
   tokenCache?: ExpiringCache<IamToken>;
   /** Renew this long before expires_at. Default 5 minutes. */
   renewBeforeExpiryMs?: number;
+  /** Told every token in use, so that the log redaction knows it (tokens are obtained at run time). */
+  onSecret?: (value: string) => void;
 }
 
 export const DEFAULT_RENEW_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
@@ -103,6 +105,7 @@ export function passwordAuthenticator(credentials: Omit<PasswordCredentials, 'ty
     kind: 'password',
     async authorize(request, projectId) {
       const { token } = await cache.get(keyFor(projectId), () => fetchToken(projectId, false));
+      options.onSecret?.(token);
       request.headers.set('X-Auth-Token', token);
     },
     async refresh(projectId) {

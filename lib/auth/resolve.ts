@@ -13,6 +13,8 @@ export interface AuthenticatorDeps {
   region?: PasswordAuthOptions['region'];
   clock?: Clock;
   tokenCache?: PasswordAuthOptions['tokenCache'];
+  /** Told every secret obtained at run time (IAM tokens), for log redaction. */
+  onSecret?: (value: string) => void;
 }
 
 /** Maps validated credentials to the Authenticator that uses them. */
@@ -24,9 +26,10 @@ export function authenticatorFor(credentials: Credentials, deps: AuthenticatorDe
       return akskAuthenticator(credentials, deps.clock);
     case 'password': {
       if (!deps.http) throw new TypeError('password credentials need an Http for the IAM call');
-      const { http, region, clock, tokenCache } = deps;
+      const { http, region, clock, tokenCache, onSecret } = deps;
       return passwordAuthenticator(credentials, {
         http,
+        ...(onSecret === undefined ? {} : { onSecret }),
         ...(region === undefined ? {} : { region }),
         ...(clock === undefined ? {} : { clock }),
         ...(tokenCache === undefined ? {} : { tokenCache }),

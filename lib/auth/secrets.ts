@@ -11,7 +11,7 @@ export function isSecretHeader(name: string): boolean {
 /**
  * Every secret string of a credentials object, for the logger's redaction: token, sk, securityToken, password.
  * AKs, domains and user names identify but do not authenticate, so they stay readable in logs. IAM tokens
- * obtained at run time travel only in X-Auth-Token headers, which SECRET_HEADER_NAMES covers.
+ * obtained at run time are reported through the password authenticator's `onSecret`.
  */
 export function secretValues(credentials: Credentials): string[] {
   switch (credentials.type) {

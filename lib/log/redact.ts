@@ -1,7 +1,8 @@
 import { types } from 'node:util';
+import { isSecretHeader } from '../auth/secrets.js';
 
-/** Field names whose values are never written, whatever they hold. */
-const SENSITIVE_KEY = /^(authorization|x-auth-token|x-subject-token|x-security-token|token|password|sk|securitytoken|secret|secretstring|signature)$/i;
+/** Field names whose values are never written, whatever they hold (and the credential headers, see lib/auth). */
+const SENSITIVE_KEY = /^(token|password|sk|securitytoken|secret|secretstring|signature)$/i;
 const MASK = '[REDACTED]';
 const MIN_SECRET_LENGTH = 4;
 
@@ -31,7 +32,7 @@ export class Redactor {
     if (types.isNativeError(value)) return this.error(value);
     if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) ? MASK : this.value(item, depth + 1);
+    for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) || isSecretHeader(key) ? MASK : this.value(item, depth + 1);
     return out;
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
@@ -26,6 +27,9 @@ const context = {
 describe('Lambda handler, credentials from the loopback Secrets Manager', () => {
   let emu: Emulator;
   let handler: Handler;
+  const issuedTokens: string[] = [];
+  /** Every summary returned and every error thrown by the handler, as JSON and as inspected text. */
+  const returned: string[] = [];
   const output: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-'));
   const policyFile = join(dir, 'policy.yaml');
@@ -56,7 +60,17 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     };
     jest.spyOn(process.stdout, 'write').mockImplementation(write as never);
     jest.spyOn(process.stderr, 'write').mockImplementation(write as never);
-    ({ handler } = (await import('../../functions/purge.js')) as { handler: Handler });
+    const { handler: real } = (await import('../../functions/purge.js')) as { handler: Handler };
+    handler = async (event, ctx) => {
+      try {
+        const summary = await real(event, ctx);
+        returned.push(JSON.stringify(summary));
+        return summary;
+      } catch (error) {
+        returned.push(inspect(error, { depth: 10 }), JSON.stringify(error), String(error));
+        throw error;
+      }
+    };
   });
   afterAll(async () => {
     await emu.close();
@@ -128,6 +142,8 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     expect(summary.totals).toMatchObject({ deleted: 3, failed: 0 });
     // 1 list + 3 deletes with a token good for 2 calls: exactly one renewal
     expect(emu.stats.calls['iam-token']).toBe(2);
+    issuedTokens.push(...emu.issuedIamTokens());
+    expect(issuedTokens).toHaveLength(2);
   });
 
   it.each([
@@ -154,12 +170,13 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     expect(emu.stats.calls.list ?? 0).toBe(0);
   });
 
-  it('no secret value reached stdout or stderr in any of the runs above', () => {
-    const text = output.join('');
+  it('no secret value reached stdout, stderr, a returned summary or a thrown error in any of the runs above', () => {
+    const text = output.join('') + returned.join('');
     expect(text.length).toBeGreaterThan(1000);
     expect(text).toMatch(/"outcome":"deleted"/);
     for (const value of Object.values(SECRET).filter((v) => v !== SECRET.ak)) expect(text).not.toContain(value);
     expect(text).not.toContain('wrong-secret-key-0000');
+    for (const token of issuedTokens) expect(text).not.toContain(token);
     expect(text).not.toMatch(/Signature=[0-9a-f]{16}/);
   });
 });
