@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseEndpoint } from '../http/endpoint.js';
 import { CredentialsError } from './errors.js';
 import type { Credentials } from './types.js';
 
@@ -10,18 +11,20 @@ import type { Credentials } from './types.js';
 
 export const CREDENTIAL_TYPES = ['token', 'aksk', 'password'] as const;
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /** Used in a header or as an HMAC key: a pasted newline or space would fail late and obscurely, so refuse it here. */
 const headerSafe = z
   .string()
   .min(1)
   .refine((v) => v === v.trim() && !/[\u0000-\u001f\u007f]/.test(v), { params: { rule: 'header-safe' } });
 const nonEmpty = z.string().min(1);
+// The same base-URL rule as a policy's OMS endpoint: https, or http on loopback only; no path, query or user info.
 const iamEndpoint = z
   .string()
-  .refine(isAllowedEndpoint, { params: { rule: 'https' } })
-  .transform((v) => v.replace(/\/+$/, ''));
+  .refine((v) => normaliseEndpoint(v).ok, { params: { rule: 'https' } })
+  .transform((v) => {
+    const result = normaliseEndpoint(v);
+    return result.ok ? result.endpoint : v;
+  });
 
 const schema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('token'), token: headerSafe }),
@@ -34,18 +37,6 @@ const schema = z.discriminatedUnion('type', [
     iamEndpoint: iamEndpoint.optional(),
   }),
 ]);
-
-/** https, or http on a loopback host only (tests, local emulators); no user info, query or fragment. */
-export function isAllowedEndpoint(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.search || url.hash) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-}
 
 /** Parses a Secrets Manager SecretString into Credentials; a CredentialsError names what is wrong, never a value. */
 export function parseCredentialsSecret(secretString: string, secretId: string): Credentials {

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { IN_PROGRESS_STATUSES } from '../oms/status.js';
-import { defaultEndpoint, normaliseEndpoint } from './endpoint.js';
+import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { show } from './schema-fields.js';
 
 type ListCheck = (items: unknown[], ctx: z.core.$RefinementCtx<unknown[]>) => void;

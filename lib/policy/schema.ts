@@ -4,7 +4,7 @@
  * into the normalised `Policy` of types.ts. Messages say what was expected and what was found; load.ts adds where.
  */
 import { z } from 'zod';
-import { defaultEndpoint, normaliseEndpoint } from './endpoint.js';
+import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { EXPLICIT_PURGE_RULE } from './rule-match.js';
 import { ALWAYS, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
 import { duration, flag, glob, label, positiveNumber, show, statusName, taskId, wholeNumber } from './schema-fields.js';
