@@ -98,6 +98,6 @@ function describeIssue(
   if (issue.code === 'too_small') return { what: `${name} must not be empty`, field };
   const rule = issue.code === 'custom' ? (issue.params as { rule?: string } | undefined)?.rule : undefined;
   if (rule === 'header-safe') return { what: `${name} must not have surrounding whitespace or control characters`, field };
-  if (rule === 'https') return { what: `${name} must be an https:// URL (http:// only on 127.0.0.1, localhost or [::1])`, field };
+  if (rule === 'https') return { what: `${name} must be a base URL such as https://iam.cn-north-4.myhuaweicloud.com (http:// only on 127.0.0.1, localhost or [::1]; no path or query)`, field };
   return { what: `${name} is invalid`, field };
 }
