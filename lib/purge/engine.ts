@@ -43,6 +43,8 @@ interface TargetRun {
   target: Target;
   summary: TargetSummary;
   selection?: TargetSelection;
+  /** Valid ids of the listing, kept only for explicit purges (to report named tasks no listing had). */
+  listedIds?: string[];
   consecutive403: number;
 }
 
@@ -69,6 +71,8 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
       }),
     ),
   );
+
+  if (request.taskIds) warnUnlisted(request.taskIds, runs, log);
 
   const selectable = runs.filter((r) => r.selection && !r.selection.refused);
   const cap = applyRunCap(selectable.map((r) => r.selection!), policy.limits.maxDeletesPerRun);
@@ -138,6 +142,7 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
     summary.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });
     const selection = select(listing.tasks, request.policy, nowMs, request);
+    if (request.taskIds) run.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
     run.selection = selection;
     summary.selected = selection.selected.length;
     summary.refused = selection.refused;
@@ -199,6 +204,14 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
   else if (error.status === 401) run.summary.error = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
   else return;
   log.error('target stopped', { target: run.target.name, reason: run.summary.error });
+}
+
+/** An explicit purge that names a task no listing had says so, rather than finishing quietly as if it had worked. */
+function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): void {
+  const listed = new Set(runs.flatMap((run) => run.listedIds ?? []));
+  for (const taskId of taskIds) {
+    if (!listed.has(taskId)) log.warn('task not found in any listing', { taskId, outcome: 'not-found', targets: runs.map((r) => r.target.name) });
+  }
 }
 
 function emptyTarget(target: Target): TargetSummary {

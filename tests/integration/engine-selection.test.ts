@@ -105,8 +105,9 @@ describe('engine against the emulator: exactly the selected set', () => {
   it('an explicit purge by task id ignores ages but not protection', async () => {
     emu = await emulator({ projects: { [PROJECT]: [task('1', 5, HOUR), task('2', 5, HOUR, { name: 'keep-x' }), task('3', 5, HOUR)] } });
     const p = policy(emu, `rules:\n  - { name: old, statuses: [succeeded], olderThan: 30d }\nprotect: { names: ["keep-*"] }\n`);
-    const { summary } = await runEngine(p, { taskIds: ['1', '2', '999'] });
+    const { summary, logs } = await runEngine(p, { taskIds: ['1', '2', '999'] });
     expect(deletedIds(emu)).toEqual(['1']);
+    expect(logs.lines.filter((l) => l.outcome === 'not-found').map((l) => [l.level, l.taskId])).toEqual([['WARN', '999']]);
     expect(summary.totals).toMatchObject({ selected: 1, deleted: 1, protected: 1 });
   });
 });
