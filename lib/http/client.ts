@@ -83,7 +83,10 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
           },
         ],
         beforeRetry: [
-          ({ error, retryCount }) => {
+          async ({ error, retryCount }) => {
+            // The retried answer's body is never read: cancel it, or aborting a later attempt (a timeout) reaches
+            // this stale body and undici throws the AbortError where nothing can catch it.
+            if (isHTTPError(error)) await error.response.body?.cancel().catch(() => undefined);
             const status = isHTTPError(error) ? error.response.status : undefined;
             if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
             options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
@@ -136,14 +139,31 @@ class BodyTimeout extends Error {
   override name = 'BodyTimeout';
 }
 
-/** The whole body as text within `timeoutMs`: a server that sends headers and then stalls must not hold a slot forever. */
+/**
+ * The whole body as text within `timeoutMs`: a server that sends headers and then stalls must not hold a slot
+ * forever. On a timeout the stream is cancelled, which releases the connection.
+ */
 async function readBody(response: Response, timeoutMs: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BodyTimeout(`no complete body within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => {
+      reader.cancel().catch(() => undefined);
+      reject(new BodyTimeout(`no complete body within ${timeoutMs} ms`));
+    }, timeoutMs);
   });
+  const read = async (): Promise<string> => {
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+  };
   try {
-    return await Promise.race([response.text(), stalled]);
+    return await Promise.race([read(), stalled]);
   } finally {
     clearTimeout(timer);
   }
