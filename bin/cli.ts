@@ -11,9 +11,9 @@ import { loadPolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
-import { exitCodeOf } from '../lib/purge/summary.js';
+import { exitCodeOf, type RunSummary } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
-import { planTable, summaryText, type PlanRow } from './format.js';
+import { planRecords, planTable, summaryText, type PlanRow } from './format.js';
 import { HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
@@ -107,7 +107,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     progress?.end();
     log.info('http counters', { ...counters });
     const safe = redactor.value(summary);
-    if (v.json) io.stdout.write(`${JSON.stringify(safe)}\n`);
+    // `plan --json` adds the plan's rows to the summary, so that the machine-readable plan says which tasks, too.
+    const document = command === 'plan' ? { ...(safe as RunSummary), plan: planRecords(rows, Date.parse(summary.startedAt)) } : safe;
+    if (v.json) io.stdout.write(`${JSON.stringify(document)}\n`);
     else {
       if (command === 'plan') io.stdout.write(`${planTable(rows, Date.parse(summary.startedAt))}\n\n`);
       io.stdout.write(`${summaryText(summary)}\n`);

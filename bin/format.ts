@@ -29,20 +29,26 @@ export function formatAge(ms: number): string {
   return `${s}s`;
 }
 
+/** The plan as records, oldest first per target: the table's rows, and `plan --json`'s `plan` array. */
+export function planRecords(rows: PlanRow[], nowMs: number) {
+  return [...rows]
+    .sort((a, b) => a.target.localeCompare(b.target) || a.candidate.lastActivityMs - b.candidate.lastActivityMs)
+    .map(({ target, candidate, outcome }) => ({
+      target,
+      taskId: candidate.task.id,
+      name: candidate.task.name,
+      status: statusName(candidate.task.status) ?? String(candidate.task.status),
+      ageMs: candidate.task.lastActivityMs === null ? null : nowMs - candidate.task.lastActivityMs,
+      rule: candidate.rule,
+      action: outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete',
+    }));
+}
+
 export function planTable(rows: PlanRow[], nowMs: number): string {
   if (rows.length === 0) return 'Nothing to delete.';
-  const sorted = [...rows].sort((a, b) => a.target.localeCompare(b.target) || a.candidate.lastActivityMs - b.candidate.lastActivityMs);
   return table(
     ['TARGET', 'ID', 'NAME', 'STATUS', 'AGE', 'RULE', 'ACTION'],
-    sorted.map(({ target, candidate, outcome }) => [
-      target,
-      candidate.task.id,
-      truncate(candidate.task.name, 40),
-      statusName(candidate.task.status) ?? String(candidate.task.status),
-      candidate.task.lastActivityMs === null ? '?' : formatAge(nowMs - candidate.task.lastActivityMs),
-      candidate.rule,
-      outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete',
-    ]),
+    planRecords(rows, nowMs).map((r) => [r.target, r.taskId, truncate(r.name, 40), r.status, r.ageMs === null ? '?' : formatAge(r.ageMs), r.rule, r.action]),
   );
 }
 
@@ -54,7 +60,7 @@ export function summaryText(summary: RunSummary): string {
     String(t.deleted),
     String(t.failed),
     String(t.deferred),
-    [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'listing incomplete' : '', t.error ?? ''].filter(Boolean).join('; '),
+    [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'incomplete: more next run' : '', t.error ?? ''].filter(Boolean).join('; '),
   ]);
   const tt = summary.totals;
   rows.push(['total', String(tt.listed), String(tt.selected), String(tt.deleted), String(tt.failed), String(tt.deferred), `${tt.protected} protected, ${tt.skipped} skipped`]);

@@ -64,6 +64,19 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(r.stdout).toMatch(/11\s+task-11\s+failed\s+40d 0h\s+failed/);
     expect(r.stdout).toMatch(/14\s+task-14\s+migrating\s+2d 23h\s+stuck/);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+  });
+
+  it('plan --json is the summary plus the plan rows', async () => {
+    const r = await runCli(['plan', '--policy', policyFile, '--json'], env);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.totals).toMatchObject({ selected: 2, deleted: 0 });
+    expect(doc.plan.map((p: { taskId: string; rule: string; action: string }) => [p.taskId, p.rule, p.action])).toEqual([
+      ['11', 'failed', 'delete'],
+      ['14', 'stuck', 'delete'],
+    ]);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
   });
 
   it('exit 1 when a task fails', async () => {
