@@ -155,7 +155,10 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
   } catch (error) {
     summary.error = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
     summary.truncated = true;
-    deps.log.error('listing failed', { target: target.name, error });
+    // The answer's status and code at the top level, like a task failure's, so one Logs Insights query finds every
+    // 400/403 (a listing refused with 403 is the usual permission problem).
+    const answer = error instanceof HttpError ? { httpStatus: error.status, errorCode: error.errorCode ?? '', errorMsg: error.errorMsg ?? '', requestId: error.requestId ?? null } : {};
+    deps.log.error('listing failed', { target: target.name, outcome: 'listing-failed', ...answer, error });
   }
 }
 

@@ -91,10 +91,11 @@ describe('engine: failures, faults and budgets', () => {
 
   it('a 401 stops the target with a clear error and no retries', async () => {
     emu = await emulator({ projects: { [PROJECT]: oldFailed(3) }, tokens: ['another-token'] });
-    const { summary } = await runEngine(policy(emu, FAILED_RULE));
+    const { summary, logs } = await runEngine(policy(emu, FAILED_RULE));
     expect(emu.stats.calls.list).toBe(1);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
     expect(summary.targets[0]!.error).toMatch(/401/);
+    expect(logs.lines.find((l) => l.message === 'listing failed')).toMatchObject({ level: 'ERROR', target: 'main', httpStatus: 401, errorCode: 'APIGW.0301' });
   });
 
   it('a listing that answers HTML pages is retried, and when it never recovers nothing in the target is touched', async () => {
