@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CredentialsError } from './errors.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { parseCredentialsSecret } from './secret.js';
@@ -20,10 +20,25 @@ export interface SecretSource {
   credentials(secretId: string, options?: { bypassCache?: boolean }): Promise<Credentials>;
 }
 
+type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
+let sdk: Promise<SecretsManagerSdk> | undefined;
+
+/**
+ * The SDK module is loaded on the first secret read, not when this module is imported: requiring it (and its
+ * @smithy/* graph) is the largest single cost of the Lambda's cold import (~60 ms of ~185 ms, bench/bundle-size.ts),
+ * and a refused invocation never needs it. In the bundle this is a lazy `require` (serverless.yml: esbuild with
+ * `supported: dynamic-import: false`, so that NODE_PATH finds the Lambda runtime's SDK).
+ */
+function loadSdk(): Promise<SecretsManagerSdk> {
+  sdk ??= import('@aws-sdk/client-secrets-manager');
+  return sdk;
+}
+
 let defaultClient: SecretsManagerClient | undefined;
 
 /** Built on first use, then shared for the life of the process (a warm Lambda reuses its connections). */
-export function defaultSecretsManagerClient(): SecretsManagerClient {
+export async function defaultSecretsManagerClient(): Promise<SecretsManagerClient> {
+  const { SecretsManagerClient } = await loadSdk();
   defaultClient ??= new SecretsManagerClient({});
   return defaultClient;
 }
@@ -40,13 +55,13 @@ export function createSecretSource(options: SecretSourceOptions = {}): SecretSou
   }
   const clock = options.clock ?? Date.now;
   const cache = new ExpiringCache<Credentials>(clock);
-  const client = () => options.client ?? defaultSecretsManagerClient();
+  const client = async () => options.client ?? (await defaultSecretsManagerClient());
   return {
     credentials(secretId, { bypassCache = false } = {}) {
       return cache.get(
         secretId,
         async () => {
-          const value = parseCredentialsSecret(await readSecretString(client(), secretId), secretId);
+          const value = parseCredentialsSecret(await readSecretString(await client(), secretId), secretId);
           return { value, expiresAtMs: clock() + cacheSeconds * 1000 };
         },
         { bypass: bypassCache },
@@ -67,6 +82,7 @@ export function parseSecretCacheSeconds(value: string | undefined): number {
 }
 
 async function readSecretString(client: Pick<SecretsManagerClient, 'send'>, secretId: string): Promise<string> {
+  const { GetSecretValueCommand } = await loadSdk(); // outside the try: a missing SDK is not a secret problem
   let answer;
   try {
     answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
