@@ -17,6 +17,9 @@ jest.setTimeout(120_000);
 const SECRET_ID = 'oms-janitor/dev';
 const OLD_SUCCEEDED = ['1001', '1002', '1003'];
 const OLD_FAILED = '1004';
+/** In the purge test, OMS refuses these deletions (one 403, one 400); the other two selected tasks go. */
+const FORBIDDEN = '1002';
+const INVALID = OLD_FAILED;
 
 let emu: Emulator;
 let service: { dir: string; remove: () => Promise<void> };
@@ -71,24 +74,51 @@ test('a manual {} event is a dry run: tasks listed and selected, no DELETE reach
   expect(lines).toContainEqual(expect.objectContaining({ message: 'invocation', trigger: 'manual', dryRun: true, credentials: 'token', stage: 'dev' }));
 });
 
-test('{"dryRun": false} purges the selected tasks, and the metrics carry the dimensions the alarms watch', async () => {
+test('{"dryRun": false} purges; a 403 and a 400 are failed, logged with their codes and counted in the metrics the alarms watch', async () => {
+  // One invocation for the purge and its failure path (each invoke local costs seconds).
+  emu.setTaskFault(PROJECT, FORBIDDEN, { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'denied' });
+  emu.setTaskFault(PROJECT, INVALID, { method: 'DELETE', status: 400, errorCode: 'OMS.0054', errorMsg: 'invalid task id' });
   const run = await invoke({ dryRun: false });
-  const { result, lines } = parseInvokeOutput(run.stdout);
-  expect(run).toMatchObject({ code: 0 });
-  expect(result).toMatchObject({ dryRun: false, totals: { listed: 8, selected: 4, deleted: 4, failed: 0 } });
-  expect([...(emu.stats.deleted[PROJECT] ?? [])].sort()).toEqual([...OLD_SUCCEEDED, OLD_FAILED].sort());
-  expect(emu.tasks(PROJECT).map((t) => t.id).sort()).toEqual(['2001', '2002', '2003', '2004']);
+  const { result, lines } = parseInvokeOutput(run.stdout, run.stderr);
+  expect(run).toMatchObject({ code: 0 }); // failed deletions are in the summary, not an invocation error
+  expect(result).toMatchObject({ dryRun: false, totals: { listed: 8, selected: 4, deleted: 2, failed: 2 } });
+  const deleted = OLD_SUCCEEDED.filter((id) => id !== FORBIDDEN);
+  expect([...(emu.stats.deleted[PROJECT] ?? [])].sort()).toEqual(deleted);
+  expect(emu.tasks(PROJECT).map((t) => t.id).sort()).toEqual([FORBIDDEN, INVALID, '2001', '2002', '2003', '2004'].sort());
+  const failures = (result!.targets as { failures: Record<string, unknown>[] }[])[0]!.failures;
+  expect(failures).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ taskId: FORBIDDEN, httpStatus: 403, errorCode: 'APIGW.0306' }),
+      expect.objectContaining({ taskId: INVALID, httpStatus: 400, errorCode: 'OMS.0054' }),
+    ]),
+  );
 
-  // serverless.yml's TasksFailed and TargetsNotCleaned alarms watch namespace OmsTaskJanitor with exactly these
-  // dimensions: a metric published with one more or one fewer dimension would never reach them.
+  // The 400/403 log lines carry what docs/operations.md's Logs Insights queries read, at the top level; a 403 (a
+  // permission to grant) is an error, a 400 a warning.
+  const failedLines = lines.filter((line) => line.outcome === 'failed');
+  expect(failedLines).toHaveLength(2);
+  const requestId = expect.stringMatching(/\S/);
+  expect(failedLines).toContainEqual(
+    expect.objectContaining({ level: 'ERROR', outcome: 'failed', httpStatus: 403, errorCode: 'APIGW.0306', errorMsg: 'denied', requestId, target: expect.any(String), taskId: FORBIDDEN, stage: 'dev' }),
+  );
+  expect(failedLines).toContainEqual(
+    expect.objectContaining({ level: 'WARN', outcome: 'failed', httpStatus: 400, errorCode: 'OMS.0054', requestId, target: expect.any(String), taskId: INVALID, stage: 'dev' }),
+  );
+  expect(new Set(failedLines.map((line) => line.target)).size).toBe(1);
+
+  // serverless.yml's TasksFailed, TargetsNotCleaned and NoRuns alarms watch namespace OmsTaskJanitor with exactly
+  // these dimensions: a metric published with one more or one fewer dimension would never reach them.
   const [emf, ...more] = emfBlobs(lines);
   expect(more).toEqual([]);
   const meta = (emf!._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics;
   expect(meta).toHaveLength(1);
   expect(meta[0]!.Namespace).toBe('OmsTaskJanitor');
   expect(meta[0]!.Dimensions.map((set) => [...set].sort())).toEqual([['service', 'stage']]);
-  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 4, TasksFailed: 0, TargetsStopped: 0, TargetsRefused: 0 });
-  expect(meta[0]!.Metrics.map((m) => m.Name)).toEqual(expect.arrayContaining(['TasksFailed', 'TargetsStopped', 'TargetsRefused']));
+  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0 });
+  expect(typeof emf!.RunDuration).toBe('number'); // the heartbeat: one sample per finished run
+  expect(meta[0]!.Metrics.map((m) => m.Name)).toEqual(
+    expect.arrayContaining(['TasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration']),
+  );
 });
 
 test('{"dryrun": false} (a typo) is refused with nothing done, and the error names the field', async () => {

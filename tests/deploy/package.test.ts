@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePolicy } from '../../lib/policy/load.js';
-import { ROOT, sandbox, serverless } from './sandbox.js';
+import { ROOT, type SlsResult, sandbox, serverless } from './sandbox.js';
 import { readZip } from './zip.js';
 
 jest.setTimeout(180_000);
@@ -27,14 +27,17 @@ type Stage = (typeof STAGES)[number];
 const KMS_KEY = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const WITH_OPTIONS = 'prod+options';
 
-const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string }> = {
-  dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG' },
-  staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO' },
-  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 90, logLevel: 'INFO' },
+/** heartbeatHours: hours in a row without a finished run before the no-runs alarm fires (only with the schedule on). */
+const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string; heartbeatHours: number }> = {
+  dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG', heartbeatHours: 25 },
+  staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO', heartbeatHours: 25 },
+  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 90, logLevel: 'INFO', heartbeatHours: 7 },
 };
 
 const packaged = new Map<string, Packaged>();
 const cleanups: (() => Promise<void>)[] = [];
+/** `serverless package --stage qa`: a stage serverless.yml does not know. */
+let unknownStage: SlsResult;
 
 async function packageStage(stage: Stage, extra: string[] = []): Promise<Packaged> {
   const service = await sandbox();
@@ -47,12 +50,23 @@ async function packageStage(stage: Stage, extra: string[] = []): Promise<Package
   return { templateText, template: JSON.parse(templateText) as Template, zip: readZip(zipBuffer), zipBytes: zipBuffer.length };
 }
 
+async function packageUnknownStage(): Promise<SlsResult> {
+  const service = await sandbox();
+  cleanups.push(service.remove);
+  return serverless(service.dir, ['package', '--stage', 'qa', '--package', join(service.dir, 'artifact')]);
+}
+
 beforeAll(async () => {
   const runs: [string, Promise<Packaged>][] = [
     ...STAGES.map((stage): [string, Promise<Packaged>] => [stage, packageStage(stage)]),
-    [WITH_OPTIONS, packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com'])],
+    // scheduleEnabled from the command line is the string 'true' (docs/operations.md switches dev's schedule on so).
+    [WITH_OPTIONS, packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true'])],
   ];
-  for (const [name, run] of runs) packaged.set(name, await run);
+  // All at once, and all awaited together: a rejection is reported as soon as it happens, never left unhandled
+  // while an earlier run is still being awaited.
+  const [results, qa] = await Promise.all([Promise.all(runs.map(([, run]) => run)), packageUnknownStage()]);
+  runs.forEach(([name], i) => packaged.set(name, results[i]!));
+  unknownStage = qa;
 });
 
 afterAll(async () => {
@@ -157,35 +171,64 @@ describe.each(STAGES)('stage %s', (stage) => {
     expect(t.Conditions?.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 
-  test('alarms: function errors, failed deletions and targets not cleaned, all to the stage topic; no e-mail by default', () => {
+  test('alarms: function errors, failed deletions, targets not cleaned, and no runs when scheduled; all to the stage topic', () => {
     const t = get(stage).template;
     expect(resource(t, 'AWS::SNS::Topic').Properties.TopicName).toBe(`oms-task-janitor-${stage}-alarms`);
     expect(resource(t, 'AWS::SNS::Subscription').Condition).toBe('HasAlarmEmail');
     expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
 
-    const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    const alarmResources = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const alarms = alarmResources.map((r) => r.Properties);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['function-errors', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
+      ['function-errors', 'no-runs', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
     );
-    for (const alarm of alarms) {
-      expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
-    }
+    for (const alarm of alarms) expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], Threshold: 1 });
     const byName = (suffix: string) => alarms.find((a) => a.AlarmName.endsWith(suffix))!;
+
+    // Failure alarms: an hour without a run keeps the state ('ignore'), so a fired alarm stays in ALARM until a run
+    // publishes 0 (every run publishes TasksFailed, TargetsStopped, TargetsRefused; Lambda publishes Errors).
+    for (const suffix of ['function-errors', 'tasks-failed', 'targets-not-cleaned']) {
+      expect(byName(suffix)).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'ignore' });
+    }
     expect(byName('function-errors')).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'PurgeLambdaFunction' } }],
       Statistic: 'Sum',
+      Period: 3600,
     });
     // The dimensions Powertools puts on every metric of functions/purge.ts (tests/deploy/invoke-local.test.ts reads
     // them from the real EMF output): service and stage, nothing more.
     const dimensions = [{ Name: 'service', Value: 'oms-task-janitor' }, { Name: 'stage', Value: stage }];
-    expect(byName('tasks-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'TasksFailed', Dimensions: dimensions, Statistic: 'Sum' });
-    const metrics = byName('targets-not-cleaned').Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[];
-    expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric)).toEqual([
-      { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsStopped', Dimensions: dimensions },
-      { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsRefused', Dimensions: dimensions },
+    expect(byName('tasks-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'TasksFailed', Dimensions: dimensions, Statistic: 'Sum', Period: 3600 });
+    const metrics = byName('targets-not-cleaned').Metrics as { Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: Record<string, unknown>; Period: number; Stat: string } }[];
+    expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat)).toEqual([
+      { Metric: { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsStopped', Dimensions: dimensions }, Period: 3600, Stat: 'Sum' },
+      { Metric: { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsRefused', Dimensions: dimensions }, Period: 3600, Stat: 'Sum' },
     ]);
+    // No FILL(…, 0): a filled 0 in an hour without a run would clear the alarm by itself.
+    expect(metrics.filter((m) => m.ReturnData)).toEqual([expect.objectContaining({ Id: 'notCleaned', Expression: 'stopped + refused' })]);
+
+    // The heartbeat: RunDuration (one sample per finished run) missing for heartbeatHours hours in a row. Hourly
+    // periods keep Period x EvaluationPeriods within CloudWatch's 7 days; a missing hour counts as breaching.
+    const noRuns = alarmResources.find((r) => r.Properties.AlarmName.endsWith('-no-runs'))!;
+    expect(noRuns.Condition).toBe('ScheduleEnabled');
+    expect(noRuns.Properties).toMatchObject({
+      Namespace: 'OmsTaskJanitor',
+      MetricName: 'RunDuration',
+      Dimensions: dimensions,
+      Statistic: 'SampleCount',
+      Period: 3600,
+      EvaluationPeriods: expected.heartbeatHours,
+      DatapointsToAlarm: expected.heartbeatHours,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(noRuns.Properties.Period * noRuns.Properties.EvaluationPeriods).toBeLessThanOrEqual(7 * 24 * 3600);
+    // Created only when the schedule is on: dev (schedule disabled) gets no heartbeat alarm.
+    const enabled = `schedule-${expected.enabled}`;
+    expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': [enabled, 'schedule-true'] });
   });
 
   test('the artifact: the .cjs bundle and this stage\'s policy only, which the real loader accepts', async () => {
@@ -239,6 +282,21 @@ describe('prod with kmsKeyArn and alarmEmail params', () => {
     expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
     expect(resource(t, 'AWS::SNS::Subscription').Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
   });
+});
+
+test('an unknown stage does not package: the params without a default are named', () => {
+  expect(unknownStage.code).not.toBe(0);
+  const output = `${unknownStage.stdout}\n${unknownStage.stderr}`;
+  for (const param of ['secretName', 'policyFile', 'heartbeatHours']) {
+    expect(output).toContain(`Cannot resolve variable at "custom.requiredStageParams.${param}": Value not found at "param" source`);
+  }
+});
+
+test('--param="scheduleEnabled=true" (a string) enables the schedule and the heartbeat like the YAML boolean', () => {
+  const t = get(WITH_OPTIONS).template;
+  expect(resource(t, 'AWS::Events::Rule').Properties.State).toBe('ENABLED');
+  // The condition compares prefixed strings, so 'true' from the command line and true from serverless.yml agree.
+  expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': ['schedule-true', 'schedule-true'] });
 });
 
 test('no IAM statement anywhere in any template grants a * action', () => {

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVERLESS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 
-/** What `serverless package` and `invoke local` read: the service file, the sources it bundles, the policies. */
-const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'policies'];
+/** What `serverless package` and `invoke local` read: the service file, the esbuild plugins, the sources it bundles, the policies. */
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'build', 'functions', 'lib', 'policies'];
 
 /**
  * A private copy of the service with node_modules linked. serverless-esbuild builds in `<service>/.esbuild`, so two
@@ -24,7 +24,11 @@ export async function sandbox(): Promise<{ dir: string; remove: () => Promise<vo
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Offline and quiet: no telemetry, no notifications, no update checks, no AWS profile from the developer's machine. */
+/**
+ * Offline and quiet: no telemetry, no notifications, no update checks. Nothing from the developer's AWS setup: dummy
+ * keys, no AWS_PROFILE (the child's environment is built from scratch), and ~/.aws/config and ~/.aws/credentials
+ * replaced by /dev/null, so a profile's region, role or credential_process cannot leak into a test.
+ */
 export const OFFLINE_ENV: Record<string, string> = {
   SLS_TELEMETRY_DISABLED: '1',
   SLS_TRACKING_DISABLED: '1',
@@ -36,7 +40,15 @@ export const OFFLINE_ENV: Record<string, string> = {
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
 };
+
+/**
+ * A child's time limit: below the deploy tests' jest timeouts (120 s and more), so a hung osls is killed by us and
+ * its output shown, rather than jest timing the test out with nothing to read.
+ */
+export const SERVERLESS_TIMEOUT_MS = 90_000;
 
 export interface SlsResult {
   code: number;
@@ -52,12 +64,18 @@ export async function serverless(cwd: string, args: string[], env: Record<string
       cwd,
       env: childEnv,
       maxBuffer: 64 * 1024 * 1024,
-      timeout: 120_000,
+      timeout: SERVERLESS_TIMEOUT_MS,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    if (typeof e.code !== 'number') throw error; // spawn failure or timeout, not an exit status
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    const e = error as { code?: number | string | null; killed?: boolean; signal?: string | null; stdout?: string; stderr?: string; message: string };
+    if (typeof e.code === 'number') return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    if (e.killed) {
+      // Timed out: say so, with everything osls printed until then.
+      throw new Error(
+        `serverless ${args.join(' ')} killed (${e.signal ?? 'timeout'}) after ${SERVERLESS_TIMEOUT_MS / 1000} s\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
+      );
+    }
+    throw error; // spawn failure, not an exit status
   }
 }
