@@ -1,0 +1,68 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseLossless } from '../../lib/oms/json.js';
+import { parseTask } from '../../lib/oms/task.js';
+
+const read = (json: string) => parseTask(parseLossless(json));
+
+describe('parseTask: every field optional, ids exact', () => {
+  it('reads an int64 id above 2^53 exactly (JSON.parse would round it into its neighbour)', () => {
+    expect(read('{"id": 9007199254740993}').id).toBe('9007199254740993');
+    expect(JSON.parse('{"id": 9007199254740993}').id).toBe(9007199254740992);
+    expect(read('{"id": 191297407830872}').id).toBe('191297407830872');
+    expect(read('{"id": "191297407830872"}').id).toBe('191297407830872');
+  });
+
+  it.each([
+    ['a float', '1.5e3'],
+    ['a negative', '-7'],
+    ['20 digits', '12345678901234567890'],
+    ['leading zeros', '"0042"'],
+    ['a path', '"12/../1004"'],
+    ['an object', '{"v": 1}'],
+    ['null', 'null'],
+    ['an empty string', '""'],
+  ])('an id that is %s is malformed: null, with a printable idText', (_what, id) => {
+    const task = read(`{"id": ${id}, "status": 5}`);
+    expect(task.id).toBeNull();
+    expect(task.idText.length).toBeLessThanOrEqual(41);
+  });
+
+  it('a missing id is malformed too', () => {
+    expect(read('{"status": 5}')).toMatchObject({ id: null, idText: '(missing)' });
+  });
+
+  it('last activity = start_time + total_time; total_time missing counts as 0', () => {
+    expect(read('{"id": 1, "start_time": 1000, "total_time": 500}').lastActivityMs).toBe(1500);
+    expect(read('{"id": 1, "start_time": 1000}').lastActivityMs).toBe(1000);
+  });
+
+  it.each([
+    ['no start_time', '{"id": 1}'],
+    ['start_time 0', '{"id": 1, "start_time": 0}'],
+    ['start_time a string', '{"id": 1, "start_time": "1000"}'],
+    ['a negative total_time', '{"id": 1, "start_time": 1000, "total_time": -5}'],
+    ['a string total_time', '{"id": 1, "start_time": 1000, "total_time": "5"}'],
+  ])('%s: unknown age (fail closed)', (_what, json) => {
+    expect(read(json).lastActivityMs).toBeNull();
+  });
+
+  it('status: an integer as listed (unknown codes kept for selection to skip); anything else null', () => {
+    expect(read('{"id": 1, "status": 5}').status).toBe(5);
+    expect(read('{"id": 1, "status": 0}').status).toBe(0);
+    expect(read('{"id": 1, "status": 42}').status).toBe(42);
+    expect(read('{"id": 1, "status": "5"}').status).toBeNull();
+    expect(read('{"id": 1, "status": 5.5}').status).toBeNull();
+    expect(read('{"id": 1}').status).toBeNull();
+  });
+
+  it('name and group_type', () => {
+    expect(read('{"id": 1}')).toMatchObject({ name: '', groupType: null });
+    expect(read('{"id": 1, "name": 7, "group_type": "SYNC_TASK"}')).toMatchObject({ name: '', groupType: 'SYNC_TASK' });
+    expect(read('{"id": 1, "group_type": null}').groupType).toBeNull();
+  });
+
+  it('a task that is not an object yields a malformed task rather than a throw', () => {
+    expect(read('[1, 2]')).toMatchObject({ id: null, status: null, lastActivityMs: null });
+    expect(read('"text"')).toMatchObject({ id: null });
+  });
+});
