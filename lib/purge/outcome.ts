@@ -7,7 +7,7 @@ export type Outcome =
   | { kind: 'deleted'; alreadyGone: boolean; paused: boolean }
   | { kind: 'would-delete' }
   | { kind: 'deferred'; reason: DeferReason; leftPaused?: boolean }
-  | { kind: 'failed'; failure: Failure; error?: unknown };
+  | { kind: 'failed'; failure: Failure };
 
 /** Why a task was left for a later run: the listing is the source of truth, so the next run picks it up again. */
 export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped';

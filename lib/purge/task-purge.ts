@@ -45,7 +45,7 @@ export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate:
     if (first) return first;
     return await waitPausedThenDelete(id, deps, gate, stopRefused);
   } catch (error) {
-    return { kind: 'failed', failure: failureOf(id, error), error };
+    return { kind: 'failed', failure: failureOf(id, error) };
   }
 }
 
