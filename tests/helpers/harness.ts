@@ -28,6 +28,20 @@ export async function emulator(options: EmulatorOptions = {}): Promise<Emulator>
   return startEmulator({ tokens: [TOKEN], stopDelayMs: 30, ...options });
 }
 
+/** Emulator options that accept these credentials: a static token, an AK/SK pair, and IAM user acme/janitor. */
+export function acceptingCredentials(s: { token: string; ak: string; sk: string; password: string }): EmulatorOptions {
+  return {
+    tokens: [s.token],
+    akskCredentials: [{ ak: s.ak, sk: s.sk }],
+    users: [{ domain: 'acme', username: 'janitor', password: s.password }],
+  };
+}
+
+/** Points the AWS SDK of this process at the emulator's Secrets Manager (the SDK reads these when a client is built). */
+export function useLoopbackSecretsManager(emu: Emulator): void {
+  Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+}
+
 /** A policy validated by the real loader, pointed at the emulator. `body` is YAML after `targets:`. */
 export function policy(emu: Emulator, yamlRest: string, projects: Record<string, string> = { main: PROJECT }): Policy {
   return parsePolicy(policyText(emu, yamlRest, projects), 'test-policy');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Emulator } from '../../emulator/index.js';
-import { DAY, PROJECT, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
+import { DAY, PROJECT, acceptingCredentials, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = { token: 'CLI-TOKEN-SHOULD-NOT-LEAK-5d2a', ak: 'AKCLIJANITOR01', sk: 'CLI-SK-SHOULD-NOT-LEAK-8e1f', password: 'CLI-PASSWORD-SHOULD-NOT-LEAK-c03b' };
@@ -18,13 +18,9 @@ describe('CLI credentials, end to end against the emulator (OMS, IAM and Secrets
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    emu = await emulator({
-      tokens: [SECRET.token],
-      akskCredentials: [{ ak: SECRET.ak, sk: SECRET.sk }],
-      users: [{ domain: 'acme', username: 'janitor', password: SECRET.password }],
-    });
+    emu = await emulator(acceptingCredentials(SECRET));
     // The AWS SDK reads its environment from the process, once, when the CLI first builds its client.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    useLoopbackSecretsManager(emu);
     policyFile = join(mkdtempSync(join(tmpdir(), 'janitor-cli-creds-')), 'policy.yaml');
     writeFileSync(policyFile, policyText(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n`));
     emu.setSecret('cli/token', JSON.stringify({ type: 'token', token: SECRET.token }));

@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, deletedIds, emulator, policyText, task } from '../helpers/harness.js';
+import { DAY, PROJECT, acceptingCredentials, deletedIds, emulator, policyText, task, useLoopbackSecretsManager } from '../helpers/harness.js';
 
 // Distinctive secret values: none of them may ever appear in a log line, a summary or an error.
 const SECRET = {
@@ -39,21 +39,13 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     // One emulator for the file, OMS and Secrets Manager alike: the handler reads its policy and builds its SDK client
     // once per cold start, exactly as in Lambda. Tests change its tasks and secrets, never its address.
     emu = await emulator({
-      tokens: [SECRET.token],
-      akskCredentials: [{ ak: SECRET.ak, sk: SECRET.sk }],
-      users: [{ domain: 'acme', username: 'janitor', password: SECRET.password }],
+      ...acceptingCredentials(SECRET),
       iamTokenMaxUses: 2,
       deniedSecrets: ['janitor/denied'],
     });
     writeFileSync(policyFile, policyText(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n  - { name: done, statuses: [succeeded], olderThan: 7d }\n`));
-    Object.assign(process.env, {
-      POLICY_FILE: policyFile,
-      STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url,
-    });
+    Object.assign(process.env, { POLICY_FILE: policyFile, STAGE: 'test' });
+    useLoopbackSecretsManager(emu);
     const write = (chunk: unknown) => {
       output.push(String(chunk));
       return true;
