@@ -246,10 +246,13 @@ describe('rate budget', () => {
     await Promise.all(Array.from({ length: 10 }, () => client.request(get())));
     expect(performance.now() - started).toBeGreaterThanOrEqual(440);
     expect(server.arrivals).toHaveLength(10);
-    for (const gap of server.gaps()) {
-      expect(gap).toBeGreaterThanOrEqual(40);
+    // Starts are 50 ms apart; arrivals jitter by a few ms on a busy machine, but a burst would arrive ~0 ms apart.
+    const gaps = server.gaps();
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(25);
       expect(gap).toBeLessThan(50 + SLACK);
     }
+    expect(median(gaps)).toBeGreaterThanOrEqual(45);
   });
 
   it('is shared by concurrent callers and by every retry', async () => {
@@ -267,7 +270,8 @@ describe('rate budget', () => {
     await Promise.all([a.request(get('/one')), b.request(get('/two')), a.request(get('/three'))]);
     expect(server.arrivals).toHaveLength(6);
     expect(performance.now() - started).toBeGreaterThanOrEqual(5 * 50 - 10);
-    for (const gap of server.gaps()) expect(gap).toBeGreaterThanOrEqual(40);
+    for (const gap of server.gaps()) expect(gap).toBeGreaterThanOrEqual(25);
+    expect(median(server.gaps())).toBeGreaterThanOrEqual(45);
   });
 });
 
@@ -435,3 +439,8 @@ describe('secrets in errors', () => {
     expectNoSecret(error);
   });
 });
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
