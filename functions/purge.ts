@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { regionsByProject } from '../lib/auth/iam.js';
@@ -7,7 +6,7 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
-import { powertoolsLog } from '../lib/log/powertools.js';
+import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
@@ -25,7 +24,7 @@ policyLoad.catch(() => undefined); // reported by the first invocation, not as a
 const secrets = createSecretSource({ cacheSeconds: parseSecretCacheSeconds(process.env.SECRET_CACHE_SECONDS) });
 const iamHttp = createHttp();
 const redactor = new Redactor();
-const logger = new Logger({ serviceName: 'oms-task-janitor', persistentKeys: { stage } });
+const logger = new StdoutLogger({ serviceName: 'oms-task-janitor', persistentKeys: { stage } });
 const metrics = new Metrics({ namespace: 'OmsTaskJanitor', serviceName: 'oms-task-janitor', defaultDimensions: { stage } });
 const log = powertoolsLog(logger, redactor);
 

@@ -1,6 +1,18 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold, type LogItem } from '@aws-lambda-powertools/logger';
 import type { Redactor } from './redact.js';
 import type { EventLog } from './types.js';
+
+/**
+ * Powertools' Logger with every level on stdout. Powertools prints WARN and ERROR through console.warn/error, i.e.
+ * to stderr; the contract says the Lambda's JSON lines go to stdout (CloudWatch takes both, but `serverless invoke
+ * local` and anything reading stdout would miss exactly the 400/403 lines). Only the stream changes: the line, its
+ * `level` field included, is Powertools' own.
+ */
+export class StdoutLogger extends Logger {
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    super.printLog(LogLevelThreshold.INFO, log);
+  }
+}
 
 /**
  * The engine's EventLog on Powertools' Logger (Lambda): JSON on stdout with the Lambda context fields

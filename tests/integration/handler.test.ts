@@ -28,6 +28,8 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
   let emu: Emulator;
   let handler: Handler;
   const issuedTokens: string[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
   /** Every summary returned and every error thrown by the handler, as JSON and as inspected text. */
   const returned: string[] = [];
   const output: string[] = [];
@@ -46,12 +48,13 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     writeFileSync(policyFile, policyText(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n  - { name: done, statuses: [succeeded], olderThan: 7d }\n`));
     Object.assign(process.env, { POLICY_FILE: policyFile, STAGE: 'test' });
     useLoopbackSecretsManager(emu);
-    const write = (chunk: unknown) => {
+    const writer = (stream: string[]) => (chunk: unknown) => {
       output.push(String(chunk));
+      stream.push(String(chunk));
       return true;
     };
-    jest.spyOn(process.stdout, 'write').mockImplementation(write as never);
-    jest.spyOn(process.stderr, 'write').mockImplementation(write as never);
+    jest.spyOn(process.stdout, 'write').mockImplementation(writer(stdout) as never);
+    jest.spyOn(process.stderr, 'write').mockImplementation(writer(stderr) as never);
     const { handler: real } = (await import('../../functions/purge.js')) as { handler: Handler };
     handler = async (event, ctx) => {
       try {
@@ -160,6 +163,14 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     useSecret('janitor/denied');
     await expect(handler({}, context)).rejects.toThrow(/denied/);
     expect(emu.stats.calls.list ?? 0).toBe(0);
+  });
+
+  it('every log line, WARN and ERROR included, went to stdout as JSON (the contract for Lambda)', () => {
+    const lines = stdout.join('').trim().split('\n').filter((l) => l.startsWith('{"level"'));
+    const levels = new Set(lines.map((l) => (JSON.parse(l) as { level: string }).level));
+    expect(levels).toEqual(new Set(['INFO', 'ERROR']));
+    expect(lines.some((l) => l.includes('"message":"invocation refused"'))).toBe(true);
+    expect(stderr.join('')).not.toMatch(/"level"/);
   });
 
   it('no secret value reached stdout, stderr, a returned summary or a thrown error in any of the runs above', () => {
