@@ -34,17 +34,19 @@ const OPTIONS = {
   force: { type: 'boolean' },
   'secret-id': { type: 'string' },
   'log-level': { type: 'string' },
-  port: { type: 'string' },
-  seed: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Exit status: 0 done (dry runs included); 1 a task failed or a target was refused or stopped; 2 bad input. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const command = argv[0];
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined) {
+    io.stderr.write(HELP);
+    return 2;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
     io.stdout.write(HELP);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   if (command === 'emulator') {
     const { runEmulatorCli } = await import('../emulator/index.js');
@@ -103,16 +105,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       log,
       ...(progress ? { onProgress: progress.update } : {}),
       onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, outcome }),
+      closingFields: () => ({ http: { ...counters } }),
     });
     progress?.end();
-    log.info('http counters', { ...counters });
     const safe = redactor.value(summary);
     // `plan --json` adds the plan's rows to the summary, so that the machine-readable plan says which tasks, too.
     const document = command === 'plan' ? { ...(safe as RunSummary), plan: planRecords(rows, Date.parse(summary.startedAt)) } : safe;
     if (v.json) io.stdout.write(`${JSON.stringify(document)}\n`);
     else {
-      if (command === 'plan') io.stdout.write(`${planTable(rows, Date.parse(summary.startedAt))}\n\n`);
-      io.stdout.write(`${summaryText(summary)}\n`);
+      const unlisted = summary.targets.filter((t) => t.error?.startsWith('listing failed')).map((t) => t.name);
+      if (command === 'plan') io.stdout.write(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`);
+      io.stdout.write(`${summaryText(summary, command)}\n`);
     }
     return exitCodeOf(summary);
   } catch (error) {

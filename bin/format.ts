@@ -44,15 +44,16 @@ export function planRecords(rows: PlanRow[], nowMs: number) {
     }));
 }
 
-export function planTable(rows: PlanRow[], nowMs: number): string {
-  if (rows.length === 0) return 'Nothing to delete.';
+/** `unlisted`: targets whose listing failed, so that an empty plan is not mistaken for "nothing to do". */
+export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = []): string {
+  if (rows.length === 0) return unlisted.length > 0 ? `Nothing selected, but ${unlisted.join(', ')} could not be listed (see NOTES below).` : 'Nothing to delete.';
   return table(
     ['TARGET', 'ID', 'NAME', 'STATUS', 'AGE', 'RULE', 'ACTION'],
     planRecords(rows, nowMs).map((r) => [r.target, r.taskId, truncate(r.name, 40), r.status, r.ageMs === null ? '?' : formatAge(r.ageMs), r.rule, r.action]),
   );
 }
 
-export function summaryText(summary: RunSummary): string {
+export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'purge'): string {
   const rows = summary.targets.map((t) => [
     t.name,
     String(t.listed),
@@ -60,12 +61,13 @@ export function summaryText(summary: RunSummary): string {
     String(t.deleted),
     String(t.failed),
     String(t.deferred),
-    [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'incomplete: more next run' : '', t.error ?? ''].filter(Boolean).join('; '),
+    // A target that stopped or could not be listed says why; "more next run" is only true of one that was cut short.
+    t.error ?? [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'incomplete: more next run' : ''].filter(Boolean).join('; '),
   ]);
   const tt = summary.totals;
   rows.push(['total', String(tt.listed), String(tt.selected), String(tt.deleted), String(tt.failed), String(tt.deferred), `${tt.protected} protected, ${tt.skipped} skipped`]);
   const head = summary.dryRun
-    ? `Dry run ${summary.runId}: nothing was changed. Add --no-dry-run to delete.`
+    ? `Dry run ${summary.runId}: nothing was changed. ${command === 'plan' ? 'Run `oms-janitor purge --no-dry-run` to delete.' : 'Add --no-dry-run to delete.'}`
     : `Run ${summary.runId}: ${tt.deleted} deleted, ${tt.failed} failed, ${tt.deferred} deferred.`;
   const failures = summary.targets.flatMap((t) =>
     t.failures.slice(0, 10).map((f) => `  ${t.name} ${f.taskId}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd()),

@@ -4,16 +4,18 @@ Usage:
   oms-janitor plan  --policy FILE [--json] [--target NAME]...
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
                     [--stop-first] [--force] [--secret-id ID]
-  oms-janitor emulator [--port N] [--seed N]
+  oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
   plan       Show what a run would delete, as a table (id, name, status, age, rule). Never changes anything.
   purge      Run the policy. A dry run unless --no-dry-run.
-  emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool.
+  emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool. It listens on
+             127.0.0.1:8790 (the port policies/example.yaml names); --port 0 picks a free one.
 
 Options:
   --policy FILE      Retention policy (YAML or JSON).
   --no-dry-run       Really pause and delete. Without it nothing is changed. A policy with dryRun: true stays dry.
+  --dry-run          The default, said explicitly.
   --json             Print the run summary as one JSON document on stdout.
   --target NAME      Only this target of the policy (repeatable).
   --task-id ID       Purge exactly these listed tasks (repeatable): rules' ages are ignored, protection still

@@ -14,6 +14,7 @@ export interface EmulatorCliArgs {
   port: number;
   seed: number;
   latencyMs: number;
+  help?: boolean;
 }
 
 const USAGE = `usage: oms-janitor emulator [--port N (default ${DEMO_PORT}; 0 = any free port)] [--seed N] [--latency MS]`;
@@ -37,6 +38,7 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
     if (flag === '--port') args.port = intArg('--port', value(), 0, 65535);
     else if (flag === '--seed') args.seed = intArg('--seed', value(), 0, 2 ** 32 - 1);
     else if (flag === '--latency') args.latencyMs = intArg('--latency', value(), 0, 60_000);
+    else if (flag === '--help' || flag === '-h') args.help = true;
     else throw new EmulatorCliError(`Unknown argument \`${arg}\`. ${USAGE}`);
   }
   return args;
@@ -48,12 +50,21 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
  */
 export async function runEmulatorCli(argv: string[]): Promise<void> {
   const args = parseEmulatorArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const emu = await startEmulator({
     port: args.port,
     seed: args.seed,
     projects: demoProjects(Date.now()),
     tokens: [DEMO_TOKEN],
     faults: args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {},
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new EmulatorCliError(`port ${args.port} is in use (another emulator?); choose one with --port N, or --port 0 for any free port`);
+    }
+    throw error;
   });
   const lines = [
     `OMS emulator (OMS, IAM and Secrets Manager) listening on ${emu.url}`,

@@ -60,6 +60,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       log,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onOutcome: failures.onOutcome,
+      closingFields: () => ({ http: { ...counters } }),
       runId: context.awsRequestId,
     });
     publishRunMetrics(metrics, summary, { ...counters, ...failures.counts }, Date.now() - startedMs);

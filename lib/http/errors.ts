@@ -47,9 +47,21 @@ export class TransportError extends Error {
 
   constructor(kind: TransportFailure, method: string, path: string, options?: { cause?: unknown }) {
     const what = { timeout: 'timed out', connection: 'lost its connection', 'invalid-response': 'got an answer that is not JSON' }[kind];
-    super(`${method} ${path} ${what} on every attempt`, options);
+    const root = rootCause(options?.cause);
+    super(`${method} ${path} ${what} on every attempt${root ? ` (${root})` : ''}`, options);
     this.kind = kind;
     this.method = method;
     this.path = path;
   }
+}
+
+/** The innermost cause's message (e.g. "connect ECONNREFUSED 127.0.0.1:8790"): what a person needs to act on. */
+function rootCause(cause: unknown): string | undefined {
+  let current = cause;
+  let message: string | undefined;
+  for (let depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message;
 }

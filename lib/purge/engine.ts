@@ -37,6 +37,8 @@ export interface EngineDeps {
   onProgress?: (progress: { phase: 'list' | 'purge'; done: number; total: number }) => void;
   /** Told every selected task's outcome (the `plan` table is built from these). */
   onOutcome?: (target: Target, candidate: Candidate, outcome: Outcome) => void;
+  /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
+  closingFields?: () => Record<string, unknown>;
 }
 
 interface TargetRun {
@@ -128,7 +130,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     t.protected += run.selection?.protected ?? 0;
     t.skipped += run.selection?.skipped.length ?? 0;
   }
-  log.info('run finished', { runId, dryRun, totals: summary.totals, durationMs: clock() - Date.parse(startedAt) });
+  log.info('run finished', { runId, dryRun, totals: summary.totals, durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
   return summary;
 }
 
@@ -209,11 +211,17 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
   log.error('target stopped', { target: run.target.name, reason: run.summary.error });
 }
 
-/** An explicit purge that names a task no listing had says so, rather than finishing quietly as if it had worked. */
+/**
+ * An explicit purge says what became of every named task it will not delete, rather than finishing quietly as if
+ * it had worked: not in any listing, or listed but protected or kept by a keepLatest window (skipped ones already
+ * have their own line).
+ */
 function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): void {
   const listed = new Set(runs.flatMap((run) => run.listedIds ?? []));
+  const chosen = new Set(runs.flatMap((run) => [...(run.selection?.selected ?? []).map((c) => c.task.id), ...(run.selection?.skipped ?? []).map((s) => s.idText)]));
   for (const taskId of taskIds) {
     if (!listed.has(taskId)) log.warn('task not found in any listing', { taskId, outcome: 'not-found', targets: runs.map((r) => r.target.name) });
+    else if (!chosen.has(taskId)) log.warn('named task left alone: protected, or kept by a keepLatest window', { taskId, outcome: 'not-selected' });
   }
 }
 

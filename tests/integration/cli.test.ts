@@ -54,7 +54,8 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(emu.stats.stopped[PROJECT]).toEqual(['14']);
     const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.outcome === 'deleted').map((l) => l.taskId).sort()).toEqual(['11', '14']);
-    expect(lines.at(-2)).toMatchObject({ message: 'run finished' });
+    // the closing line is the summary line, with the HTTP layer's counters
+    expect(lines.at(-1)).toMatchObject({ message: 'run finished', totals: { deleted: 2 }, http: { retries: 0 } });
   });
 
   it('plan prints a table with id, name, status, age and rule, and changes nothing', async () => {
@@ -137,5 +138,15 @@ describe('CLI (in-process main) against the emulator', () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/oms-janitor purge --policy FILE/);
+  });
+
+  it('no arguments: usage on stderr, exit 2; emulator-only flags are refused by purge', async () => {
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/Usage:/);
+    const wrong = await runCli(['purge', '--policy', policyFile, '--port', '3'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--port/);
   });
 });

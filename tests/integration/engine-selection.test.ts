@@ -108,6 +108,7 @@ describe('engine against the emulator: exactly the selected set', () => {
     const { summary, logs } = await runEngine(p, { taskIds: ['1', '2', '999'] });
     expect(deletedIds(emu)).toEqual(['1']);
     expect(logs.lines.filter((l) => l.outcome === 'not-found').map((l) => [l.level, l.taskId])).toEqual([['WARN', '999']]);
+    expect(logs.lines.filter((l) => l.outcome === 'not-selected').map((l) => [l.level, l.taskId])).toEqual([['WARN', '2']]);
     expect(summary.totals).toMatchObject({ selected: 1, deleted: 1, protected: 1 });
   });
 });
