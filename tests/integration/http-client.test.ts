@@ -314,12 +314,9 @@ describe('transport failures', () => {
     expect(elapsed).toBeLessThan(POLICY.attempts * POLICY.attemptTimeoutMs + 20 + 40 + 80 + 4 * SLACK);
   });
 
-  // BUG (lib/http/client.ts:69 afterResponse and :85 beforeRetry; ky 1.14 Ky.js #fetch/#retry): ky clones every response
-  // for the hook and keeps one AbortController across attempts until it is aborted. A retried 429/5xx answer's body
-  // is never read or cancelled, so when a later attempt of the same request times out, ky's abort reaches that
-  // stale body: undici's abortFetch cancels it and rethrows the AbortError from a .catch() nobody handles. Jest
-  // fails this test on the unhandled rejection; under plain node (default --unhandled-rejections=throw) the CLI or
-  // Lambda process dies although the request succeeded. Cancelling error.response.body in beforeRetry avoids it.
+  // Regression guard: ky keeps one AbortController across attempts, and a retried 429/5xx answer's body was never read.
+  // When a later attempt timed out, the abort reached that stale body and undici rethrew the AbortError where nothing
+  // could catch it, killing the process although the request succeeded. client.ts now cancels the body in beforeRetry.
   it('a 503 and then a timed-out attempt do not kill the process with an unhandled rejection', async () => {
     const script = fileURLToPath(new URL('../helpers/retry-then-timeout.ts', import.meta.url));
     const child = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
