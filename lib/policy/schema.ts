@@ -18,10 +18,19 @@ export const MAX_REQUESTS_PER_SECOND = 1000;
 // Safe to place in a URL path as it is: no escaping needed, no way to smuggle `/` or `..`.
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const REGION = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+// The shipped policies hold placeholders such as 00000000000000000000000000000de1 that pass every other check; a
+// deployed placeholder would list an empty (or someone else's) project run after run and report success. Real ids
+// are 32 random hex characters: 16 leading zeros happen by chance once in 2^64.
+const PLACEHOLDER_PROJECT_ID = /^0{16,}/;
 
 const targetFields = z.strictObject({
   name: label,
-  projectId: z.string().regex(PROJECT_ID, { error: (i) => expected('1 to 64 letters, digits, _ or -', i.input) }),
+  projectId: z
+    .string()
+    .regex(PROJECT_ID, { error: (i) => expected('1 to 64 letters, digits, _ or -', i.input) })
+    .refine((id) => !PLACEHOLDER_PROJECT_ID.test(id), {
+      error: (i) => `${show(i.input)} looks like a placeholder (all or mostly zeros): set the OMS project id of this target`,
+    }),
   region: z.string().regex(REGION, { error: (i) => expected('a region such as cn-north-4', i.input) }),
   endpoint: z
     .string({ error: (i) => expected('a URL such as https://oms.cn-north-4.myhuaweicloud.com', i.input) })

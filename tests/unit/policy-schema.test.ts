@@ -107,6 +107,21 @@ describe('policy schema', () => {
     },
   );
 
+  it.each(['00000000000000000000000000000000', '00000000000000000000000000000de1', '0000000000000000'])(
+    'refuses the placeholder project id %j, naming the field',
+    (value) => {
+      const issues = issuesFor((p) => (p.targets[0].projectId = value));
+      expect(issues.map((i) => i.path)).toEqual(['targets[0].projectId']);
+      expect(issues[0]!.message).toContain('placeholder');
+    },
+  );
+
+  it('accepts real ids that merely start with a few zeros', () => {
+    const p = base();
+    p.targets[0].projectId = '000000000000000f2c0689c860ad4728';
+    expect(parsePolicy(JSON.stringify(p)).targets[0]!.projectId).toBe('000000000000000f2c0689c860ad4728');
+  });
+
   it('refuses duplicate target names and two targets on one project', () => {
     const issues = issuesFor((p) => p.targets.push({ ...p.targets[0] }));
     expect(issues.map((i) => i.path).sort()).toEqual(['targets[1].name', 'targets[1].projectId']);
