@@ -1,4 +1,5 @@
 import { AuthError } from './errors.js';
+import { ProbeGate } from './probe-gate.js';
 import { formatSdkDate, signRequest } from './signer.js';
 import type { AkSkCredentials, Authenticator, Clock } from './types.js';
 
@@ -9,25 +10,36 @@ import type { AkSkCredentials, Authenticator, Clock } from './types.js';
  */
 export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, clock: Clock = Date.now): Authenticator {
   const { ak, sk, securityToken } = credentials;
+  // After 5 consecutive signature failures Huawei locks the AK for 5 minutes: until one signature has been accepted,
+  // only one signed request is in flight; once one is refused (401), nothing more is signed with this AK, in any
+  // target. A wrong SK thus costs one failure per run.
   const gate = new ProbeGate();
   return {
     kind: 'aksk',
-    async authorize(request, projectId) {
-      await gate.enter(projectId, ak);
+    async authorize(request, projectId, signal) {
+      await gate.enter(signal);
       try {
         sign(request, projectId, await bodyBytes(request));
       } catch (error) {
-        gate.answered(undefined); // nothing was sent: let another request be the probe
+        gate.release(); // nothing was sent: let another request be the probe
         throw error;
       }
     },
-    async refresh(_projectId, errorCode) {
+    async refresh(projectId, errorCode) {
       // A 401 here means a wrong AK/SK or clock: retrying cannot help.
-      gate.refuse(errorCode ?? 'unknown');
+      const code = errorCode ?? 'unknown';
+      gate.refuse(
+        () => new AuthError(`not signing more requests with AK ${ak}: API Gateway refused its signature (HTTP 401 ${code})`, { projectId, status: 401, errorCode: code }),
+      );
       return false;
     },
     answered(status) {
-      gate.answered(status);
+      if (status === 401) return; // refresh() follows and refuses
+      // Answers that only come after API Gateway checked the signature prove it: 2xx, 400 (the API's own refusal)
+      // and 403 (authenticated, not permitted). 404 may come from routing before the check; 429, 3xx and 5xx prove
+      // nothing, and neither does no answer at all.
+      if (status !== undefined && ((status >= 200 && status < 300) || status === 400 || status === 403)) gate.prove();
+      else gate.release();
     },
   };
 
@@ -54,63 +66,4 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
 /** Bytes, not text(): a decode/re-encode round trip could change a body that is not valid UTF-8. */
 async function bodyBytes(request: Request): Promise<string | Uint8Array> {
   return request.body === null ? '' : new Uint8Array(await request.clone().arrayBuffer());
-}
-
-/**
- * After 5 consecutive signature failures Huawei locks the AK for 5 minutes. So until one signature has been
- * accepted, only one signed request is in flight (the probe) and the others wait for its answer; once a signature
- * is refused (401), nothing more is signed with this AK, in any target. A wrong SK thus costs one failure per run.
- */
-class ProbeGate {
-  #state: 'unproven' | 'proven' | 'refused' = 'unproven';
-  #refusedCode = '';
-  #probing = false;
-  #waiting: Array<() => void> = [];
-
-  async enter(projectId: string, ak: string): Promise<void> {
-    for (;;) {
-      if (this.#state === 'proven') return;
-      if (this.#state === 'refused') {
-        throw new AuthError(`not signing more requests with AK ${ak}: API Gateway refused its signature (HTTP 401 ${this.#refusedCode})`, {
-          projectId,
-          status: 401,
-          errorCode: this.#refusedCode,
-        });
-      }
-      if (!this.#probing) {
-        this.#probing = true;
-        return;
-      }
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    }
-  }
-
-  /**
-   * Answers that only come after API Gateway checked the signature prove it: 2xx, 400 (the API's own refusal) and
-   * 403 (authenticated, not permitted). 404 may come from routing before the check; 429 and 5xx prove nothing.
-   */
-  answered(status: number | undefined): void {
-    if (this.#state !== 'unproven') return;
-    if (status === 401) return; // refresh() follows and refuses
-    if (status !== undefined && ((status >= 200 && status < 300) || status === 400 || status === 403)) {
-      this.#state = 'proven';
-      this.#wakeAll();
-      return;
-    }
-    // No verdict: let the next request (or this one's retry) be the probe.
-    this.#probing = false;
-    this.#waiting.shift()?.();
-  }
-
-  refuse(code: string): void {
-    this.#state = 'refused';
-    this.#refusedCode = code;
-    this.#wakeAll();
-  }
-
-  #wakeAll(): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const wake of waiting) wake();
-  }
 }

@@ -1,6 +1,7 @@
 import type { Http } from '../http/types.js';
 import { AuthError } from './errors.js';
 import { ExpiringCache, type Expiring } from './expiring-cache.js';
+import { ProbeGate } from './probe-gate.js';
 import type { Authenticator, Clock, PasswordCredentials } from './types.js';
 
 /** A project-scoped IAM token as cached. */
@@ -73,9 +74,26 @@ export function passwordAuthenticator(credentials: Omit<PasswordCredentials, 'ty
   }
 
   const keyFor = (projectId: string) => [endpointFor(projectId), credentials.domain, credentials.username, projectId].join('\n');
+  // IAM locks a user after repeated wrong passwords. Until IAM has once issued a token for this user in this run,
+  // one token request is in flight at a time; once IAM rejects the password (401), no more are sent this run.
+  const gate = new ProbeGate();
 
-  async function fetchToken(projectId: string, viaRefresh: boolean): Promise<Expiring<IamToken>> {
+  async function fetchToken(projectId: string, viaRefresh: boolean, signal: AbortSignal | undefined): Promise<Expiring<IamToken>> {
     const endpoint = endpointFor(projectId);
+    await gate.enter(signal);
+    try {
+      const token = await requestToken(endpoint, projectId, viaRefresh, signal);
+      gate.prove();
+      return token;
+    } catch (error) {
+      if (error instanceof AuthError && error.status === 401) {
+        gate.refuse(() => new AuthError(`not asking IAM again for ${who} in this run: it rejected the password (HTTP 401)`, { projectId, status: 401 }));
+      } else gate.release();
+      throw error;
+    }
+  }
+
+  async function requestToken(endpoint: string, projectId: string, viaRefresh: boolean, signal: AbortSignal | undefined): Promise<Expiring<IamToken>> {
     const json = {
       auth: {
         identity: {
@@ -87,7 +105,7 @@ export function passwordAuthenticator(credentials: Omit<PasswordCredentials, 'ty
     };
     let answer;
     try {
-      answer = await options.http.request({ method: 'POST', url: `${endpoint}/v3/auth/tokens`, json });
+      answer = await options.http.request({ method: 'POST', url: `${endpoint}/v3/auth/tokens`, json, ...(signal ? { signal } : {}) });
     } catch (error) {
       throw iamFailure(error, who, endpoint, projectId);
     }
@@ -103,17 +121,17 @@ export function passwordAuthenticator(credentials: Omit<PasswordCredentials, 'ty
 
   return {
     kind: 'password',
-    async authorize(request, projectId) {
-      const { token } = await cache.get(keyFor(projectId), () => fetchToken(projectId, false));
+    async authorize(request, projectId, signal) {
+      const { token } = await cache.get(keyFor(projectId), () => fetchToken(projectId, false, signal));
       options.onSecret?.(token);
       request.headers.set('X-Auth-Token', token);
     },
-    async refresh(projectId) {
+    async refresh(projectId, _errorCode, signal) {
       const key = keyFor(projectId);
       const entry = cache.peek(key);
       const now = clock();
       if (entry?.value.viaRefresh && now - entry.value.obtainedAtMs < REFRESH_COALESCE_MS && now < entry.expiresAtMs) return true;
-      await cache.get(key, () => fetchToken(projectId, true), { bypass: true });
+      await cache.get(key, () => fetchToken(projectId, true, signal), { bypass: true });
       return true;
     },
   };
@@ -133,12 +151,13 @@ function readExpiresAt(body: string): number | undefined {
 
 /** Duck-typed on the HTTP layer's HttpError (status, errorCode) so that any Http implementation works. */
 function iamFailure(error: unknown, who: string, endpoint: string, projectId: string): AuthError {
-  const { status, errorCode } = (error ?? {}) as { status?: unknown; errorCode?: unknown };
+  const { status, errorCode, redirectHost } = (error ?? {}) as { status?: unknown; errorCode?: unknown; redirectHost?: unknown };
   const code = typeof errorCode === 'string' && errorCode ? ` ${errorCode}` : '';
+  const redirect = typeof redirectHost === 'string' ? `: redirected to ${redirectHost}, not followed` : '';
   if (typeof status === 'number') {
     const context = { projectId, status, cause: error, ...(code ? { errorCode: code.trim() } : {}) };
     if (status === 401) return new AuthError(`IAM rejected the password credentials for ${who} (HTTP 401${code})`, context);
-    return new AuthError(`IAM at ${endpoint} refused a token for ${who} scoped to project ${projectId} (HTTP ${status}${code})`, context);
+    return new AuthError(`IAM at ${endpoint} refused a token for ${who} scoped to project ${projectId} (HTTP ${status}${code}${redirect})`, context);
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new AuthError(`could not get an IAM token for ${who} from ${endpoint}: ${reason}`, { projectId, cause: error });

@@ -121,8 +121,13 @@ export async function resolveCliCredentials(
 }
 
 /** The Lambda's (and any other caller's) path: credentials from one secret, through a long-lived SecretSource. */
-export async function resolveSecretCredentials(secretId: string, secrets: SecretSource, deps: AuthenticatorDeps = {}): Promise<ResolvedCredentials> {
-  return resolved(await secrets.credentials(secretId), 'secret', deps, secretId);
+export async function resolveSecretCredentials(
+  secretId: string,
+  secrets: SecretSource,
+  deps: AuthenticatorDeps = {},
+  options: { signal?: AbortSignal } = {},
+): Promise<ResolvedCredentials> {
+  return resolved(await secrets.credentials(secretId, options.signal ? { signal: options.signal } : {}), 'secret', deps, secretId);
 }
 
 function resolved(credentials: Credentials, source: CredentialsSource, deps: AuthenticatorDeps, secretId?: string): ResolvedCredentials {

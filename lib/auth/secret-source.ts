@@ -16,8 +16,11 @@ export interface SecretSourceOptions {
 }
 
 export interface SecretSource {
-  /** Reads and validates the secret; `bypassCache` forces a read (the result still refreshes the cache). */
-  credentials(secretId: string, options?: { bypassCache?: boolean }): Promise<Credentials>;
+  /**
+   * Reads and validates the secret; `bypassCache` forces a read (the result still refreshes the cache); `signal`
+   * ends the read (the run's deadline: the SDK sets no timeout of its own on a request).
+   */
+  credentials(secretId: string, options?: { bypassCache?: boolean; signal?: AbortSignal }): Promise<Credentials>;
 }
 
 type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
@@ -57,11 +60,11 @@ export function createSecretSource(options: SecretSourceOptions = {}): SecretSou
   const cache = new ExpiringCache<Credentials>(clock);
   const client = async () => options.client ?? (await defaultSecretsManagerClient());
   return {
-    credentials(secretId, { bypassCache = false } = {}) {
+    credentials(secretId, { bypassCache = false, signal } = {}) {
       return cache.get(
         secretId,
         async () => {
-          const value = parseCredentialsSecret(await readSecretString(await client(), secretId), secretId);
+          const value = parseCredentialsSecret(await readSecretString(await client(), secretId, signal), secretId);
           return { value, expiresAtMs: clock() + cacheSeconds * 1000 };
         },
         { bypass: bypassCache },
@@ -81,11 +84,11 @@ export function parseSecretCacheSeconds(value: string | undefined): number {
   return Number(value.trim());
 }
 
-async function readSecretString(client: Pick<SecretsManagerClient, 'send'>, secretId: string): Promise<string> {
+async function readSecretString(client: Pick<SecretsManagerClient, 'send'>, secretId: string, signal: AbortSignal | undefined): Promise<string> {
   const { GetSecretValueCommand } = await loadSdk(); // outside the try: a missing SDK is not a secret problem
   let answer;
   try {
-    answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }), signal ? { abortSignal: signal } : {});
   } catch (error) {
     throw sdkFailure(error, secretId);
   }

@@ -2,7 +2,7 @@ import ky, { HTTPError, isForceRetryError, isHTTPError, isTimeoutError, type KyI
 import { types } from 'node:util';
 import { HttpError, TransportError, type TransportFailure } from './errors.js';
 import type { RateBudget } from './rate-budget.js';
-import { DEFAULT_RETRY_POLICY, isNetworkError, kyRetryOptions, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
 
 export interface HttpOptions {
@@ -12,11 +12,22 @@ export interface HttpOptions {
   rateBudget?: RateBudget;
   /** Told about every attempt that will be retried (status or failure kind), for metrics and debug logs. */
   onRetry?: (event: { method: string; path: string; retry: number; status?: number; reason: string }) => void;
+  /** Told how every request ended, after its retries (for DEBUG logs): its status, or why there was none. */
+  onDone?: (event: { method: string; path: string; status?: number; failure?: string; attempts: number; ms: number }) => void;
+  /**
+   * The largest 2xx body read, in bytes; a longer one is cancelled there and retried as a bad answer. Default
+   * DEFAULT_MAX_BODY_BYTES: a full page of 100 tasks is about 100 KB.
+   */
+  maxBodyBytes?: number;
   /** For tests: another fetch. */
   fetch?: typeof fetch;
 }
 
-const MAX_ERROR_BODY = 8192;
+/** 4 MiB: forty times a full page of real (~1 KB) tasks, far below what would strain a 256 MB Lambda. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
+const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
 
 /**
  * The retrying HTTP wrapper: ky does the attempts (see retry-policy.ts); this layer adds the rate budget and
@@ -25,21 +36,25 @@ const MAX_ERROR_BODY = 8192;
  */
 export function createHttp(options: HttpOptions = {}): Http {
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  const limits: AttemptLimits = { policy, retry: kyRetryOptions(policy), maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
   const base = ky.create({
-    retry: kyRetryOptions(policy),
+    retry: limits.retry,
     timeout: policy.attemptTimeoutMs,
     throwHttpErrors: true,
+    // Never follow a redirect: fetch would re-send X-Auth-Token, X-Security-Token and an IAM password body to
+    // whatever host the Location names, and count a redirected DELETE's 200 as our delete. A 3xx is a final answer.
+    redirect: 'manual',
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
     async request(request) {
       try {
-        return await attempt(base, request, options, policy.attemptTimeoutMs);
+        return await attempt(base, request, options, limits);
       } catch (error) {
         // A 401 gets exactly one more try, and only when the credentials could be renewed (IAM password tokens).
         if (error instanceof HttpError && error.status === 401 && request.auth) {
-          if (await request.auth.refresh(request.projectId ?? '', error.errorCode)) {
-            return attempt(base, request, options, policy.attemptTimeoutMs);
+          if (await request.auth.refresh(request.projectId ?? '', error.errorCode, request.signal)) {
+            return attempt(base, request, options, limits);
           }
         }
         throw error;
@@ -48,9 +63,20 @@ export function createHttp(options: HttpOptions = {}): Http {
   };
 }
 
-async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions, bodyTimeoutMs: number): Promise<HttpResponse> {
+interface AttemptLimits {
+  policy: RetryPolicy;
+  /** ky's retry options for the policy, built once; each request adds its own `delay` (see attempt). */
+  retry: ReturnType<typeof kyRetryOptions>;
+  maxBodyBytes: number;
+}
+
+async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions, limits: AttemptLimits): Promise<HttpResponse> {
   const path = new URL(request.url).pathname;
+  const bodyTimeoutMs = limits.policy.attemptTimeoutMs;
+  const startedMs = performance.now();
   let attempts = 0;
+  // The Retry-After of this request's last retryable answer: a floor for the next wait (retry-policy.ts).
+  let retryAfterMs: number | undefined;
   try {
     const response = await client(request.url, {
       method: request.method,
@@ -58,12 +84,14 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
       ...(request.json === undefined ? {} : { json: request.json }),
       headers: { Accept: 'application/json', ...request.headers },
       ...(request.signal ? { signal: request.signal } : {}),
+      retry: { ...limits.retry, delay: (retry: number) => retryDelayMs(retry, limits.policy, retryAfterMs) },
       hooks: {
         beforeRequest: [
           async (req) => {
             attempts += 1;
+            retryAfterMs = undefined;
             if (options.rateBudget) await options.rateBudget();
-            if (request.auth) await request.auth.authorize(req, request.projectId ?? '');
+            if (request.auth) await request.auth.authorize(req, request.projectId ?? '', request.signal);
           },
         ],
         afterResponse: [
@@ -71,14 +99,24 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
           // like any other failed attempt (ky's own timeout ends when the headers arrive).
           async (_req, _opts, res) => {
             request.auth?.answered?.(res.status);
-            if (!res.ok) return undefined; // HTTPError; its body is read (bounded) in httpErrorFrom
+            if (!res.ok) {
+              if (RETRY_STATUS.has(res.status)) retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), Date.now());
+              return undefined; // HTTPError; its body is read (bounded) in httpErrorFrom
+            }
+            const html = /html/i.test(res.headers.get('content-type') ?? '');
+            if (request.discardBody) {
+              // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an
+              // HTML page in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
+              if (html) throw new TransportError('invalid-response', request.method, path);
+              return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+            }
             // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
-            if (/html/i.test(res.headers.get('content-type') ?? '')) return ky.retry({ code: 'NOT_JSON' });
+            if (html) return ky.retry({ code: 'NOT_JSON' });
             try {
-              const body = await readBody(res, bodyTimeoutMs);
+              const body = await readBody(res, bodyTimeoutMs, limits.maxBodyBytes);
               return new Response(body === '' ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
             } catch (error) {
-              return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : 'BODY_CUT' });
+              return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : error instanceof BodyTooLarge ? 'BODY_TOO_LARGE' : 'BODY_CUT' });
             }
           },
         ],
@@ -96,15 +134,29 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     });
     const body = await response.text(); // already in memory (see afterResponse)
     const requestId = response.headers.get('x-request-id') ?? undefined;
+    options.onDone?.({ method: request.method, path, status: response.status, attempts, ms: performance.now() - startedMs });
     return { status: response.status, headers: response.headers, body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
-    const final = await toFinalError(error, request.method, path, attempts, bodyTimeoutMs);
+    const final = await toFinalError(error, request.method, path, attempts, bodyTimeoutMs, request.url);
     if (final instanceof TransportError && final.kind !== 'invalid-response') request.auth?.answered?.(undefined);
+    options.onDone?.({
+      method: request.method,
+      path,
+      ...(final instanceof HttpError ? { status: final.status } : { failure: final instanceof TransportError ? final.kind : 'error' }),
+      attempts,
+      ms: performance.now() - startedMs,
+    });
     throw final;
   }
 }
 
-const FORCED_RETRY_KIND: Record<string, TransportFailure> = { NOT_JSON: 'invalid-response', BODY_TIMEOUT: 'timeout', BODY_CUT: 'connection' };
+const FORCED_RETRY_KIND: Record<string, TransportFailure> = {
+  NOT_JSON: 'invalid-response',
+  BODY_TOO_LARGE: 'invalid-response',
+  BODY_TIMEOUT: 'timeout',
+  BODY_CUT: 'connection',
+};
+const FORCED_RETRY_DETAIL: Record<string, string> = { BODY_TOO_LARGE: 'the body was longer than the limit' };
 
 function failureReason(error: Error): string {
   if (isHTTPError(error)) return `http-${error.response.status}`;
@@ -117,10 +169,14 @@ function failureReason(error: Error): string {
  * The error a caller sees. Transport failures keep only a summary of what happened as their cause: ky's errors
  * carry the Request, whose headers hold the token or the signature.
  */
-async function toFinalError(error: unknown, method: string, path: string, attempts: number, bodyTimeoutMs: number): Promise<unknown> {
-  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, bodyTimeoutMs);
+async function toFinalError(error: unknown, method: string, path: string, attempts: number, bodyTimeoutMs: number, url: string): Promise<unknown> {
+  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, bodyTimeoutMs, url);
   if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: summary(error) });
-  if (isForceRetryError(error)) return new TransportError(FORCED_RETRY_KIND[error.code ?? ''] ?? 'invalid-response', method, path);
+  if (isForceRetryError(error)) {
+    const code = error.code ?? '';
+    const detail = FORCED_RETRY_DETAIL[code];
+    return new TransportError(FORCED_RETRY_KIND[code] ?? 'invalid-response', method, path, detail ? { cause: new Error(detail) } : undefined);
+  }
   const original = error instanceof Error && error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
   if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: summary(original) });
   return error; // Ours (an AuthError from authorize): already final.
@@ -139,12 +195,24 @@ class BodyTimeout extends Error {
   override name = 'BodyTimeout';
 }
 
+class BodyTooLarge extends Error {
+  override name = 'BodyTooLarge';
+}
+
 /**
- * The whole body as text within `timeoutMs`: a server that sends headers and then stalls must not hold a slot
- * forever. On a timeout the stream is cancelled, which releases the connection.
+ * The body as text within `timeoutMs` and `maxBytes`: a server that sends headers and then stalls must not hold a
+ * slot forever, and one that sends without end must not fill the memory. On a timeout, or past `maxBytes`, the
+ * stream is cancelled, which releases the connection. Past `maxBytes` the read fails (BodyTooLarge), or, with
+ * `keepPrefix`, ends with the first `maxBytes` bytes (error bodies: their start is all that is wanted).
  */
-async function readBody(response: Response, timeoutMs: number): Promise<string> {
+async function readBody(response: Response, timeoutMs: number, maxBytes: number, keepPrefix = false): Promise<string> {
   if (response.body === null) return '';
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (!keepPrefix && declared > maxBytes) {
+    // Not awaited: the body may be a tee branch of ky's clone, whose cancel settles only when both branches are.
+    response.body.cancel().catch(() => undefined);
+    throw new BodyTooLarge(`a body of ${declared} bytes is over the ${maxBytes}-byte limit`);
+  }
   const reader = response.body.getReader();
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
@@ -156,9 +224,16 @@ async function readBody(response: Response, timeoutMs: number): Promise<string> 
   const read = async (): Promise<string> => {
     const decoder = new TextDecoder();
     let text = '';
+    let bytes = 0;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return text + decoder.decode();
+      bytes += value.byteLength;
+      if (bytes > maxBytes) {
+        reader.cancel().catch(() => undefined);
+        if (!keepPrefix) throw new BodyTooLarge(`the body is over the ${maxBytes}-byte limit`);
+        return text + decoder.decode(value.subarray(0, value.byteLength - (bytes - maxBytes)));
+      }
       text += decoder.decode(value, { stream: true });
     }
   };
@@ -170,8 +245,8 @@ async function readBody(response: Response, timeoutMs: number): Promise<string> 
 }
 
 /** Reads error_code / error_msg from the usual OMS, API Gateway and IAM error bodies; tolerates anything else. */
-async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, bodyTimeoutMs: number): Promise<HttpError> {
-  const text = (await readBody(response, bodyTimeoutMs).catch(() => '')).slice(0, MAX_ERROR_BODY);
+async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, bodyTimeoutMs: number, url: string): Promise<HttpError> {
+  const text = await readBody(response, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true).catch(() => '');
   let errorCode: string | undefined;
   let errorMsg: string | undefined;
   let bodyRequestId: string | undefined;
@@ -185,15 +260,28 @@ async function httpErrorFrom(response: Response, method: string, path: string, a
     errorMsg = text.trim() === '' ? undefined : 'the error answer was not JSON';
   }
   const requestId = response.headers.get('x-request-id') ?? bodyRequestId;
+  const redirectHost = response.status >= 300 && response.status < 400 ? locationHost(response.headers.get('location'), url) : undefined;
+  if (redirectHost !== undefined) errorMsg = `redirected to ${redirectHost}; redirects are never followed`;
   return new HttpError({
     status: response.status,
     ...(errorCode ? { errorCode } : {}),
     ...(errorMsg ? { errorMsg } : {}),
+    ...(redirectHost !== undefined ? { redirectHost } : {}),
     ...(requestId ? { requestId } : {}),
     method,
     path,
     attempts,
   });
+}
+
+/** The host a redirect names (resolved against the request URL), printable; '(none)' without a Location. */
+function locationHost(location: string | null, url: string): string {
+  if (location === null || location.trim() === '') return '(none)';
+  try {
+    return str(new URL(location, url).host) ?? '(none)';
+  } catch {
+    return '(unreadable Location)';
+  }
 }
 
 /** A short printable string, or undefined. Server text goes into logs, so it is bounded and control-free. */

@@ -12,6 +12,8 @@ export class HttpError extends Error {
   readonly path: string;
   /** How many attempts were made before this answer was final. */
   readonly attempts: number;
+  /** For a 3xx: the host its Location named (redirects are never followed). */
+  readonly redirectHost: string | undefined;
 
   constructor(init: {
     status: number;
@@ -21,6 +23,7 @@ export class HttpError extends Error {
     method: string;
     path: string;
     attempts: number;
+    redirectHost?: string;
   }) {
     const code = init.errorCode ? ` ${init.errorCode}` : '';
     const msg = init.errorMsg ? `: ${init.errorMsg}` : '';
@@ -33,6 +36,7 @@ export class HttpError extends Error {
     this.method = init.method;
     this.path = init.path;
     this.attempts = init.attempts;
+    this.redirectHost = init.redirectHost;
   }
 }
 

@@ -28,8 +28,6 @@ export const RETRY_STATUS_CODES: readonly number[] = [429, ...Array.from({ lengt
 
 /**
  * Exponential backoff before jitter for the n-th retry (1-based): base, 2·base, 4·base, … capped at maxDelayMs.
- * ky applies full jitter on top (a uniform draw in [0, this)), except when the server sent Retry-After:
- * the server knows its own load, so its wait wins over our guess.
  */
 export function backoffDelayMs(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
   const exponent = Math.max(0, retry - 1);
@@ -37,20 +35,48 @@ export function backoffDelayMs(retry: number, policy: Pick<RetryPolicy, 'baseDel
 }
 
 /**
- * The policy as ky retry options. ky runs the loop: per-attempt timeout, full jitter on our backoff, and Retry-After
- * (seconds, HTTP date) on 429/5xx capped at maxRetryAfterMs. Only network failures and timeouts are retried among
- * non-HTTP errors: anything else thrown while preparing an attempt (an IAM failure while authorizing) is final.
+ * A Retry-After header as milliseconds from `nowMs`: delay-seconds or an HTTP date. undefined when absent or
+ * unreadable; zero or negative values (a past date, `0`, `-5`) are returned as they are and ignored by retryDelayMs.
  */
-export function kyRetryOptions(policy: RetryPolicy): RetryOptions {
+export function parseRetryAfterMs(header: string | null | undefined, nowMs: number): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const text = header.trim();
+  if (/^[+-]?\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : date - nowMs;
+}
+
+/**
+ * The wait before the n-th retry: the larger of our backoff with full jitter (a uniform draw in [0, backoff)) and a
+ * positive Retry-After capped at maxRetryAfterMs. The server's wait is a floor, never a way around the backoff: a
+ * throttling storm that answers `Retry-After: 0` (or a past date) still meets exponential backoff.
+ */
+export function retryDelayMs(
+  retry: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  const backoff = random() * backoffDelayMs(retry, policy);
+  const asked = retryAfterMs !== undefined && retryAfterMs > 0 ? Math.min(retryAfterMs, policy.maxRetryAfterMs) : 0;
+  return Math.max(backoff, asked);
+}
+
+/**
+ * The policy as ky retry options. ky runs the loop (attempt limit, per-attempt timeout) and asks `delay` for each
+ * wait; ky's own Retry-After reading is switched off (no afterStatusCodes), because it lets `Retry-After: 0` remove
+ * all backoff: the HTTP wrapper reads the header itself and passes it to `delay` (see retryDelayMs). Only network
+ * failures and timeouts are retried among non-HTTP errors: anything else thrown while preparing an attempt (an IAM
+ * failure while authorizing) is final.
+ */
+export function kyRetryOptions(policy: RetryPolicy, retryAfterMs: () => number | undefined = () => undefined): RetryOptions {
   return {
     limit: policy.attempts - 1,
     methods: ['get', 'put', 'head', 'delete', 'options', 'post'],
     statusCodes: [...RETRY_STATUS_CODES],
-    afterStatusCodes: [...RETRY_STATUS_CODES],
-    maxRetryAfter: policy.maxRetryAfterMs,
-    backoffLimit: policy.maxDelayMs,
-    delay: (retry) => backoffDelayMs(retry, policy),
-    jitter: true,
+    afterStatusCodes: [],
+    delay: (retry) => retryDelayMs(retry, policy, retryAfterMs()),
+    jitter: false,
     retryOnTimeout: true,
     shouldRetry: ({ error }) => {
       // ky wraps what does not look like an Error of its own realm in a NonError; judge the original.

@@ -13,6 +13,11 @@ export interface HttpRequest {
   projectId?: string;
   /** Credentials for this request; omitted for unauthenticated calls such as the IAM token request itself. */
   auth?: Authenticator;
+  /**
+   * The answer's body is of no use (a delete, a pause): a 2xx is not read and never retried because of its body;
+   * a 2xx HTML page in its place is a final invalid-response failure.
+   */
+  discardBody?: boolean;
   /** Ends the request, its retries and its waits (a run's deadline inside Lambda); it then fails as a timeout. */
   signal?: AbortSignal;
 }

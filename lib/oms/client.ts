@@ -135,7 +135,7 @@ export class OmsClient {
   /** Pause a task (POST …/stop). */
   async stopTask(project: OmsProject, taskId: string): Promise<void> {
     const path = `${this.#taskPath(project, taskId)}/stop`;
-    await this.#http.request({ method: 'POST', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
+    await this.#http.request({ method: 'POST', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
   }
 
   /**
@@ -145,7 +145,7 @@ export class OmsClient {
   async deleteTask(project: OmsProject, taskId: string): Promise<DeleteResult> {
     const path = this.#taskPath(project, taskId);
     try {
-      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
+      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
       return 'deleted';
     } catch (error) {
       if (error instanceof HttpError && isAlreadyGone(error)) return 'already-gone';

@@ -16,14 +16,17 @@ export interface Arrival {
  * - `{ hang: true }`: accept and never answer (the socket stays open until the client gives up or close());
  * - `{ stallBody: '...' }`: 200 application/json headers with a Content-Length larger than what follows, the given
  *   first bytes, then nothing;
- * - `{ cutBody: '...' }`: the same first bytes, then the socket is destroyed.
+ * - `{ cutBody: '...' }`: the same first bytes, then the socket is destroyed;
+ * - `{ flood: { status, bytes, contentLength? } }`: a JSON body of `bytes` bytes (no Content-Length unless given),
+ *   written in 64 KiB chunks as fast as the client reads; `floodSent()` says how many bytes left the server.
  */
 export type Reply =
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | { reset: true }
   | { hang: true }
   | { stallBody: string }
-  | { cutBody: string };
+  | { cutBody: string }
+  | { flood: { status: number; bytes: number; contentLength?: number } };
 
 /** Picks the reply of the n-th request (0-based). */
 export type Script = (n: number, arrival: Arrival) => Reply;
@@ -39,6 +42,8 @@ export interface ScriptServer {
   reset(script: Script | Reply[]): void;
   /** Sockets the client still holds open (not closed by either side). */
   openSockets(): number;
+  /** Bytes of `flood` bodies written so far (accepted by the socket), over all requests. */
+  floodSent(): number;
   /** Destroys every socket (stalled and hanging ones included) and stops listening. */
   close(): Promise<void>;
 }
@@ -54,13 +59,14 @@ export async function startScriptServer(script: Script | Reply[] = [{ status: 20
   let current: Script = Array.isArray(script) ? sequence(script) : script;
   const arrivals: Arrival[] = [];
   const sockets = new Set<Socket>();
+  const flood = { sent: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const arrival: Arrival = { at: performance.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers };
     const n = arrivals.length;
     arrivals.push(arrival);
     req.resume(); // drain any request body
-    answer(current(n, arrival), req, res);
+    answer(current(n, arrival), req, res, flood);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -78,6 +84,7 @@ export async function startScriptServer(script: Script | Reply[] = [{ status: 20
       arrivals.length = 0;
     },
     openSockets: () => sockets.size,
+    floodSent: () => flood.sent,
     async close() {
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
@@ -86,7 +93,26 @@ export async function startScriptServer(script: Script | Reply[] = [{ status: 20
   };
 }
 
-function answer(reply: Reply, req: IncomingMessage, res: ServerResponse): void {
+function answer(reply: Reply, req: IncomingMessage, res: ServerResponse, flood: { sent: number }): void {
+  if ('flood' in reply) {
+    const { status, bytes, contentLength } = reply.flood;
+    res.writeHead(status, { 'Content-Type': 'application/json', ...(contentLength === undefined ? {} : { 'Content-Length': String(contentLength) }) });
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    chunk.write('{"tasks":["');
+    let left = bytes;
+    const pump = (): void => {
+      while (left > 0 && !res.destroyed) {
+        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+        left -= piece.length;
+        flood.sent += piece.length;
+        if (!res.write(piece)) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end();
+    };
+    res.on('close', () => (left = 0));
+    pump();
+    return;
+  }
   if ('reset' in reply) {
     req.socket.destroy();
     return;

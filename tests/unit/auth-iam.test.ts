@@ -143,21 +143,22 @@ describe('passwordAuthenticator failures', () => {
     errorCode: 'APIGW.0301',
   });
 
-  async function failure(fail: () => unknown): Promise<AuthError> {
+  /** `askedAgain`: whether a second call asks IAM again (failures are never cached; a rejected password is). */
+  async function failure(fail: () => unknown, askedAgain = true): Promise<AuthError> {
     const { http, requests } = fakeIam({ now: () => T0, fail });
     const auth = passwordAuthenticator(creds, { http, region: 'cn-north-4', clock: () => T0 });
     const error = await tokenSent(auth).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).name).toBe('AuthError');
     expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain(creds.password);
-    // Not cached: the next call asks again.
-    await tokenSent(auth).catch(() => undefined);
-    expect(requests).toHaveLength(2);
+    const again = await tokenSent(auth).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(AuthError);
+    expect(requests).toHaveLength(askedAgain ? 2 : 1);
     return error as AuthError;
   }
 
-  it('a rejected password names user and domain, not the password', async () => {
-    const error = await failure(() => httpError);
+  it('a rejected password names user and domain, not the password, and is not tried again in the run', async () => {
+    const error = await failure(() => httpError, false);
     expect(error.message).toBe('IAM rejected the password credentials for user janitor in domain acme (HTTP 401 APIGW.0301)');
     expect(error).toMatchObject({ status: 401, errorCode: 'APIGW.0301', projectId: 'p1' });
     expect(error.cause).toBe(httpError);
@@ -166,6 +167,56 @@ describe('passwordAuthenticator failures', () => {
   it('a network failure says IAM could not be reached', async () => {
     const error = await failure(() => new Error('POST /v3/auth/tokens lost its connection on every attempt'));
     expect(error.message).toContain('could not get an IAM token for user janitor in domain acme from https://iam.cn-north-4.myhuaweicloud.com');
+  });
+
+  it('lock-out guard: one IAM request until the password is proven; a 401 ends asking for every project', async () => {
+    const { http, requests } = fakeIam({ now: () => T0, delayMs: 30, fail: () => httpError });
+    const auth = passwordAuthenticator(creds, { http, region: 'cn-north-4', clock: () => T0 });
+    const projects = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+    const errors = await Promise.all(projects.map((p) => tokenSent(auth, p).catch((e: unknown) => e as AuthError)));
+    expect(requests).toHaveLength(1); // six targets, one IAM request: IAM locks a user after repeated failures
+    expect(errors.map((e) => e instanceof AuthError)).toEqual(projects.map(() => true));
+    expect((errors[1] as AuthError).message).toBe('not asking IAM again for user janitor in domain acme in this run: it rejected the password (HTTP 401)');
+    expect(errors.map((e) => (e as AuthError).message).join(' ')).not.toContain(creds.password);
+  });
+
+  it('lock-out guard: once IAM issued a token, other projects ask at once and in parallel', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const { http, requests } = fakeIam({ now: () => T0, delayMs: 30 });
+    const counting: Http = {
+      async request(r) {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await http.request(r);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const auth = passwordAuthenticator(creds, { http: counting, region: 'cn-north-4', clock: () => T0 });
+    const tokens = await Promise.all(['p1', 'p2', 'p3'].map((p) => tokenSent(auth, p)));
+    expect(new Set(tokens).size).toBe(3);
+    expect(most).toBe(2); // the first one probes alone, then the two that waited go together
+    await Promise.all(['p4', 'p5', 'p6'].map((p) => tokenSent(auth, p)));
+    expect(most).toBe(3); // then no more waiting
+    expect(requests).toHaveLength(6);
+  });
+
+  it('a run deadline also ends the wait behind the probe and the IAM request itself', async () => {
+    const { http, requests } = fakeIam({ now: () => T0, delayMs: 200 });
+    const seen: Array<AbortSignal | undefined> = [];
+    const spying: Http = { request: (r) => (seen.push(r.signal), http.request(r)) };
+    const auth = passwordAuthenticator(creds, { http: spying, region: 'cn-north-4', clock: () => T0 });
+    const deadline = AbortSignal.timeout(50);
+    const started = Date.now();
+    const probe = auth.authorize(new Request('https://oms.example.com/'), 'p1', deadline).catch((e: unknown) => e);
+    const waiting = auth.authorize(new Request('https://oms.example.com/'), 'p2', deadline).catch((e: unknown) => e);
+    expect(await waiting).toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeLessThan(180);
+    await probe;
+    expect(seen).toEqual([deadline]); // the probe's IAM request carried the deadline; the waiter sent none
+    expect(requests).toHaveLength(1);
   });
 
   it('an answer without X-Subject-Token is an AuthError; refresh rethrows IAM failures', async () => {

@@ -1,4 +1,4 @@
-import { backoffDelayMs, isNetworkError, kyRetryOptions, RETRY_STATUS_CODES, type RetryPolicy } from '../../lib/http/retry-policy.js';
+import { backoffDelayMs, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, RETRY_STATUS_CODES, type RetryPolicy } from '../../lib/http/retry-policy.js';
 
 const POLICY: RetryPolicy = { attempts: 4, attemptTimeoutMs: 300, baseDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 1500 };
 
@@ -26,23 +26,23 @@ describe('kyRetryOptions', () => {
     for (const method of ['get', 'put', 'delete', 'post']) expect(methods).toContain(method);
   });
 
-  it('retries 429 and every 5xx, never 400/401/403/404, and honours Retry-After on the same set', () => {
+  it('retries 429 and every 5xx, never 400/401/403/404 or a redirect, and leaves Retry-After to retryDelayMs', () => {
     const codes = options.statusCodes ?? [];
     for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(codes).toContain(status);
-    for (const status of [400, 401, 403, 404, 200, 204]) expect(codes).not.toContain(status);
+    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(codes).not.toContain(status);
     expect(RETRY_STATUS_CODES).toEqual(codes);
-    const after = options.afterStatusCodes ?? [];
-    for (const status of [429, 500, 503, 504]) expect(after).toContain(status);
-    for (const status of [400, 401, 403, 404]) expect(after).not.toContain(status);
+    // ky's own Retry-After reading would let `Retry-After: 0` remove all backoff
+    expect(options.afterStatusCodes).toEqual([]);
   });
 
-  it('uses full jitter on our backoff, caps it and Retry-After, and retries timeouts', () => {
-    expect(options.jitter).toBe(true);
+  it('asks retryDelayMs for each wait, with the Retry-After the wrapper last saw, and adds no jitter of its own', () => {
+    expect(options.jitter).toBe(false);
     expect(options.retryOnTimeout).toBe(true);
-    expect(options.backoffLimit).toBe(200);
-    expect(options.maxRetryAfter).toBe(1500);
-    expect(typeof options.delay).toBe('function');
-    expect([1, 2, 3, 5].map((n) => options.delay!(n))).toEqual([20, 40, 80, 200]);
+    let seen: number | undefined = 5000;
+    const withHint = kyRetryOptions(POLICY, () => seen);
+    expect(withHint.delay!(1)).toBe(1500); // capped at maxRetryAfterMs
+    seen = undefined;
+    for (let i = 0; i < 50; i += 1) expect(withHint.delay!(2)).toBeLessThan(40);
   });
 
   it('shouldRetry: timeouts yes, network errors and HTTP errors by ky default, anything else never', async () => {
@@ -56,6 +56,43 @@ describe('kyRetryOptions', () => {
     expect(await shouldRetry({ error: http, retryCount: 1 })).toBeUndefined();
     expect(await shouldRetry({ error: ours, retryCount: 1 })).toBe(false);
     expect(await shouldRetry({ error: new RangeError('bad'), retryCount: 1 })).toBe(false);
+  });
+});
+
+describe('parseRetryAfterMs', () => {
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  it('reads delay-seconds and HTTP dates, relative to now', () => {
+    expect(parseRetryAfterMs('3', now)).toBe(3000);
+    expect(parseRetryAfterMs(' 1.5 ', now)).toBe(1500);
+    expect(parseRetryAfterMs('Mon, 30 Nov 2026 12:00:04 GMT', now)).toBe(4000);
+  });
+  it('returns zero and negative waits as they are (retryDelayMs ignores them), undefined for nothing usable', () => {
+    expect(parseRetryAfterMs('0', now)).toBe(0);
+    expect(parseRetryAfterMs('-5', now)).toBe(-5000);
+    expect(parseRetryAfterMs('Mon, 30 Nov 2026 11:00:00 GMT', now)).toBe(-3_600_000);
+    expect(parseRetryAfterMs(null, now)).toBeUndefined();
+    expect(parseRetryAfterMs('soon', now)).toBeUndefined();
+  });
+});
+
+describe('retryDelayMs', () => {
+  const half = () => 0.5;
+  it('is the full-jitter backoff when the server asks for nothing, or for zero, a negative or a past wait', () => {
+    for (const asked of [undefined, 0, -5000, -3_600_000]) {
+      expect(retryDelayMs(1, POLICY, asked, half)).toBe(10);
+      expect(retryDelayMs(3, POLICY, asked, half)).toBe(40);
+      expect(retryDelayMs(9, POLICY, asked, half)).toBe(100); // backoff capped at maxDelayMs, then jittered
+    }
+  });
+  it('waits the larger of the jittered backoff and a positive Retry-After, which is capped at maxRetryAfterMs', () => {
+    expect(retryDelayMs(1, POLICY, 1000, half)).toBe(1000);
+    expect(retryDelayMs(1, POLICY, 1, half)).toBe(10); // a 1 ms Retry-After does not shorten our backoff
+    expect(retryDelayMs(1, POLICY, 60_000, half)).toBe(1500);
+    expect(retryDelayMs(10, { ...POLICY, maxDelayMs: 10_000 }, 200, () => 0.9)).toBe(9000);
+  });
+  it('full jitter: a draw in [0, backoff)', () => {
+    expect(retryDelayMs(2, POLICY, undefined, () => 0)).toBe(0);
+    expect(retryDelayMs(2, POLICY, undefined, () => 0.999)).toBeCloseTo(39.96);
   });
 });
 
