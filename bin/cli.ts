@@ -6,12 +6,13 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
+import { forTerminal, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { loadPolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
-import { exitCodeOf, type RunSummary } from '../lib/purge/summary.js';
+import { exitCodeOf } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
 import { planRecords, planTable, summaryText, type PlanRow } from './format.js';
 import { HELP } from './help.js';
@@ -97,7 +98,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     redactor.add(...secretValues(credentials));
     log.info('credentials resolved', { source, kind });
 
-    const { oms, counters } = createRunClient(policy, authenticator);
+    const { oms, counters } = createRunClient(policy, authenticator, { log });
+    const policyFile = v.policy;
+    const howToForce = (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
     const rows: PlanRow[] = [];
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const summary = await runPurge(request, {
@@ -106,27 +109,35 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       ...(progress ? { onProgress: progress.update } : {}),
       onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, outcome }),
       closingFields: () => ({ http: { ...counters } }),
+      howToForce,
     });
     progress?.end();
-    const safe = redactor.value(summary);
-    // `plan --json` adds the plan's rows to the summary, so that the machine-readable plan says which tasks, too.
-    const document = command === 'plan' ? { ...(safe as RunSummary), plan: planRecords(rows, Date.parse(summary.startedAt)) } : safe;
-    if (v.json) io.stdout.write(`${JSON.stringify(document)}\n`);
-    else {
+    // Every output path is redacted (a server may echo a token in an error message); the text is also escaped for
+    // the terminal (format.ts), and the JSON keeps the exact text.
+    if (v.json) {
+      // `plan --json` adds the plan's rows to the summary, so that the machine-readable plan says which tasks, too.
+      const document = command === 'plan' ? { ...summary, plan: planRecords(rows, Date.parse(summary.startedAt)) } : summary;
+      io.stdout.write(`${terminalSafeJson(redactor.value(document))}\n`);
+    } else {
       const unlisted = summary.targets.filter((t) => t.error?.startsWith('listing failed')).map((t) => t.name);
-      if (command === 'plan') io.stdout.write(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`);
-      io.stdout.write(`${summaryText(summary, command)}\n`);
+      if (command === 'plan') io.stdout.write(redactor.text(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`));
+      io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce)}\n`));
     }
     return exitCodeOf(summary);
   } catch (error) {
     if (isInputError(error)) {
-      io.stderr.write(`oms-janitor: ${redactor.text((error as Error).message)}\n`);
+      io.stderr.write(`oms-janitor: ${forTerminal(redactor.text((error as Error).message))}\n`);
       return 2;
     }
     log.error('run aborted', { error });
-    io.stderr.write(`oms-janitor: ${redactor.text(error instanceof Error ? error.message : String(error))}\n`);
+    io.stderr.write(`oms-janitor: ${forTerminal(redactor.text(error instanceof Error ? error.message : String(error)))}\n`);
     return 1;
   }
+}
+
+/** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function parse(argv: string[]) {

@@ -2,6 +2,7 @@ import type { Outcome } from '../lib/purge/outcome.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
 import { statusName } from '../lib/oms/status.js';
+import { forTerminal } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table. */
 export interface PlanRow {
@@ -10,8 +11,9 @@ export interface PlanRow {
   outcome: Outcome;
 }
 
-/** Left-aligned text columns; numbers right-aligned. */
-export function table(header: string[], rows: string[][], numeric: boolean[] = []): string {
+/** Left-aligned text columns; numbers right-aligned. Every cell is escaped for the terminal (lib/log/terminal.ts). */
+export function table(header: string[], rawRows: string[][], numeric: boolean[] = []): string {
+  const rows = rawRows.map((row) => row.map(forTerminal));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
@@ -53,7 +55,11 @@ export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = [
   );
 }
 
-export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'purge'): string {
+/**
+ * The readable summary. `howToForce` says, per refused target, how to let it through once its selection has been
+ * reviewed (the exact command).
+ */
+export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'purge', howToForce?: (target: string) => string): string {
   const rows = summary.targets.map((t) => [
     t.name,
     String(t.listed),
@@ -70,9 +76,28 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'pu
     ? `Dry run ${summary.runId}: nothing was changed. ${command === 'plan' ? 'Run `oms-janitor purge --no-dry-run` to delete.' : 'Add --no-dry-run to delete.'}`
     : `Run ${summary.runId}: ${tt.deleted} deleted, ${tt.failed} failed, ${tt.deferred} deferred.`;
   const failures = summary.targets.flatMap((t) =>
-    t.failures.slice(0, 10).map((f) => `  ${t.name} ${f.taskId}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd()),
+    t.failures.slice(0, 10).map((f) => forTerminal(`  ${t.name} ${f.taskId}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd())),
   );
-  return [head, '', table(['TARGET', 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'], rows, [false, true, true, true, true, true, false]), ...(failures.length ? ['', 'Failures (first 10 per target; all are in the logs):', ...failures] : [])].join('\n');
+  const refused = summary.targets.filter((t) => t.refused);
+  const guidance = refused.length
+    ? [
+        '',
+        `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\`), then force it:`,
+        ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name) ?? `--force (target ${t.name})`}`)),
+      ]
+    : [];
+  const named = [
+    ...(summary.notFound?.length ? ['', `Named tasks that no listing holds (nothing was done with them): ${forTerminal(summary.notFound.join(', '))}`] : []),
+    ...(summary.notSelected?.length ? ['', `Named tasks left alone (protected, or kept by a keepLatest window): ${forTerminal(summary.notSelected.join(', '))}`] : []),
+  ];
+  return [
+    head,
+    '',
+    table(['TARGET', 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'], rows, [false, true, true, true, true, true, false]),
+    ...(failures.length ? ['', 'Failures (first 10 per target; all are in the logs):', ...failures] : []),
+    ...guidance,
+    ...named,
+  ].join('\n');
 }
 
 function truncate(text: string, max: number): string {

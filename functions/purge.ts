@@ -35,24 +35,26 @@ const log = powertoolsLog(logger, redactor);
  */
 export async function handler(event: unknown, context: Context): Promise<RunSummary> {
   logger.addContext(context);
+  // Every request of the invocation (the secret read, IAM token requests, OMS calls and their retries) ends 10 s
+  // before Lambda would cut the invocation off, so the summary and the metrics, or a clean error, are always
+  // returned; new tasks already stop starting 30 s before (the engine's reserve).
+  const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
   try {
     const policy = await policyLoad;
     const run = parseLambdaEvent(event);
     const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
-    const resolved = await resolveSecretCredentials(secretId, secrets, {
-      http: iamHttp,
-      region: regionsByProject(policy.targets),
-      onSecret: (value) => redactor.add(value),
-    });
+    const resolved = await resolveSecretCredentials(
+      secretId,
+      secrets,
+      { http: iamHttp, region: regionsByProject(policy.targets), onSecret: (value) => redactor.add(value) },
+      { signal: deadline },
+    );
     redactor.add(...secretValues(resolved.credentials));
     log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
 
-    // In-flight requests (and their retries) end 10 s before Lambda would cut the invocation off, so the summary
-    // and the metrics are always returned; new tasks already stop starting 30 s before (the engine's reserve).
-    const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
-    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline });
+    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline, log });
     const failures = failureCounter();
     const startedMs = Date.now();
     const summary = await runPurge(request, {
@@ -62,6 +64,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       onOutcome: failures.onOutcome,
       closingFields: () => ({ http: { ...counters } }),
       runId: context.awsRequestId,
+      howToForce: (target) => `invoke the function with {"dryRun": false, "force": true, "targets": [${JSON.stringify(target)}]}`,
     });
     publishRunMetrics(metrics, summary, { ...counters, ...failures.counts }, Date.now() - startedMs);
     return redactor.value(summary) as RunSummary;

@@ -1,4 +1,5 @@
 import type { Redactor } from './redact.js';
+import { terminalSafeJson } from './terminal.js';
 import { LOG_LEVELS, type EventLog, type LogLevel } from './types.js';
 
 export interface JsonLinesOptions {
@@ -18,7 +19,7 @@ export function jsonLinesLog(write: (line: string) => void, options: JsonLinesOp
   const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(level) < min) return;
     const line = { level, timestamp: new Date(clock()).toISOString(), message, ...options.context, ...fields };
-    write(`${JSON.stringify(options.redactor.value(line))}\n`);
+    write(`${terminalSafeJson(options.redactor.value(line))}\n`);
   };
   return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
 }

@@ -5,6 +5,12 @@ import { isSecretHeader } from '../auth/secrets.js';
 const SENSITIVE_KEY = /^(token|password|sk|securitytoken|secret|secretstring|signature)$/i;
 const MASK = '[REDACTED]';
 const MIN_SECRET_LENGTH = 4;
+/**
+ * A server may echo a secret cut short (an error_msg limited to N characters), and so do our own cuts (500
+ * characters of error_msg, 40 of a name in a table): any run of at least this many leading characters of a secret
+ * is masked too. 12 characters of a token or key do not occur in other text by chance.
+ */
+const MIN_PREFIX_LENGTH = 12;
 
 /**
  * Removes secrets from anything about to be logged, returned or thrown across the boundary: known secret values
@@ -21,7 +27,7 @@ export class Redactor {
 
   text(value: string): string {
     let out = value;
-    for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
+    for (const secret of this.#secrets) out = maskSecret(out, secret);
     // Signed requests: the signature in an Authorization header value is as good as the key for 15 minutes.
     return out.replace(/(Signature=)[0-9a-f]{16,}/gi, `$1${MASK}`).replace(/(X-Auth-Token:\s*)\S+/gi, `$1${MASK}`);
   }
@@ -42,4 +48,22 @@ export class Redactor {
     if (types.isNativeError(error.cause)) out.cause = this.error(error.cause);
     return out;
   }
+}
+
+/** `text` with every occurrence of `secret`, and of any prefix of it of MIN_PREFIX_LENGTH or more, masked. */
+function maskSecret(text: string, secret: string): string {
+  const head = secret.length > MIN_PREFIX_LENGTH ? secret.slice(0, MIN_PREFIX_LENGTH) : secret;
+  let at = text.indexOf(head);
+  if (at < 0) return text;
+  let out = '';
+  let from = 0;
+  while (at >= 0) {
+    // Extend the match as far as the text goes on agreeing with the secret.
+    let end = at + head.length;
+    while (end - at < secret.length && end < text.length && text[end] === secret[end - at]) end += 1;
+    out += text.slice(from, at) + MASK;
+    from = end;
+    at = text.indexOf(head, end);
+  }
+  return out + text.slice(from);
 }

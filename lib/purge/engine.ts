@@ -37,6 +37,11 @@ export interface EngineDeps {
   onProgress?: (progress: { phase: 'list' | 'purge'; done: number; total: number }) => void;
   /** Told every selected task's outcome (the `plan` table is built from these). */
   onOutcome?: (target: Target, candidate: Candidate, outcome: Outcome) => void;
+  /**
+   * How an operator lets a refused target through, in the caller's terms (the CLI command, the Lambda event), for
+   * the `target refused` log line. Default: a generic hint.
+   */
+  howToForce?: (target: string) => string;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -48,6 +53,8 @@ interface TargetRun {
   /** Valid ids of the listing, kept only for explicit purges (to report named tasks no listing had). */
   listedIds?: string[];
   consecutive403: number;
+  /** Requests in a row that ended throttled (429 after every retry). */
+  consecutiveThrottled: number;
 }
 
 /** list -> select -> cap -> (pause) -> delete, for every target of the request. Never throws for a task's failure. */
@@ -61,7 +68,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   const wanted = request.targets ? new Set(request.targets) : undefined;
   const runs: TargetRun[] = policy.targets
     .filter((target) => !wanted || wanted.has(target.name))
-    .map((target) => ({ target, summary: emptyTarget(target), consecutive403: 0 }));
+    .map((target) => ({ target, summary: emptyTarget(target), consecutive403: 0, consecutiveThrottled: 0 }));
 
   log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), explicitTaskIds: request.taskIds?.length });
   let listedTargets = 0;
@@ -74,7 +81,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     ),
   );
 
-  if (request.taskIds) warnUnlisted(request.taskIds, runs, log);
+  const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
 
   const selectable = runs.filter((r) => r.selection && !r.selection.refused);
   const cap = applyRunCap(selectable.map((r) => r.selection!), policy.limits.maxDeletesPerRun);
@@ -118,7 +125,16 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   });
   await feeder.done;
 
-  const summary: RunSummary = { runId, dryRun, startedAt, finishedAt: new Date(clock()).toISOString(), totals: emptyTotals(), targets: [] };
+  const summary: RunSummary = {
+    runId,
+    dryRun,
+    startedAt,
+    finishedAt: new Date(clock()).toISOString(),
+    totals: emptyTotals(),
+    targets: [],
+    ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
+    ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
+  };
   for (const run of runs) {
     summary.targets.push(run.summary);
     const t = summary.totals;
@@ -149,7 +165,10 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
     summary.selected = selection.selected.length;
     summary.refused = selection.refused;
     for (const skip of selection.skipped) deps.log.info('task skipped', { target: target.name, taskId: skip.idText, outcome: 'skipped', reason: skip.reason });
-    if (selection.refused) deps.log.error('target refused', { target: target.name, reason: selection.refusal, selected: summary.selected, listed: summary.listed });
+    if (selection.refused) {
+      const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
+      deps.log.error('target refused', { target: target.name, reason: selection.refusal, selected: summary.selected, listed: summary.listed, howToProceed });
+    }
     deps.log.info('target selected', {
       target: target.name, listed: summary.listed, selected: summary.selected, protected: selection.protected, kept: selection.kept,
       skipped: selection.skipped.length, refused: selection.refused,
@@ -188,9 +207,13 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
   deps.onOutcome?.(run.target, candidate, outcome);
 }
 
+/** Requests in a row, in one target, that end the same bad way before the target stops (403s, or throttled). */
+export const STOP_AFTER_IN_A_ROW = 5;
+
 /**
- * Stops a target whose answers say the credentials cannot work here: five 403s in a row (permissions), or a 401
- * that re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
+ * Stops a target whose answers say that going on cannot help: five 403s in a row (permissions), five requests in a
+ * row that stayed throttled through every retry (a throttling storm: the next run tries again), or a 401 that
+ * re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
  */
 function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
   if (error instanceof Error && error.name === 'AuthError' && run.summary.error === undefined) {
@@ -200,29 +223,45 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
     return;
   }
   if (!(error instanceof HttpError)) {
-    if (error === undefined) run.consecutive403 = 0;
+    if (error === undefined) {
+      run.consecutive403 = 0;
+      run.consecutiveThrottled = 0;
+    }
     return;
   }
   run.consecutive403 = error.status === 403 ? run.consecutive403 + 1 : 0;
+  run.consecutiveThrottled = error.status === 429 ? run.consecutiveThrottled + 1 : 0;
   if (run.summary.error !== undefined) return;
-  if (run.consecutive403 >= 5) run.summary.error = 'stopped after 5 consecutive 403 answers: the credentials lack permission for this project';
-  else if (error.status === 401) run.summary.error = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
-  else return;
+  if (run.consecutive403 >= STOP_AFTER_IN_A_ROW) {
+    run.summary.error = `stopped after ${STOP_AFTER_IN_A_ROW} consecutive 403 answers: the credentials lack permission for this project`;
+  } else if (run.consecutiveThrottled >= STOP_AFTER_IN_A_ROW) {
+    run.summary.error = `stopped after ${STOP_AFTER_IN_A_ROW} requests in a row stayed throttled (HTTP 429) through every retry: the rest is left for the next run`;
+  } else if (error.status === 401) {
+    run.summary.error = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
+  } else return;
   log.error('target stopped', { target: run.target.name, reason: run.summary.error });
 }
 
 /**
  * An explicit purge says what became of every named task it will not delete, rather than finishing quietly as if
  * it had worked: not in any listing, or listed but protected or kept by a keepLatest window (skipped ones already
- * have their own line).
+ * have their own line). A log line each, and the ids for the summary.
  */
-function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): void {
+function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): { notFound: string[]; notSelected: string[] } {
   const listed = new Set(runs.flatMap((run) => run.listedIds ?? []));
   const chosen = new Set(runs.flatMap((run) => [...(run.selection?.selected ?? []).map((c) => c.task.id), ...(run.selection?.skipped ?? []).map((s) => s.idText)]));
+  const notFound: string[] = [];
+  const notSelected: string[] = [];
   for (const taskId of taskIds) {
-    if (!listed.has(taskId)) log.warn('task not found in any listing', { taskId, outcome: 'not-found', targets: runs.map((r) => r.target.name) });
-    else if (!chosen.has(taskId)) log.warn('named task left alone: protected, or kept by a keepLatest window', { taskId, outcome: 'not-selected' });
+    if (!listed.has(taskId)) {
+      notFound.push(taskId);
+      log.warn('task not found in any listing', { taskId, outcome: 'not-found', targets: runs.map((r) => r.target.name) });
+    } else if (!chosen.has(taskId)) {
+      notSelected.push(taskId);
+      log.warn('named task left alone: protected, or kept by a keepLatest window', { taskId, outcome: 'not-selected' });
+    }
   }
+  return { notFound, notSelected };
 }
 
 function emptyTarget(target: Target): TargetSummary {

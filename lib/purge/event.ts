@@ -23,6 +23,11 @@ export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'ma
  */
 export function parseLambdaEvent(event: unknown): LambdaRun {
   if (isScheduled(event)) return { kind: 'scheduled', choices: {} };
+  if (isEnvelope(event) && !isEmptyObject((event as Record<string, unknown>).detail)) {
+    // EventBridge's schedule always sends `"detail": {}`. A detail with anything in it (`{"dryRun": true}`) is a
+    // hand-made envelope whose author expects the detail to be read; running the policy as written would ignore it.
+    throw new InputError('event.detail', 'a scheduled-event envelope must have an empty detail ({}); for a manual run send {"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?}; nothing was done');
+  }
   const parsed = manualEvent.safeParse(event ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -49,16 +54,27 @@ export function parseLambdaEvent(event: unknown): LambdaRun {
 const ENVELOPE_FIELDS = new Set(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
 
 /**
- * Only exactly a scheduled event counts: `{"scheduled": true}`, or the envelope with nothing added. An envelope
- * with a manual field (`"dryRun": true` added to the console's test template) is refused by the strict manual
- * schema instead of running for real as scheduled.
+ * Only exactly a scheduled event counts: `{"scheduled": true}`, or the envelope with nothing added and an empty
+ * (or absent) detail. An envelope with a manual field (`"dryRun": true` added to the console's test template) is
+ * refused by the strict manual schema, and one with a non-empty detail by parseLambdaEvent, instead of running for
+ * real as scheduled.
  */
 function isScheduled(event: unknown): boolean {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return false;
   const e = event as Record<string, unknown>;
   const keys = Object.keys(e);
   if (keys.length === 1 && e.scheduled === true) return true;
-  return e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events' && keys.every((k) => ENVELOPE_FIELDS.has(k));
+  return isEnvelope(event) && keys.every((k) => ENVELOPE_FIELDS.has(k)) && (e.detail === undefined || isEmptyObject(e.detail));
+}
+
+function isEnvelope(event: unknown): boolean {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) return false;
+  const e = event as Record<string, unknown>;
+  return e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events';
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 function describe(issue: z.core.$ZodIssue): string {

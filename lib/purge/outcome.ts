@@ -9,8 +9,15 @@ export type Outcome =
   | { kind: 'deferred'; reason: DeferReason; leftPaused?: boolean }
   | { kind: 'failed'; failure: Failure };
 
-/** Why a task was left for a later run: the listing is the source of truth, so the next run picks it up again. */
-export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped';
+/**
+ * Why a task was left for a later run: the listing is the source of truth, so the next run picks it up again.
+ * - run-cap: over limits.maxDeletesPerRun; time-budget: too little Lambda time left;
+ * - target-stopped: its target stopped (5 403s or 5 throttled requests in a row, a 401);
+ * - finished-during-pause: a stopFirst task that succeeded or failed before it was paused (not deleted: the next
+ *   run judges it as the finished task it is now); unknown-status-after-pause: its status after the pause is one
+ *   the janitor does not know.
+ */
+export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause';
 
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {
@@ -20,7 +27,7 @@ export function failureOf(taskId: string, error: unknown): Failure {
       httpStatus: error.status,
       errorCode: error.errorCode ?? '',
       errorMsg: error.errorMsg ?? '',
-      reason: 'http-error',
+      reason: error.redirectHost === undefined ? 'http-error' : 'redirect',
       ...(error.requestId ? { requestId: error.requestId } : {}),
     };
   }

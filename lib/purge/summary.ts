@@ -6,6 +6,10 @@ export interface RunSummary {
   finishedAt: string;
   totals: Totals;
   targets: TargetSummary[];
+  /** Explicit purges only, when not empty: named task ids that no listing held (nothing was done with them). */
+  notFound?: string[];
+  /** Explicit purges only, when not empty: named task ids that were listed but protected or kept (left alone). */
+  notSelected?: string[];
 }
 
 export interface Totals {
@@ -41,7 +45,7 @@ export interface Failure {
   httpStatus: number;
   errorCode: string;
   errorMsg: string;
-  /** http-error | stop-timeout | timeout | connection | invalid-response | error */
+  /** http-error | redirect | stop-refused | stop-timeout | timeout | connection | invalid-response | error */
   reason: string;
   /** X-Request-Id of the failing answer, when there was one. */
   requestId?: string;

@@ -78,8 +78,10 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () =>
       if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: true };
       throw error;
     }
-    // Only a task that is known to be out of progress is deleted; an unknown status is never guessed at.
-    if (status === STATUS_CODES.paused || status === STATUS_CODES.failed || status === STATUS_CODES.succeeded) {
+    // Only a task seen paused is deleted. One that finished (succeeded or failed) while being paused is now a
+    // finished task, which other rules and their keepLatest windows must judge: it is left to the next run's
+    // selection. An unknown status is never guessed at.
+    if (status === STATUS_CODES.paused) {
       try {
         const result = await deps.schedule(() => observed(deps, () => deps.oms.deleteTask(deps.project, id)));
         return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: true };
@@ -87,6 +89,10 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () =>
         // Right after a pause OMS may still call the task in progress for a moment: wait that out.
         if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063')) throw error;
       }
+    } else if (status === STATUS_CODES.succeeded || status === STATUS_CODES.failed) {
+      return { kind: 'deferred', reason: 'finished-during-pause' };
+    } else if (!isInProgress(status)) {
+      return { kind: 'deferred', reason: 'unknown-status-after-pause' };
     }
     if (look === 0 && stopRefused && status !== STATUS_CODES.pausing && isInProgress(status)) {
       return {

@@ -77,9 +77,15 @@ export function capturedLog(redactor = new Redactor()) {
 }
 
 /** Runs the real engine with a token, the real HTTP wrapper and OMS client against the emulator. */
-export async function runEngine(p: Policy, request: Partial<PurgeRequest> = {}, deps: Partial<EngineDeps> = {}, auth: Authenticator = tokenAuthenticator(TOKEN)) {
+export async function runEngine(
+  p: Policy,
+  request: Partial<PurgeRequest> = {},
+  deps: Partial<EngineDeps> = {},
+  auth: Authenticator = tokenAuthenticator(TOKEN),
+  retry: RetryPolicy = FAST_RETRY,
+) {
   const captured = capturedLog();
-  const { oms, counters } = createRunClient(p, auth, { retry: FAST_RETRY });
+  const { oms, counters } = createRunClient(p, auth, { retry });
   const summary = await runPurge({ policy: p, dryRun: false, ...request }, { oms, log: captured.log, pollIntervalMs: 20, ...deps });
   return { summary, logs: captured, counters };
 }

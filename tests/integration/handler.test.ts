@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
+import { startScriptServer } from '../helpers/script-server.js';
 import { DAY, PROJECT, acceptingCredentials, deletedIds, emulator, policyText, task, useLoopbackSecretsManager } from '../helpers/harness.js';
 
 // Distinctive secret values: none of them may ever appear in a log line, a summary or an error.
@@ -163,6 +164,25 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     useSecret('janitor/denied');
     await expect(handler({}, context)).rejects.toThrow(/denied/);
     expect(emu.stats.calls.list ?? 0).toBe(0);
+  });
+
+  it('7.6: an IAM endpoint that never answers ends with the run deadline: the summary comes back before Lambda cuts it off', async () => {
+    const silent = await startScriptServer([{ hang: true }]);
+    try {
+      start();
+      emu.setSecret('janitor/silent-iam', JSON.stringify({ type: 'password', domain: 'acme', username: 'janitor', password: SECRET.password, iamEndpoint: silent.url }));
+      useSecret('janitor/silent-iam');
+      // 12 s left: the deadline is 10 s before the end, so every request ends 2 s from now.
+      const shortContext = { ...context, getRemainingTimeInMillis: () => 12_000 } as Context;
+      const started = Date.now();
+      const summary = await handler({ dryRun: false }, shortContext);
+      expect(Date.now() - started).toBeLessThan(6000);
+      expect(silent.arrivals.length).toBeGreaterThanOrEqual(1);
+      expect(summary.targets[0]!.error).toMatch(/listing failed: could not get an IAM token/);
+      expect(emu.stats.calls.list ?? 0).toBe(0);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('every log line, WARN and ERROR included, went to stdout as JSON (the contract for Lambda)', () => {

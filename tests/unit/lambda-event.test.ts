@@ -17,6 +17,14 @@ describe('Lambda events', () => {
     expect(() => parseLambdaEvent({ scheduled: true, dryRun: false })).toThrow(/event\.scheduled: unknown field/);
   });
 
+  it('an envelope whose detail is not empty is refused naming event.detail, whatever the detail says', () => {
+    for (const detail of [{ dryRun: true }, { dryRun: false }, { anything: 1 }, 'x', [], null]) {
+      expect(() => parseLambdaEvent({ ...envelope, detail })).toThrow(/^event\.detail: .*nothing was done/);
+    }
+    const { detail: _omitted, ...withoutDetail } = envelope;
+    expect(parseLambdaEvent(withoutDetail)).toEqual({ kind: 'scheduled', choices: {} });
+  });
+
   it('manual events are dry runs unless "dryRun": false', () => {
     expect(parseLambdaEvent({})).toEqual({ kind: 'manual', choices: { dryRun: true } });
     expect(parseLambdaEvent(null)).toEqual({ kind: 'manual', choices: { dryRun: true } });

@@ -1,0 +1,29 @@
+/**
+ * Text from servers (task names, error messages) reaches an operator's terminal, where an ESC/CSI/OSC sequence or a
+ * bidi override can rewrite what is shown, say the plan approved before `--no-dry-run`. Everything a person reads is
+ * passed through here first.
+ */
+
+// C0 controls (tab and newline included: they break a table row), DEL, C1 controls, and the bidi controls
+// (ALM, LRM, RLM, LRE..RLO, LRI..PDI) that reorder what follows them.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// In JSON text these can only occur inside strings; U+2028/2029 are added because some viewers break lines on them.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+function escapeChar(char: string): string {
+  const code = char.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** The text with every control and bidi character shown as a visible escape (`\x1b`, `\u202e`). */
+export function forTerminal(text: string): string {
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/**
+ * JSON that decodes to exactly the same value, with the characters that JSON.stringify leaves raw (C1 controls,
+ * bidi controls) written as \u escapes, so that a JSON line on a terminal is as safe as a table cell.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { Redactor } from '../../lib/log/redact.js';
+import { forTerminal, terminalSafeJson } from '../../lib/log/terminal.js';
+
+describe('Redactor: whole secrets and the prefixes a server cut short', () => {
+  const token = 'MIIEXAYJKoZIhvcNAQcCoIIETTCCBEkCAQExDTALBglghk';
+  const r = new Redactor();
+  r.add(token, 'pw12');
+
+  it('masks every occurrence of a whole secret', () => {
+    expect(r.text(`a ${token} b ${token}`)).toBe('a [REDACTED] b [REDACTED]');
+  });
+
+  it('masks a prefix of 12 characters or more, wherever it stops', () => {
+    expect(r.text(`echo: ${token.slice(0, 30)}...`)).toBe('echo: [REDACTED]...');
+    expect(r.text(`echo: ${token.slice(0, 12)}`)).toBe('echo: [REDACTED]');
+    expect(r.text(`${token.slice(0, 20)}XYZ`)).toBe('[REDACTED]XYZ');
+  });
+
+  it('leaves shorter fragments and unrelated text alone; short secrets only match whole', () => {
+    expect(r.text(`${token.slice(0, 11)}`)).toBe(token.slice(0, 11));
+    expect(r.text('pw1 and pw12')).toBe('pw1 and [REDACTED]');
+    expect(r.text('nothing secret here')).toBe('nothing secret here');
+  });
+
+  it('reaches into values, errors and sensitive keys', () => {
+    expect(r.value({ msg: `x ${token.slice(0, 15)}`, token: 'anything', list: [token] })).toEqual({ msg: 'x [REDACTED]', token: '[REDACTED]', list: ['[REDACTED]'] });
+  });
+});
+
+describe('terminal output', () => {
+  it('forTerminal shows C0, DEL, C1 and bidi controls as visible escapes and keeps other text', () => {
+    expect(forTerminal('a\u001b[2Jb\u0007\t\n\u007f\u009b\u202e\u2066\u200fé漢🙂')).toBe('a\\x1b[2Jb\\x07\\x09\\x0a\\x7f\\x9b\\u202e\\u2066\\u200fé漢🙂');
+  });
+
+  it('terminalSafeJson decodes to the same value and holds no raw C1 or bidi character', () => {
+    const value = { name: 'x\u009b1A\u202e\u2028\u0001y', n: 1 };
+    const text = terminalSafeJson(value);
+    expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028]/);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
