@@ -6,7 +6,7 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
-import { forTerminal, terminalSafeJson } from '../lib/log/terminal.js';
+import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { loadPolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
@@ -14,7 +14,7 @@ import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
-import { planRecords, planTable, summaryText, type PlanRow } from './format.js';
+import { REFUSED_ACTION, planAction, planRecords, planTable, summaryText, type PlanRow } from './format.js';
 import { HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
@@ -107,7 +107,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       oms,
       log,
       ...(progress ? { onProgress: progress.update } : {}),
-      onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, outcome }),
+      onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, action: planAction(outcome) }),
+      onRefused: (target, candidates) => rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION }))),
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
     });
@@ -126,11 +127,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return exitCodeOf(summary);
   } catch (error) {
     if (isInputError(error)) {
-      io.stderr.write(`oms-janitor: ${forTerminal(redactor.text((error as Error).message))}\n`);
+      io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text((error as Error).message))}\n`);
       return 2;
     }
     log.error('run aborted', { error });
-    io.stderr.write(`oms-janitor: ${forTerminal(redactor.text(error instanceof Error ? error.message : String(error)))}\n`);
+    io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text(error instanceof Error ? error.message : String(error)))}\n`);
     return 1;
   }
 }
@@ -145,6 +146,6 @@ function parse(argv: string[]) {
 }
 
 function usage(io: CliIo, problem: string): number {
-  io.stderr.write(`oms-janitor: ${problem}\nRun \`oms-janitor --help\` for usage.\n`);
+  io.stderr.write(`oms-janitor: ${forTerminalLines(problem)}\nRun \`oms-janitor --help\` for usage.\n`);
   return 2;
 }

@@ -4,12 +4,21 @@ import type { Candidate } from '../lib/policy/types.js';
 import { statusName } from '../lib/oms/status.js';
 import { forTerminal } from '../lib/log/terminal.js';
 
-/** One row of the `plan` table. */
+/** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
 export interface PlanRow {
   target: string;
   candidate: Candidate;
-  outcome: Outcome;
+  /** `delete`, `deferred (run-cap)`, `refused (over maxDeletePercent)`, … */
+  action: string;
 }
+
+/** The plan's ACTION for a task's outcome. */
+export function planAction(outcome: Outcome): string {
+  return outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete';
+}
+
+/** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */
+export const REFUSED_ACTION = 'refused (over maxDeletePercent)';
 
 /** Left-aligned text columns; numbers right-aligned. Every cell is escaped for the terminal (lib/log/terminal.ts). */
 export function table(header: string[], rawRows: string[][], numeric: boolean[] = []): string {
@@ -35,14 +44,14 @@ export function formatAge(ms: number): string {
 export function planRecords(rows: PlanRow[], nowMs: number) {
   return [...rows]
     .sort((a, b) => a.target.localeCompare(b.target) || a.candidate.lastActivityMs - b.candidate.lastActivityMs)
-    .map(({ target, candidate, outcome }) => ({
+    .map(({ target, candidate, action }) => ({
       target,
       taskId: candidate.task.id,
       name: candidate.task.name,
       status: statusName(candidate.task.status) ?? String(candidate.task.status),
       ageMs: candidate.task.lastActivityMs === null ? null : nowMs - candidate.task.lastActivityMs,
       rule: candidate.rule,
-      action: outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete',
+      action,
     }));
 }
 
@@ -82,7 +91,7 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'pu
   const guidance = refused.length
     ? [
         '',
-        `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\`), then force it:`,
+        `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\` lists it), then force it:`,
         ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name) ?? `--force (target ${t.name})`}`)),
       ]
     : [];

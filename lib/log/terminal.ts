@@ -20,6 +20,11 @@ export function forTerminal(text: string): string {
   return text.replace(UNSAFE, escapeChar);
 }
 
+/** A message of several lines: each line escaped as by forTerminal, our own line breaks kept. */
+export function forTerminalLines(text: string): string {
+  return text.split('\n').map(forTerminal).join('\n');
+}
+
 /**
  * JSON that decodes to exactly the same value, with the characters that JSON.stringify leaves raw (C1 controls,
  * bidi controls) written as \u escapes, so that a JSON line on a terminal is as safe as a table cell.

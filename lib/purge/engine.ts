@@ -38,6 +38,11 @@ export interface EngineDeps {
   /** Told every selected task's outcome (the `plan` table is built from these). */
   onOutcome?: (target: Target, candidate: Candidate, outcome: Outcome) => void;
   /**
+   * Told the selection of a refused target (which gets no outcomes: nothing in it is touched), so that `plan` can
+   * list it for review before a forced run.
+   */
+  onRefused?: (target: Target, selected: readonly Candidate[]) => void;
+  /**
    * How an operator lets a refused target through, in the caller's terms (the CLI command, the Lambda event), for
    * the `target refused` log line. Default: a generic hint.
    */
@@ -166,6 +171,7 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
     summary.refused = selection.refused;
     for (const skip of selection.skipped) deps.log.info('task skipped', { target: target.name, taskId: skip.idText, outcome: 'skipped', reason: skip.reason });
     if (selection.refused) {
+      deps.onRefused?.(target, selection.selected);
       const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
       deps.log.error('target refused', { target: target.name, reason: selection.refusal, selected: summary.selected, listed: summary.listed, howToProceed });
     }

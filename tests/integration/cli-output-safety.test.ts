@@ -71,6 +71,18 @@ describe('CLI output a person reads (issue 7.5, 7.8, 7.10, 7.11)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`oms-janitor purge --policy ${policyFile} --target 'prod main'\\''s' --no-dry-run --force`);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
+    // and `plan`, which the guidance points at, lists the refused selection for review
+    const plan = await runCli(['plan', '--policy', policyFile, '--json'], env);
+    const rows = (JSON.parse(plan.stdout) as { plan: Array<{ taskId: string; action: string }> }).plan;
+    expect(rows.map((row) => row.action)).toEqual(HOSTILE.map(() => 'refused (over maxDeletePercent)'));
+  });
+
+  it('a multi-line error keeps its own line breaks on stderr, with control characters escaped', async () => {
+    writeFileSync(policyFile, `version: 1\ntargets: []\nrules: []\nbogus\u001b[2J: 1\n`);
+    const r = await runCli(['plan', '--policy', policyFile], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(UNSAFE);
+    expect(r.stderr).toMatch(/problems:\n {2}- targets: .*\n {2}- rules: /);
   });
 
   it('7.10: an explicit purge names the ids no listing holds, in the text summary too', async () => {
