@@ -4,12 +4,13 @@
  * each invoke bundles and boots osls (~4 s).
  */
 import { afterAll, beforeAll, beforeEach, expect, jest, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Emulator } from '../../emulator/index.js';
 import { DAY, PROJECT, TOKEN, emulator, policyText, task } from '../helpers/harness.js';
 import { emfBlobs, parseInvokeOutput } from './invoke-output.js';
-import { sandbox, serverless } from './sandbox.js';
+import { ROOT, sandbox, serverless } from './sandbox.js';
 
 jest.setTimeout(120_000);
 
@@ -131,4 +132,20 @@ test('{"dryrun": false} (a typo) is refused with nothing done, and the error nam
   expect(emu.stats.total).toBe(0);
   expect(emu.stats.calls.list ?? 0).toBe(0);
   expect(emu.tasks(PROJECT)).toHaveLength(8);
+});
+
+// The prod stage exactly as shipped: policies/prod.yaml still holds placeholder project ids (000…b1). A stage deployed
+// like that must fail loudly (docs/operations.md), not list someone else's project or an empty one run after run.
+const prodHasPlaceholders = /\b0{16,}[0-9a-f]*\b/.test(readFileSync(join(ROOT, 'policies', 'prod.yaml'), 'utf8'));
+(prodHasPlaceholders ? test : test.skip)('prod with its shipped placeholder policy refuses the invocation: PolicyError naming projectId, nothing read', async () => {
+  const run = await serverless(service.dir, ['invoke', 'local', '-f', 'purge', '--stage', 'prod', '--data', '{}'], {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url,
+    AWS_REGION: 'ap-southeast-1',
+  });
+  const { result, lines } = parseInvokeOutput(run.stdout, run.stderr);
+  expect(run.code).not.toBe(0);
+  expect(result).toMatchObject({ errorMessage: expect.stringMatching(/targets\[0\]\.projectId: .*looks like a placeholder/) });
+  expect(lines).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'invocation refused', stage: 'prod', error: expect.objectContaining({ name: 'PolicyError' }) }));
+  // Refused before the secret is read or OMS is asked anything.
+  expect(emu.stats.total).toBe(0);
 });

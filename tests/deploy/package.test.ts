@@ -4,16 +4,17 @@
  * parallel, each in its own copy of the service (tests/deploy/sandbox.ts), once for the whole file.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parsePolicy } from '../../lib/policy/load.js';
+import { PolicyError, parsePolicy } from '../../lib/policy/load.js';
 import { ROOT, type SlsResult, sandbox, serverless } from './sandbox.js';
 import { readZip } from './zip.js';
 
 jest.setTimeout(180_000);
 
 type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown>; Outputs?: Record<string, unknown> };
-type Resource = { Type: string; Condition?: string; Properties: Record<string, any> };
+type Resource = { Type: string; Condition?: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: Record<string, any> };
 interface Packaged {
   templateText: string;
   template: Template;
@@ -31,17 +32,43 @@ const WITH_OPTIONS = 'prod+options';
 const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string; heartbeatHours: number }> = {
   dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG', heartbeatHours: 25 },
   staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO', heartbeatHours: 25 },
-  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 90, logLevel: 'INFO', heartbeatHours: 7 },
+  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 400, logLevel: 'INFO', heartbeatHours: 7 },
 };
+
+/**
+ * A stage added the way serverless.yml's params comment says: a block with only the params that have no default.
+ * Everything else comes from params.default.
+ */
+const NEW_STAGE = 'uat';
+const NEW_STAGE_BLOCK = [`  ${NEW_STAGE}:`, `    secretName: oms-janitor/${NEW_STAGE}`, '    policyFile: policies/staging.yaml', '    heartbeatHours: 25'];
+
+/**
+ * Placeholder project ids as the shipped policies hold them (`00000000000000000000000000000de1`): the policy loader
+ * refuses an id with 16 or more leading zeros, so a stage deployed without its real ids fails loudly.
+ */
+const PLACEHOLDER_ID = /\b0{16,}[0-9a-f]*\b/g;
+
+/** The policy text with each placeholder id replaced by a real-looking one: 32 hex characters, stable per placeholder. */
+function withRealLookingIds(text: string): string {
+  return text.replace(PLACEHOLDER_ID, (id) => createHash('sha256').update(id).digest('hex').slice(0, 32));
+}
+
+async function shippedPolicy(stage: Stage): Promise<string> {
+  return readFile(join(ROOT, 'policies', `${stage}.yaml`), 'utf8');
+}
 
 const packaged = new Map<string, Packaged>();
 const cleanups: (() => Promise<void>)[] = [];
 /** `serverless package --stage qa`: a stage serverless.yml does not know. */
 let unknownStage: SlsResult;
 
-async function packageStage(stage: Stage, extra: string[] = []): Promise<Packaged> {
+async function packageStage(stage: string, extra: string[] = [], editServerlessYml?: (text: string) => string): Promise<Packaged> {
   const service = await sandbox();
   cleanups.push(service.remove);
+  if (editServerlessYml) {
+    const file = join(service.dir, 'serverless.yml');
+    await writeFile(file, editServerlessYml(await readFile(file, 'utf8')));
+  }
   const out = join(service.dir, 'artifact');
   const run = await serverless(service.dir, ['package', '--stage', stage, '--package', out, ...extra]);
   if (run.code !== 0) throw new Error(`serverless package --stage ${stage} exited ${run.code}\n${run.stdout}\n${run.stderr}`);
@@ -61,6 +88,7 @@ beforeAll(async () => {
     ...STAGES.map((stage): [string, Promise<Packaged>] => [stage, packageStage(stage)]),
     // scheduleEnabled from the command line is the string 'true' (docs/operations.md switches dev's schedule on so).
     [WITH_OPTIONS, packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true'])],
+    [NEW_STAGE, packageStage(NEW_STAGE, [], addNewStageBlock)],
   ];
   // All at once, and all awaited together: a rejection is reported as soon as it happens, never left unhandled
   // while an earlier run is still being awaited.
@@ -72,6 +100,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(cleanups.map((remove) => remove()));
 });
+
+/** serverless.yml with NEW_STAGE's block added as the first stage of `params`, right after `default`. */
+function addNewStageBlock(text: string): string {
+  const at = text.indexOf('\n  dev:\n');
+  if (at < 0) throw new Error('serverless.yml: no `  dev:` block under params');
+  return `${text.slice(0, at)}\n${NEW_STAGE_BLOCK.join('\n')}${text.slice(at)}`;
+}
 
 function get(name: string): Packaged {
   const p = packaged.get(name);
@@ -153,11 +188,15 @@ describe.each(STAGES)('stage %s', (stage) => {
     expect(resource(t, 'AWS::Lambda::Permission').Properties).toMatchObject({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' });
   });
 
-  test('logs: the log group keeps the stage retention', () => {
-    expect(resource(get(stage).template, 'AWS::Logs::LogGroup').Properties).toEqual({
+  test('logs: the log group keeps the stage retention, and outlives the stack (remove, replacement)', () => {
+    const logGroup = resource(get(stage).template, 'AWS::Logs::LogGroup');
+    expect(logGroup.Properties).toEqual({
       LogGroupName: `/aws/lambda/oms-task-janitor-${stage}-purge`,
       RetentionInDays: expected.retentionDays,
     });
+    // serverless.yml's resources.extensions.PurgeLogGroup: the framework's own log group, not a second one.
+    expect(get(stage).template.Resources.PurgeLogGroup).toBe(logGroup);
+    expect(logGroup).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   test('least privilege: the role allows exactly logging and this stage\'s secret; KMS only under its condition', () => {
@@ -231,15 +270,44 @@ describe.each(STAGES)('stage %s', (stage) => {
     expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': [enabled, 'schedule-true'] });
   });
 
-  test('the artifact: the .cjs bundle and this stage\'s policy only, which the real loader accepts', async () => {
+  test('the artifact: the .cjs bundle and this stage\'s policy only, which the real loader accepts once its project ids are real', async () => {
     const { zip, zipBytes } = get(stage);
     expect([...zip.keys()].sort()).toEqual(['functions/purge.cjs', `policies/${stage}.yaml`]);
     const shipped = zip.get(`policies/${stage}.yaml`)!.toString('utf8');
-    expect(shipped).toBe(await readFile(join(ROOT, 'policies', `${stage}.yaml`), 'utf8'));
-    const policy = parsePolicy(shipped, `policies/${stage}.yaml`);
+    expect(shipped).toBe(await shippedPolicy(stage));
+    // The placeholders (if still there) replaced: everything else in the file must be valid as shipped.
+    const policy = parsePolicy(withRealLookingIds(shipped), `policies/${stage}.yaml`);
     expect(policy.dryRun).toBe(stage === 'dev');
     // Budget from issue 4: bench/bundle-size.ts measures it together with the cold import time.
     expect(zipBytes).toBeLessThan(300 * 1024);
+  });
+
+  test('the shipped policy as it is: placeholder project ids are refused, each named; real ids load', async () => {
+    const shipped = await shippedPolicy(stage);
+    const placeholders = new Set(shipped.match(PLACEHOLDER_ID) ?? []);
+    if (placeholders.size === 0) {
+      // Real ids filled in (a team's own fork): the file loads as it is.
+      expect(() => parsePolicy(shipped, `policies/${stage}.yaml`)).not.toThrow();
+      return;
+    }
+    // Which targets hold a placeholder, read from the same file with real-looking ids in their place.
+    const replaced = new Set([...placeholders].map((id) => withRealLookingIds(id)));
+    const targets = parsePolicy(withRealLookingIds(shipped), `policies/${stage}.yaml`).targets;
+    const expectedPaths = targets.flatMap((t, i) => (replaced.has(t.projectId) ? [`targets[${i}].projectId`] : []));
+    expect(expectedPaths.length).toBeGreaterThan(0);
+
+    let error: unknown;
+    try {
+      parsePolicy(shipped, `policies/${stage}.yaml`);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PolicyError);
+    const issues = (error as PolicyError).issues;
+    expect(issues.map((issue) => issue.path)).toEqual(expectedPaths);
+    for (const issue of issues) expect(issue.message).toMatch(/placeholder/);
+    expect((error as PolicyError).message).toContain(`${expectedPaths[0]}: `);
+    expect((error as PolicyError).message).toContain('looks like a placeholder');
   });
 
   test('the bundle is CommonJS with only Node built-ins and the runtime\'s AWS SDK left as requires', () => {
@@ -282,6 +350,40 @@ describe('prod with kmsKeyArn and alarmEmail params', () => {
     expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
     expect(resource(t, 'AWS::SNS::Subscription').Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
   });
+});
+
+test('prod keeps its logs for an audit: more than a year, in a retention CloudWatch accepts', () => {
+  const days = resource(get('prod').template, 'AWS::Logs::LogGroup').Properties.RetentionInDays as number;
+  expect(days).toBe(400);
+  expect(days).toBeGreaterThan(365);
+  // PutRetentionPolicy accepts only these (osls validates logRetentionInDays against the same list).
+  expect([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]).toContain(days);
+});
+
+test('a new stage block with only secretName, policyFile and heartbeatHours inherits everything else from params.default', () => {
+  const t = get(NEW_STAGE).template;
+  const fn = resource(t, 'AWS::Lambda::Function').Properties;
+  expect(fn).toMatchObject({ FunctionName: `oms-task-janitor-${NEW_STAGE}-purge`, MemorySize: 256, ReservedConcurrentExecutions: 1, Timeout: 900 });
+  expect(fn.Environment.Variables).toMatchObject({ STAGE: NEW_STAGE, OMS_CREDENTIALS_SECRET_ID: `oms-janitor/${NEW_STAGE}`, POWERTOOLS_LOG_LEVEL: 'INFO' });
+  expect(resource(t, 'AWS::Logs::LogGroup')).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
+  // The default schedule, switched off: the stage runs only when invoked until its block says scheduleEnabled: true,
+  // and without a schedule there is no no-runs alarm (its condition is false).
+  const rule = resource(t, 'AWS::Events::Rule').Properties;
+  expect(rule).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED' });
+  expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': ['schedule-false', 'schedule-true'] });
+  expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  expect(t.Conditions?.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+});
+
+test('every stage protects at least what prod protects (names, ids, group tasks)', async () => {
+  const policyOf = async (stage: Stage) => parsePolicy(withRealLookingIds(await shippedPolicy(stage)), `policies/${stage}.yaml`);
+  const prod = (await policyOf('prod')).protect;
+  for (const stage of STAGES) {
+    const protect = (await policyOf(stage)).protect;
+    expect({ stage, names: protect.names }).toEqual({ stage, names: expect.arrayContaining(prod.names) });
+    expect({ stage, taskIds: protect.taskIds }).toEqual({ stage, taskIds: expect.arrayContaining(prod.taskIds) });
+    if (prod.groupTasks) expect({ stage, groupTasks: protect.groupTasks }).toEqual({ stage, groupTasks: true });
+  }
 });
 
 test('an unknown stage does not package: the params without a default are named', () => {
