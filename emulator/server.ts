@@ -57,7 +57,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const taskFault = taskFaults.take(route.projectId, route.taskId, ex.req.method ?? '');
       if (taskFault !== undefined) {
         bump(stats.faultsInjected, 'task-fault');
-        return sendError(ex, taskFault.status, taskFault.errorCode, taskFault.errorMsg);
+        return sendError(ex, taskFault.status, taskFault.errorCode, taskFault.errorMsg, taskFault.headers);
       }
     }
     handleOms(ex, route, store, options.offsetCap);

@@ -99,6 +99,8 @@ export interface TaskFault {
   status: number;
   errorCode: string;
   errorMsg: string;
+  /** Extra response headers (a `Location` for a 3xx, a `Retry-After`). */
+  headers?: Record<string, string>;
   /** How many requests it answers. Default: all of them. */
   times?: number;
 }
