@@ -105,7 +105,8 @@ export function passwordAuthenticator(credentials: Omit<PasswordCredentials, 'ty
     };
     let answer;
     try {
-      answer = await options.http.request({ method: 'POST', url: `${endpoint}/v3/auth/tokens`, json, ...(signal ? { signal } : {}) });
+      // The answer's body holds expires_at and the service catalog (tens of KB): 1 MiB is plenty.
+      answer = await options.http.request({ method: 'POST', url: `${endpoint}/v3/auth/tokens`, json, maxBodyBytes: 1024 * 1024, ...(signal ? { signal } : {}) });
     } catch (error) {
       throw iamFailure(error, who, endpoint, projectId);
     }

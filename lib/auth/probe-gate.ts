@@ -23,7 +23,11 @@ export class ProbeGate {
    */
   async enter(signal?: AbortSignal): Promise<void> {
     for (;;) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) {
+        // Woken as the next probe but already aborted: hand the turn on, or the others would wait for nobody.
+        if (this.#state === 'unproven' && !this.#probing) this.#waiting.shift()?.();
+        throw signal.reason;
+      }
       if (this.#state === 'proven') return;
       if (this.#state === 'refused') throw this.#refusal!();
       if (!this.#probing) {

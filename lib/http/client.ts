@@ -28,6 +28,8 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
 export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
+/** Statuses whose Response may not carry a body. */
+const NULL_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 
 /**
  * The retrying HTTP wrapper: ky does the attempts (see retry-policy.ts); this layer adds the rate budget and
@@ -77,6 +79,12 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
   let attempts = 0;
   // The Retry-After of this request's last retryable answer: a floor for the next wait (retry-policy.ts).
   let retryAfterMs: number | undefined;
+  // Whether the last attempt got past authorize(): one that was still waiting there (behind the AK/SK probe) when
+  // it ended sent nothing, so it must not report "no answer" to the authenticator as if it had been the probe.
+  let authorized = false;
+  // The 2xx body as read in afterResponse: handed over as it is, not re-wrapped in a Response and decoded again.
+  let bodyText = '';
+  const maxBodyBytes = request.maxBodyBytes ?? limits.maxBodyBytes;
   try {
     const response = await client(request.url, {
       method: request.method,
@@ -90,8 +98,10 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
           async (req) => {
             attempts += 1;
             retryAfterMs = undefined;
+            authorized = false;
             if (options.rateBudget) await options.rateBudget();
             if (request.auth) await request.auth.authorize(req, request.projectId ?? '', request.signal);
+            authorized = true;
           },
         ],
         afterResponse: [
@@ -101,7 +111,11 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
             request.auth?.answered?.(res.status);
             if (!res.ok) {
               if (RETRY_STATUS.has(res.status)) retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), Date.now());
-              return undefined; // HTTPError; its body is read (bounded) in httpErrorFrom
+              // The error body's start (all that is wanted of it) is read now and the rest cancelled, and ky's
+              // HTTPError gets an answer whose body is already in memory: no stream is left open behind a retry
+              // wait, where a deadline that fires would error it with nobody to catch it (a crash in Lambda).
+              const text = await readBody(res, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true, request.signal).catch(() => '');
+              return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
             }
             const html = /html/i.test(res.headers.get('content-type') ?? '');
             if (request.discardBody) {
@@ -113,8 +127,8 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
             // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
             if (html) return ky.retry({ code: 'NOT_JSON' });
             try {
-              const body = await readBody(res, bodyTimeoutMs, limits.maxBodyBytes);
-              return new Response(body === '' ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+              bodyText = await readBody(res, bodyTimeoutMs, maxBodyBytes, false, request.signal);
+              return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
             } catch (error) {
               return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : error instanceof BodyTooLarge ? 'BODY_TOO_LARGE' : 'BODY_CUT' });
             }
@@ -122,9 +136,6 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
         ],
         beforeRetry: [
           async ({ error, retryCount }) => {
-            // The retried answer's body is never read: cancel it, or aborting a later attempt (a timeout) reaches
-            // this stale body and undici throws the AbortError where nothing can catch it.
-            if (isHTTPError(error)) await error.response.body?.cancel().catch(() => undefined);
             const status = isHTTPError(error) ? error.response.status : undefined;
             if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
             options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
@@ -132,13 +143,13 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
         ],
       },
     });
-    const body = await response.text(); // already in memory (see afterResponse)
+    const body = bodyText;
     const requestId = response.headers.get('x-request-id') ?? undefined;
     options.onDone?.({ method: request.method, path, status: response.status, attempts, ms: performance.now() - startedMs });
     return { status: response.status, headers: response.headers, body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
-    const final = await toFinalError(error, request.method, path, attempts, bodyTimeoutMs, request.url);
-    if (final instanceof TransportError && final.kind !== 'invalid-response') request.auth?.answered?.(undefined);
+    const final = await toFinalError(error, request.method, path, attempts, request.url);
+    if (final instanceof TransportError && final.kind !== 'invalid-response' && authorized) request.auth?.answered?.(undefined);
     options.onDone?.({
       method: request.method,
       path,
@@ -169,8 +180,8 @@ function failureReason(error: Error): string {
  * The error a caller sees. Transport failures keep only a summary of what happened as their cause: ky's errors
  * carry the Request, whose headers hold the token or the signature.
  */
-async function toFinalError(error: unknown, method: string, path: string, attempts: number, bodyTimeoutMs: number, url: string): Promise<unknown> {
-  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, bodyTimeoutMs, url);
+async function toFinalError(error: unknown, method: string, path: string, attempts: number, url: string): Promise<unknown> {
+  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, url);
   if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: summary(error) });
   if (isForceRetryError(error)) {
     const code = error.code ?? '';
@@ -200,12 +211,13 @@ class BodyTooLarge extends Error {
 }
 
 /**
- * The body as text within `timeoutMs` and `maxBytes`: a server that sends headers and then stalls must not hold a
- * slot forever, and one that sends without end must not fill the memory. On a timeout, or past `maxBytes`, the
- * stream is cancelled, which releases the connection. Past `maxBytes` the read fails (BodyTooLarge), or, with
- * `keepPrefix`, ends with the first `maxBytes` bytes (error bodies: their start is all that is wanted).
+ * The body as text within `timeoutMs` and `maxBytes`, ended early by `signal` (the run's deadline): a server that
+ * sends headers and then stalls must not hold a slot forever, and one that sends without end must not fill the
+ * memory. On a timeout, an abort, or past `maxBytes`, the stream is cancelled, which releases the connection. Past
+ * `maxBytes` the read fails (BodyTooLarge), or, with `keepPrefix`, ends with the first `maxBytes` bytes (error
+ * bodies: their start is all that is wanted). The chunks are decoded once, at the end.
  */
-async function readBody(response: Response, timeoutMs: number, maxBytes: number, keepPrefix = false): Promise<string> {
+async function readBody(response: Response, timeoutMs: number, maxBytes: number, keepPrefix = false, signal?: AbortSignal): Promise<string> {
   if (response.body === null) return '';
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (!keepPrefix && declared > maxBytes) {
@@ -215,38 +227,47 @@ async function readBody(response: Response, timeoutMs: number, maxBytes: number,
   }
   const reader = response.body.getReader();
   let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = (error: Error) => {
       reader.cancel().catch(() => undefined);
-      reject(new BodyTimeout(`no complete body within ${timeoutMs} ms`));
-    }, timeoutMs);
+      reject(error);
+    };
+    timer = setTimeout(() => stop(new BodyTimeout(`no complete body within ${timeoutMs} ms`)), timeoutMs);
+    if (signal) {
+      onAbort = () => stop(new BodyTimeout('the run\'s deadline ended the body'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
+  stopped.catch(() => undefined); // settled by whichever comes first; the race below reports it
   const read = async (): Promise<string> => {
-    const decoder = new TextDecoder();
-    let text = '';
+    const chunks: Uint8Array[] = [];
     let bytes = 0;
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
+      if (done) return Buffer.concat(chunks, bytes).toString('utf8');
+      if (bytes + value.byteLength > maxBytes) {
         reader.cancel().catch(() => undefined);
         if (!keepPrefix) throw new BodyTooLarge(`the body is over the ${maxBytes}-byte limit`);
-        return text + decoder.decode(value.subarray(0, value.byteLength - (bytes - maxBytes)));
+        chunks.push(value.subarray(0, maxBytes - bytes));
+        return Buffer.concat(chunks, maxBytes).toString('utf8');
       }
-      text += decoder.decode(value, { stream: true });
+      chunks.push(value);
+      bytes += value.byteLength;
     }
   };
   try {
-    return await Promise.race([read(), stalled]);
+    return await Promise.race([read(), stopped]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** Reads error_code / error_msg from the usual OMS, API Gateway and IAM error bodies; tolerates anything else. */
-async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, bodyTimeoutMs: number, url: string): Promise<HttpError> {
-  const text = await readBody(response, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true).catch(() => '');
+async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, url: string): Promise<HttpError> {
+  const text = await response.text().catch(() => ''); // read and bounded in afterResponse
   let errorCode: string | undefined;
   let errorMsg: string | undefined;
   let bodyRequestId: string | undefined;

@@ -18,6 +18,8 @@ export interface HttpRequest {
    * a 2xx HTML page in its place is a final invalid-response failure.
    */
   discardBody?: boolean;
+  /** The largest 2xx body read for this request (see HttpOptions.maxBodyBytes, the default). */
+  maxBodyBytes?: number;
   /** Ends the request, its retries and its waits (a run's deadline inside Lambda); it then fails as a timeout. */
   signal?: AbortSignal;
 }

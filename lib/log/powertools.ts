@@ -1,16 +1,23 @@
-import { Logger, LogLevelThreshold, type LogItem } from '@aws-lambda-powertools/logger';
+import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
+import { escapeJsonText } from './terminal.js';
 import type { Redactor } from './redact.js';
 import type { EventLog } from './types.js';
 
 /**
- * Powertools' Logger with every level on stdout. Powertools prints WARN and ERROR through console.warn/error, i.e.
- * to stderr; the contract says the Lambda's JSON lines go to stdout (CloudWatch takes both, but `serverless invoke
- * local` and anything reading stdout would miss exactly the 400/403 lines). Only the stream changes: the line, its
- * `level` field included, is Powertools' own.
+ * Powertools' Logger with every level on stdout, terminal-safe. Powertools prints WARN and ERROR through
+ * console.warn/error, i.e. to stderr; the contract says the Lambda's JSON lines go to stdout (CloudWatch takes both,
+ * but `serverless invoke local` and anything reading stdout would miss exactly the 400/403 lines). The line, its
+ * `level` field included, is Powertools' own (POWERTOOLS_DEV's indentation aside).
  */
 export class StdoutLogger extends Logger {
+  /**
+   * Powertools' own printLog, with two changes: stdout for every level, and the line made terminal-safe (C1 and
+   * bidi controls as \u escapes, which decode to the same text): `serverless logs --tail` and the CloudWatch console
+   * show these lines to a person, and task names come from the server.
+   */
   protected override printLog(_logLevel: number, log: LogItem): void {
-    super.printLog(LogLevelThreshold.INFO, log);
+    log.prepareForPrint();
+    process.stdout.write(`${escapeJsonText(JSON.stringify(log.getAttributes(), this.getJsonReplacer()))}\n`);
   }
 }
 

@@ -52,6 +52,9 @@ export class Redactor {
 
 /** `text` with every occurrence of `secret`, and of any prefix of it of MIN_PREFIX_LENGTH or more, masked. */
 function maskSecret(text: string, secret: string): string {
+  // Whole occurrences first: a secret that repeats its own start would otherwise be masked as two prefixes, and
+  // the tail after the second one left showing.
+  if (text.includes(secret)) text = text.split(secret).join(MASK);
   const head = secret.length > MIN_PREFIX_LENGTH ? secret.slice(0, MIN_PREFIX_LENGTH) : secret;
   let at = text.indexOf(head);
   if (at < 0) return text;

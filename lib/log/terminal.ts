@@ -30,5 +30,10 @@ export function forTerminalLines(text: string): string {
  * bidi controls) written as \u escapes, so that a JSON line on a terminal is as safe as a table cell.
  */
 export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJsonText(JSON.stringify(value));
+}
+
+/** JSON text (from any serializer) with the characters JSON.stringify leaves raw written as \u escapes. */
+export function escapeJsonText(json: string): string {
+  return json.replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

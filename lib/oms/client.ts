@@ -5,6 +5,9 @@ import { OmsResponseError } from './errors.js';
 import { finiteNumber, parseLossless } from './json.js';
 import { isValidTaskId, parseTask, type Task } from './task.js';
 
+/** One task object is about 1 KB; a show answer many times that is not a task (and stopFirst may run many at once). */
+export const MAX_SHOW_BODY_BYTES = 256 * 1024;
+
 /** Where one OMS project lives. */
 export interface OmsProject {
   endpoint: string;
@@ -124,7 +127,14 @@ export class OmsClient {
 
   async showTask(project: OmsProject, taskId: string): Promise<Task> {
     const path = this.#taskPath(project, taskId);
-    const response = await this.#http.request({ method: 'GET', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, ...this.#signalOption() });
+    const response = await this.#http.request({
+      method: 'GET',
+      url: project.endpoint + path,
+      projectId: project.projectId,
+      auth: this.#auth,
+      maxBodyBytes: MAX_SHOW_BODY_BYTES,
+      ...this.#signalOption(),
+    });
     const task = parseTask(parseBody(response.body, `GET ${path}`));
     // Only an answer that names exactly this task may steer what happens to it (after a pause, its status decides
     // the delete): another id, a missing id or an unreadable one is refused.

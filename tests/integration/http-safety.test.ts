@@ -143,3 +143,52 @@ describe('Retry-After never removes the backoff (issue 7.4)', () => {
     expect(server.gaps()[0]).toBeGreaterThanOrEqual(980);
   });
 });
+
+describe('review findings', () => {
+  it('a deadline that fires during a retry wait ends the request cleanly: no unhandled rejection, the process lives', async () => {
+    // In Lambda an unhandled rejection fails the invocation: no summary, no metrics. Run it in its own process.
+    const { execFile } = await import('node:child_process');
+    const script = `
+      import { createHttp } from './lib/http/client.ts';
+      import { OmsClient } from './lib/oms/client.ts';
+      import { tokenAuthenticator } from './lib/auth/types.ts';
+      import { startScriptServer } from './tests/helpers/script-server.ts';
+      process.on('unhandledRejection', (e) => { console.log('UNHANDLED', e?.name); process.exit(3); });
+      const server = await startScriptServer([{ status: 429, headers: { 'Retry-After': '5' }, body: { error_code: 'APIGW.0308' } }]);
+      const oms = new OmsClient({ http: createHttp(), auth: tokenAuthenticator('T'.repeat(20)), signal: AbortSignal.timeout(300) });
+      const error = await oms.deleteTask({ endpoint: server.url, projectId: 'p' }, '1').catch((e) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      console.log('ENDED', error.name, error.kind);
+      await server.close();`;
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() }, (error, stdout) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
+      );
+      child.stdin?.end();
+    });
+    expect(out.stdout.trim()).toBe('ENDED TransportError timeout');
+    expect(out.code).toBe(0);
+  });
+
+  it('a request that gave up while waiting behind the AK/SK probe does not release the probe', async () => {
+    const { akskAuthenticator } = await import('../../lib/auth/aksk.js');
+    let answerProbe!: () => void;
+    const probeAnswered = new Promise<void>((resolve) => (answerProbe = resolve));
+    server.reset((n) => (n === 0 ? { hang: true } : { status: 200, body: { ok: 1 } }));
+    const auth = akskAuthenticator({ ak: 'AK0123456789', sk: 'SK-0123456789-abcdef' });
+    const http = createHttp({ retry: { ...POLICY, attempts: 1, attemptTimeoutMs: 1500 } });
+    const url = `${server.url}/v2/p/tasks`;
+    const probe = http.request({ method: 'GET', url, auth, projectId: 'p' }).finally(answerProbe);
+    await new Promise((r) => setTimeout(r, 50));
+    const impatient = await failure(http.request({ method: 'GET', url, auth, projectId: 'p', signal: AbortSignal.timeout(50) }));
+    expect(impatient).toMatchObject({ name: 'TransportError', kind: 'timeout' });
+    const third = http.request({ method: 'GET', url, auth, projectId: 'p' });
+    await new Promise((r) => setTimeout(r, 200));
+    // Still one signed request out: the third one waits for the probe's verdict, it does not become a second probe.
+    expect(server.arrivals).toHaveLength(1);
+    await failure(probe);
+    await probeAnswered;
+    await third; // the probe ended without a verdict (timeout): the third became the next probe and was answered
+    expect(server.arrivals).toHaveLength(2);
+  });
+});

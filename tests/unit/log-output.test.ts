@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Redactor } from '../../lib/log/redact.js';
+import { StdoutLogger, powertoolsLog } from '../../lib/log/powertools.js';
 import { forTerminal, terminalSafeJson } from '../../lib/log/terminal.js';
 
 describe('Redactor: whole secrets and the prefixes a server cut short', () => {
@@ -23,6 +24,14 @@ describe('Redactor: whole secrets and the prefixes a server cut short', () => {
     expect(r.text('nothing secret here')).toBe('nothing secret here');
   });
 
+  it('a secret that repeats its own start is masked whole, no tail left', () => {
+    const odd = new Redactor();
+    odd.add('abcdefghijklabcdefghijklXYZ');
+    // a leading copy of its start (12 characters: a prefix, masked too), then the whole secret: nothing of it shows
+    expect(odd.text('abcdefghijklabcdefghijklabcdefghijklXYZ!')).toBe('[REDACTED][REDACTED]!');
+    expect(odd.text('x abcdefghijklabcdefghijklXYZ y')).toBe('x [REDACTED] y');
+  });
+
   it('reaches into values, errors and sensitive keys', () => {
     expect(r.value({ msg: `x ${token.slice(0, 15)}`, token: 'anything', list: [token] })).toEqual({ msg: 'x [REDACTED]', token: '[REDACTED]', list: ['[REDACTED]'] });
   });
@@ -38,5 +47,24 @@ describe('terminal output', () => {
     const text = terminalSafeJson(value);
     expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028]/);
     expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('Lambda log lines (Powertools)', () => {
+  it('are terminal-safe JSON on stdout, at every level, and decode to the exact text', () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      const log = powertoolsLog(new StdoutLogger({ serviceName: 's' }), new Redactor());
+      log.error('task failed', { name: 'n\u202eexe\u009b2J\u001b[31m' });
+      log.info('task deleted', { name: 'plain' });
+    } finally {
+      process.stdout.write = original;
+    }
+    expect(written).toHaveLength(2);
+    expect(written.join('')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    const line = JSON.parse(written[0]!) as { level: string; name: string };
+    expect(line).toMatchObject({ level: 'ERROR', name: 'n\u202eexe\u009b2J\u001b[31m' });
   });
 });
