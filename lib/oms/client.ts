@@ -3,7 +3,21 @@ import { HttpError } from '../http/errors.js';
 import type { Http } from '../http/types.js';
 import { OmsResponseError } from './errors.js';
 import { finiteNumber, parseLossless } from './json.js';
+import { listAllPages, type Listing, type Page } from './listing.js';
 import { isValidTaskId, parseTask, type Task } from './task.js';
+
+export type { Listing } from './listing.js';
+
+export interface ListOptions {
+  /**
+   * The run's limiter: every page request goes through it (the caller must not hold a slot while listing, or a
+   * limit of 1 would deadlock). Default: requests are sent as they come.
+   */
+  schedule?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Pages read at once after the first (see listing.ts). Default 1: page by page. */
+  parallelPages?: number;
+  onPage?: (seen: number, count: number | undefined) => void;
+}
 
 /** One task object is about 1 KB; a show answer many times that is not a task (and stopFirst may run many at once). */
 export const MAX_SHOW_BODY_BYTES = 256 * 1024;
@@ -12,17 +26,6 @@ export const MAX_SHOW_BODY_BYTES = 256 * 1024;
 export interface OmsProject {
   endpoint: string;
   projectId: string;
-}
-
-export interface Listing {
-  /** De-duplicated by id (malformed ids by their printed form), in listing order. */
-  tasks: Task[];
-  /** `count` of the last page, when it was a number. */
-  count: number | undefined;
-  pages: number;
-  /** The listing stopped short; `truncation` says why. The tasks seen are still usable. */
-  truncated: boolean;
-  truncation?: string;
 }
 
 export type DeleteResult = 'deleted' | 'already-gone';
@@ -57,57 +60,21 @@ export class OmsClient {
     this.#maxPages = options.maxPages ?? 5000;
   }
 
-  /** Every task of the project, page by page (offset paging is no snapshot: pages may shift, so ids are merged). */
-  async listTasks(project: OmsProject, onPage?: (seen: number, count: number | undefined) => void): Promise<Listing> {
-    const byKey = new Map<string, Task>();
-    let count: number | undefined;
-    let pages = 0;
-    let offset = 0;
-    for (;;) {
-      if (pages >= this.#maxPages) return done(true, `stopped after ${pages} pages`);
-      let page: unknown[];
-      try {
-        page = await this.#listPage(project, offset, (c) => (count = c));
-      } catch (error) {
-        // Some regions cap the offset (10000) and answer 400: what was seen is still a valid, partial view.
-        if (offset > 0 && error instanceof HttpError && error.status === 400) {
-          return done(true, `the API refused offset ${offset} (${error.errorCode ?? 'HTTP 400'}): only part of the tasks were seen`);
-        }
-        throw error;
-      }
-      pages += 1;
-      let fresh = 0;
-      for (const raw of page) {
-        const task = parseTask(raw);
-        const key = task.id ?? `malformed:${task.idText}`;
-        const seen = byKey.get(key);
-        if (seen === undefined) {
-          fresh += 1;
-          byKey.set(key, task);
-        } else if (!sameTask(seen, task)) {
-          // Listed twice with different contents (it changed between pages, or the server is confused): neither
-          // copy can be trusted this run, so its status becomes unknown and selection leaves it alone.
-          byKey.set(key, { ...seen, status: null });
-        }
-      }
-      onPage?.(byKey.size, count);
-      if (page.length === 0) return done(false);
-      offset += page.length;
-      // A short page ends the listing, unless `count` says there is more (a server that caps `limit` quietly).
-      if (page.length < this.#pageSize && (count === undefined || offset >= count)) return done(false);
-      if (fresh === 0) return done(true, `a page at offset ${offset - page.length} brought no new task`);
-    }
-
-    function done(truncated: boolean, truncation?: string): Listing {
-      // Fewer distinct tasks than the API counted: tasks went unseen (or were deleted while paging). Say so.
-      if (!truncated && count !== undefined && byKey.size < count) {
-        return done(true, `the API counted ${count} tasks but the pages held ${byKey.size}`);
-      }
-      return { tasks: [...byKey.values()], count, pages, truncated, ...(truncation ? { truncation } : {}) };
-    }
+  /**
+   * Every task of the project (offset paging is no snapshot: pages may shift, so ids are merged; see listing.ts).
+   * Each page is parsed into owned Task records as soon as it arrives, so no page's text outlives its request.
+   */
+  async listTasks(project: OmsProject, options: ListOptions = {}): Promise<Listing> {
+    const schedule = options.schedule ?? ((work) => work());
+    return listAllPages((offset) => schedule(() => this.#listPage(project, offset)), {
+      pageSize: this.#pageSize,
+      maxPages: this.#maxPages,
+      parallelPages: options.parallelPages ?? 1,
+      ...(options.onPage ? { onPage: options.onPage } : {}),
+    });
   }
 
-  async #listPage(project: OmsProject, offset: number, setCount: (count: number | undefined) => void): Promise<unknown[]> {
+  async #listPage(project: OmsProject, offset: number): Promise<Page> {
     const url = `${project.endpoint}/v2/${project.projectId}/tasks`;
     const response = await this.#http.request({
       method: 'GET',
@@ -121,8 +88,7 @@ export class OmsClient {
     if (!Array.isArray(body.tasks)) {
       throw new OmsResponseError(`GET /v2/${project.projectId}/tasks`, 'no "tasks" array in the answer');
     }
-    setCount(finiteNumber(body.count));
-    return body.tasks as unknown[];
+    return { tasks: (body.tasks as unknown[]).map(parseTask), count: finiteNumber(body.count) };
   }
 
   async showTask(project: OmsProject, taskId: string): Promise<Task> {
@@ -171,11 +137,6 @@ export class OmsClient {
     if (!isValidTaskId(taskId)) throw new RangeError(`refusing to put a malformed task id in a URL: ${JSON.stringify(taskId.slice(0, 40))}`);
     return `/v2/${project.projectId}/tasks/${taskId}`;
   }
-}
-
-/** The fields selection reads; two listings of one id that differ here cannot both be right. */
-function sameTask(a: Task, b: Task): boolean {
-  return a.name === b.name && a.status === b.status && a.lastActivityMs === b.lastActivityMs && a.groupType === b.groupType;
 }
 
 export function isAlreadyGone(error: HttpError): boolean {

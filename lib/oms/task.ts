@@ -35,15 +35,27 @@ export function parseTask(raw: unknown): Task {
   // A total_time that is present but not a non-negative number makes the age unknown: fail closed.
   const lastActivityMs =
     startTimeMs !== null && totalTimeMs !== undefined && totalTimeMs >= 0 ? startTimeMs + totalTimeMs : null;
+  // Every string kept is an owned copy: a listing keeps 100,000 of these records, and a substring of a page's text
+  // would keep the whole ~100 KB page alive (about 1 KB per task instead of about 100 bytes).
+  const ownId = id === null ? null : owned(id);
   return {
-    id,
-    idText: id ?? printable(obj.id),
-    name: typeof obj.name === 'string' ? obj.name : '',
+    id: ownId,
+    idText: ownId ?? owned(printable(obj.id)),
+    name: typeof obj.name === 'string' ? owned(obj.name) : '',
     status: statusNumber !== undefined && Number.isInteger(statusNumber) ? statusNumber : null,
     startTimeMs,
     lastActivityMs,
-    groupType: obj.group_type === undefined || obj.group_type === null ? null : String(printable(obj.group_type)),
+    groupType: obj.group_type === undefined || obj.group_type === null ? null : owned(printable(obj.group_type)),
   };
+}
+
+/**
+ * `text` in storage of its own. V8 keeps a string cut out of a longer one (13 characters or more) as a slice that
+ * holds the whole parent alive; the JSON round trip makes a fresh string and, unlike a UTF-8 round trip, keeps
+ * every code unit exactly (lone surrogates included), so a name compares and matches as it was listed.
+ */
+export function owned(text: string): string {
+  return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
 }
 
 /** A valid id from a JSON number or a digit string; leading zeros are refused (they could name another task). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { HttpError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
@@ -77,13 +77,13 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
 
   log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), explicitTaskIds: request.taskIds?.length });
   let listedTargets = 0;
+  // Every target is listed at once; each page request takes a slot of the one limiter (a listing holds none itself,
+  // so pages never wait for a slot their own listing holds).
   await Promise.all(
-    runs.map((run) =>
-      schedule(async () => {
-        await listAndSelect(run, request, deps, clock);
-        deps.onProgress?.({ phase: 'list', done: ++listedTargets, total: runs.length });
-      }),
-    ),
+    runs.map(async (run) => {
+      await listAndSelect(run, request, deps, clock, schedule);
+      deps.onProgress?.({ phase: 'list', done: ++listedTargets, total: runs.length });
+    }),
   );
 
   const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
@@ -155,12 +155,12 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   return summary;
 }
 
-async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: EngineDeps, clock: () => number): Promise<void> {
+async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
   const { target, summary } = run;
   // Ages are measured from before the listing, so a slow listing never makes a task look older than it was.
   const nowMs = clock();
   try {
-    const listing = await deps.oms.listTasks(target);
+    const listing = await deps.oms.listTasks(target, { schedule, parallelPages: request.policy.concurrency });
     summary.listed = listing.tasks.length;
     summary.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });

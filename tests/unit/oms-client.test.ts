@@ -9,17 +9,25 @@ import { OmsResponseError } from '../../lib/oms/errors.js';
  * A scripted OMS answering through the Http seam: hostile answers (lying counts, repeated pages, conflicting
  * duplicates) that the emulator deliberately never produces.
  */
-function scripted(answer: (request: HttpRequest) => { body?: string; error?: HttpError }) {
+function scriptedBy(answer: (request: HttpRequest) => { body?: string; error?: HttpError }, parallelPages = 1) {
   const requests: HttpRequest[] = [];
+  let inFlight = 0;
+  const stats = { maxInFlight: 0 };
   const http: Http = {
     async request(request) {
       requests.push(request);
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
+      // Later offsets answer sooner, so that pages arrive out of order when read in parallel.
+      await new Promise((r) => setTimeout(r, Math.max(0, 20 - offsetOf(request) / 50)));
+      inFlight -= 1;
       const a = answer(request);
       if (a.error) throw a.error;
       return { status: 200, headers: new Headers(), body: a.body ?? '' };
     },
   };
-  return { oms: new OmsClient({ http, auth: tokenAuthenticator('t') }), requests };
+  const client = new OmsClient({ http, auth: tokenAuthenticator('t') });
+  const oms = { listTasks: (p: typeof project) => client.listTasks(p, { parallelPages }), showTask: client.showTask.bind(client), deleteTask: client.deleteTask.bind(client), stopTask: client.stopTask.bind(client) };
+  return { oms, requests, stats };
 }
 
 const project = { endpoint: 'https://oms.example', projectId: 'p1' };
@@ -28,7 +36,8 @@ const page = (tasks: string[], count?: number) => `{"tasks": [${tasks.join(',')}
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => taskText(from + i));
 const offsetOf = (r: HttpRequest) => Number(r.searchParams?.offset ?? 0);
 
-describe('OmsClient.listTasks against hostile answers', () => {
+describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) at a time', (parallel) => {
+  const scripted = (answer: Parameters<typeof scriptedBy>[0]) => scriptedBy(answer, parallel);
   it('a task listed twice with different contents gets an unknown status, so nothing selects it', async () => {
     const first = `{"id": 5, "name": "keep-me", "group_type": "SYNC_TASK", "status": 4, "start_time": 1000}`;
     const second = `{"id": 5, "status": 4, "start_time": 1000}`;
@@ -98,7 +107,43 @@ describe('OmsClient.listTasks against hostile answers', () => {
   });
 });
 
+describe('OmsClient.listTasks in parallel', () => {
+  it('reads the pages after the first up to parallelPages at a time and gives the same listing as page by page', async () => {
+    const answer = (r: HttpRequest) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 1050 - offsetOf(r)))), 1050) });
+    const one = scriptedBy(answer, 1);
+    const four = scriptedBy(answer, 4);
+    const [a, b] = await Promise.all([one.oms.listTasks(project), four.oms.listTasks(project)]);
+    expect(b).toEqual(a);
+    expect(b).toMatchObject({ truncated: false, pages: 11 });
+    expect(b.tasks.map((t) => t.id)).toEqual(a.tasks.map((t) => t.id)); // listing order, not arrival order
+    expect(one.stats.maxInFlight).toBe(1);
+    expect(four.stats.maxInFlight).toBe(4);
+    expect(four.requests.map(offsetOf).sort((x, y) => x - y)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  });
+
+  it('a count that lies high costs at most parallelPages wasted requests', async () => {
+    const { oms, requests } = scriptedBy((r) => ({ body: page(offsetOf(r) === 0 ? range(0, 30) : [], 1_000_000) }), 4);
+    const listing = await oms.listTasks(project);
+    expect(listing).toMatchObject({ truncated: true });
+    expect(requests.length).toBeLessThanOrEqual(1 + 4);
+  });
+
+  it('a page that fails after retries fails the listing, even when later pages were fine', async () => {
+    const boom = new HttpError({ status: 503, method: 'GET', path: '/x', attempts: 6 });
+    const { oms } = scriptedBy((r) => (offsetOf(r) === 300 ? { error: boom } : { body: page(range(offsetOf(r), 100), 800) }), 4);
+    await expect(oms.listTasks(project)).rejects.toBe(boom);
+  });
+
+  it('when the count grows while paging, full pages beyond it are still read, page by page', async () => {
+    const { oms } = scriptedBy((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 520 - offsetOf(r)))), offsetOf(r) === 0 ? 300 : 520) }), 4);
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(520);
+    expect(listing.truncated).toBe(false);
+  });
+});
+
 describe('OmsClient show, stop, delete', () => {
+  const scripted = (answer: Parameters<typeof scriptedBy>[0]) => scriptedBy(answer);
   it.each([
     ['another id', '{"id": 191297407830873, "status": 3}'],
     ['no id', '{"name": "other", "status": 3}'],

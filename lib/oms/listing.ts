@@ -1,0 +1,158 @@
+import { HttpError } from '../http/errors.js';
+import type { Task } from './task.js';
+
+export interface Listing {
+  /** De-duplicated by id (malformed ids by their printed form), in listing order. */
+  tasks: Task[];
+  /** `count` of the last page read, when it was a number. */
+  count: number | undefined;
+  pages: number;
+  /** The listing stopped short; `truncation` says why. The tasks seen are still usable. */
+  truncated: boolean;
+  truncation?: string;
+}
+
+/** One page as the client read it: its tasks already parsed into owned records, and the page's `count`. */
+export interface Page {
+  tasks: Task[];
+  count: number | undefined;
+}
+
+export interface PagingOptions {
+  /** The page size asked for (`limit`). */
+  pageSize: number;
+  /** Safety stop for a server that never stops paging. */
+  maxPages: number;
+  /** Pages in flight at once after the first (the run's concurrency; its limiter bounds them all). 1 = one by one. */
+  parallelPages: number;
+  /** Told after every page read in order: distinct tasks so far, and the last count. */
+  onPage?: (seen: number, count: number | undefined) => void;
+}
+
+/**
+ * Every page of a listing, with the trust rules of docs/behaviour.md ("Listing"). The first page is read alone; its
+ * `count` and length (the stride: a server that quietly caps `limit` is paged by what it returns) say which offsets
+ * hold the rest, and those are read up to `parallelPages` at a time. Pages are always judged in offset order, exactly
+ * as a page-by-page listing would judge them, and the listing ends at the first page that ends it (the few pages
+ * already in flight beyond it are ignored). Past the offsets the first count promised, it goes on page by page while
+ * pages come back full (the count may have grown).
+ */
+export async function listAllPages(fetchPage: (offset: number) => Promise<Page>, options: PagingOptions): Promise<Listing> {
+  const state = new ListingState(options);
+  const first = await fetchPage(0); // a refused first page is no partial view: it is an error
+  const end = state.take(first, 0, true);
+  if (end) return end;
+  const stride = first.tasks.length;
+
+  // The offsets the first page's count promises, read `parallelPages` at a time and judged in order.
+  const planEnd = Math.min(state.count ?? 0, stride * options.maxPages);
+  const inFlight = new Map<number, Promise<Settled>>();
+  let toIssue = stride;
+  let offset = stride;
+  const issue = () => {
+    while (inFlight.size < options.parallelPages && toIssue < planEnd) {
+      inFlight.set(toIssue, settle(fetchPage(toIssue)));
+      toIssue += stride;
+    }
+  };
+  issue();
+  let last: Page = first;
+  while (inFlight.has(offset)) {
+    const settled = await inFlight.get(offset)!;
+    inFlight.delete(offset);
+    if (!settled.ok) return state.failed(settled.error, offset);
+    // A page that is not the last one planned is never "the short page that ends it": pages after it are known.
+    const stop = state.take(settled.page, offset, toIssue >= planEnd && inFlight.size === 0);
+    if (stop) return stop;
+    last = settled.page;
+    offset += stride;
+    issue();
+  }
+
+  // Past what the first count promised: page by page while pages are full, advancing by what each page held.
+  offset = offset - stride + last.tasks.length;
+  for (;;) {
+    let page: Page;
+    try {
+      page = await fetchPage(offset);
+    } catch (error) {
+      return state.failed(error, offset);
+    }
+    const stop = state.take(page, offset, true);
+    if (stop) return stop;
+    offset += page.tasks.length;
+  }
+}
+
+type Settled = { ok: true; page: Page } | { ok: false; error: unknown };
+
+function settle(promise: Promise<Page>): Promise<Settled> {
+  return promise.then(
+    (page) => ({ ok: true as const, page }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/** The merged view of the pages judged so far. */
+class ListingState {
+  readonly #byKey = new Map<string, Task>();
+  readonly #options: PagingOptions;
+  #pages = 0;
+  count: number | undefined;
+
+  constructor(options: PagingOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Judges the page at `offset`; returns the finished listing when this page ends it. `last`: no later page is
+   * known yet, so a short page whose count agrees is the end.
+   */
+  take(page: Page, offset: number, last: boolean): Listing | undefined {
+    this.#pages += 1;
+    this.count = page.count;
+    let fresh = 0;
+    for (const task of page.tasks) {
+      const key = task.id ?? `malformed:${task.idText}`;
+      const seen = this.#byKey.get(key);
+      if (seen === undefined) {
+        fresh += 1;
+        this.#byKey.set(key, task);
+      } else if (!sameTask(seen, task)) {
+        // Listed twice with different contents (it changed between pages, or the server is confused): neither
+        // copy can be trusted this run, so its status becomes unknown and selection leaves it alone.
+        this.#byKey.set(key, { ...seen, status: null });
+      }
+    }
+    this.#options.onPage?.(this.#byKey.size, this.count);
+    const length = page.tasks.length;
+    if (length === 0) return this.done(false);
+    // A short page ends the listing, unless `count` says there is more (a server that caps `limit` quietly).
+    if (last && length < this.#options.pageSize && (this.count === undefined || offset + length >= this.count)) return this.done(false);
+    if (fresh === 0) return this.done(true, `a page at offset ${offset} brought no new task`);
+    if (this.#pages >= this.#options.maxPages) return this.done(true, `stopped after ${this.#pages} pages`);
+    return undefined;
+  }
+
+  /** A page after the first failed: a refused offset (400) is a partial view; anything else fails the listing. */
+  failed(error: unknown, offset: number): Listing {
+    // Some regions cap the offset (10000) and answer 400: what was seen is still a valid, partial view.
+    if (error instanceof HttpError && error.status === 400) {
+      return this.done(true, `the API refused offset ${offset} (${error.errorCode ?? 'HTTP 400'}): only part of the tasks were seen`);
+    }
+    throw error;
+  }
+
+  done(truncated: boolean, truncation?: string): Listing {
+    // Fewer distinct tasks than the API counted: tasks went unseen (or were deleted while paging). Say so.
+    if (!truncated && this.count !== undefined && this.#byKey.size < this.count) {
+      return this.done(true, `the API counted ${this.count} tasks but the pages held ${this.#byKey.size}`);
+    }
+    return { tasks: [...this.#byKey.values()], count: this.count, pages: this.#pages, truncated, ...(truncation ? { truncation } : {}) };
+  }
+}
+
+/** The fields selection reads; two listings of one id that differ here cannot both be right. */
+function sameTask(a: Task, b: Task): boolean {
+  return a.name === b.name && a.status === b.status && a.lastActivityMs === b.lastActivityMs && a.groupType === b.groupType;
+}
