@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources directly through tsx, so `npx oms-janitor` works right after `npm ci` with no
-// build step and can never run stale compiled code.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by `npm run build`; `npm ci` builds it through the `prepare` script), so a
+// start costs no TypeScript compilation. The sources are bin/main.ts and bin/cli.ts.
+import { existsSync } from 'node:fs';
 
-// stderr carries JSON lines only. On Node 20 the AWS SDK would print a multi-line notice that its releases after
-// January 2027 need Node 22 (this project pins its SDK in package-lock.json; the Lambda runtime is Node 22).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr });
+const compiled = new URL('../dist/oms-janitor.mjs', import.meta.url);
+if (!existsSync(compiled)) {
+  process.stderr.write('oms-janitor: the compiled CLI (dist/) is missing: run `npm ci` or `npm run build` first.\n');
+  process.exit(2);
+}
+await import(compiled.href);
