@@ -34,29 +34,93 @@ const NULL_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 /**
  * The retrying HTTP wrapper: ky does the attempts (see retry-policy.ts); this layer adds the rate budget and
  * authentication on every attempt, one re-authentication after a 401, and turns failures into HttpError /
- * TransportError with what the logs need. It knows nothing about OMS.
+ * TransportError with what the logs need. It knows nothing about OMS. The hooks are the instance's, built once;
+ * what belongs to one request travels to them in ky's `context` (an Exchange), so a request costs ky no option
+ * merging beyond its own method, URL and headers.
  */
 export function createHttp(options: HttpOptions = {}): Http {
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
-  const limits: AttemptLimits = { policy, retry: kyRetryOptions(policy), maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const bodyTimeoutMs = policy.attemptTimeoutMs;
+  const defaultMaxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
   const base = ky.create({
-    retry: limits.retry,
+    retry: kyRetryOptions(policy),
     timeout: policy.attemptTimeoutMs,
     throwHttpErrors: true,
     // Never follow a redirect: fetch would re-send X-Auth-Token, X-Security-Token and an IAM password body to
     // whatever host the Location names, and count a redirected DELETE's 200 as our delete. A 3xx is a final answer.
     redirect: 'manual',
+    headers: { Accept: 'application/json' },
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    hooks: {
+      beforeRequest: [
+        async (req, opts) => {
+          const ex = exchangeOf(opts);
+          ex.attempts += 1;
+          ex.authorized = false;
+          if (options.rateBudget) await options.rateBudget();
+          const { auth, projectId, signal } = ex.request;
+          if (auth) await auth.authorize(req, projectId ?? '', signal);
+          ex.authorized = true;
+        },
+      ],
+      afterResponse: [
+        // The body is read here, inside ky's attempt loop, so that a body that stalls or is cut off is retried
+        // like any other failed attempt (ky's own timeout ends when the headers arrive).
+        async (_req, opts, res) => {
+          const ex = exchangeOf(opts);
+          const { request } = ex;
+          request.auth?.answered?.(res.status);
+          if (!res.ok) {
+            // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is
+            // left open behind a retry wait, where a deadline that fires would error it with nobody to catch it
+            // (a crash in Lambda).
+            const text = await readBody(res, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true, request.signal).catch(() => '');
+            // 429 and 5xx are tried again while attempts remain, after the larger of our backoff and a positive
+            // Retry-After (retry-policy.ts); the last one is the final answer.
+            if (RETRY_STATUS.has(res.status) && ex.attempts < policy.attempts) {
+              const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), Date.now());
+              return ky.retry({ code: `${HTTP_RETRY}${res.status}`, delay: retryDelayMs(ex.attempts, policy, retryAfterMs) });
+            }
+            return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
+          }
+          const html = /html/i.test(res.headers.get('content-type') ?? '');
+          if (request.discardBody) {
+            // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an
+            // HTML page in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
+            if (html) throw new TransportError('invalid-response', request.method, ex.path);
+            return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+          }
+          // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
+          if (html) return ky.retry({ code: 'NOT_JSON' });
+          try {
+            // Handed over as it is (Exchange.body), not re-wrapped in a Response and decoded again.
+            ex.body = await readBody(res, bodyTimeoutMs, request.maxBodyBytes ?? defaultMaxBodyBytes, false, request.signal);
+            return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+          } catch (error) {
+            return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : error instanceof BodyTooLarge ? 'BODY_TOO_LARGE' : 'BODY_CUT' });
+          }
+        },
+      ],
+      beforeRetry: [
+        async ({ error, retryCount, options: opts }) => {
+          const { request, path } = exchangeOf(opts);
+          const status = retriedStatus(error);
+          if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
+          options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
+        },
+      ],
+    },
   });
   return {
     async request(request) {
       try {
-        return await attempt(base, request, options, limits);
+        return await attempt(base, request, options);
       } catch (error) {
         // A 401 gets exactly one more try, and only when the credentials could be renewed (IAM password tokens).
         if (error instanceof HttpError && error.status === 401 && request.auth) {
           if (await request.auth.refresh(request.projectId ?? '', error.errorCode, request.signal)) {
-            return attempt(base, request, options, limits);
+            return attempt(base, request, options);
           }
         }
         throw error;
@@ -65,100 +129,66 @@ export function createHttp(options: HttpOptions = {}): Http {
   };
 }
 
-interface AttemptLimits {
-  policy: RetryPolicy;
-  /** ky's retry options for the policy, built once; each request adds its own `delay` (see attempt). */
-  retry: ReturnType<typeof kyRetryOptions>;
-  maxBodyBytes: number;
+/** One request's state, shared with the instance's hooks through ky's `context`. */
+interface Exchange {
+  request: HttpRequest;
+  /** The URL's path, for errors and logs. */
+  path: string;
+  attempts: number;
+  /**
+   * Whether the last attempt got past authorize(): one that was still waiting there (behind the AK/SK probe) when
+   * it ended sent nothing, so it must not report "no answer" to the authenticator as if it had been the probe.
+   */
+  authorized: boolean;
+  /** The 2xx body as read in afterResponse. */
+  body: string;
 }
 
-async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions, limits: AttemptLimits): Promise<HttpResponse> {
-  const path = new URL(request.url).pathname;
-  const bodyTimeoutMs = limits.policy.attemptTimeoutMs;
+/** The code of a forced retry of a 429 or 5xx answer: `HTTP_` and the status. */
+const HTTP_RETRY = 'HTTP_';
+
+async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
   const startedMs = performance.now();
-  let attempts = 0;
-  // The Retry-After of this request's last retryable answer: a floor for the next wait (retry-policy.ts).
-  let retryAfterMs: number | undefined;
-  // Whether the last attempt got past authorize(): one that was still waiting there (behind the AK/SK probe) when
-  // it ended sent nothing, so it must not report "no answer" to the authenticator as if it had been the probe.
-  let authorized = false;
-  // The 2xx body as read in afterResponse: handed over as it is, not re-wrapped in a Response and decoded again.
-  let bodyText = '';
-  const maxBodyBytes = request.maxBodyBytes ?? limits.maxBodyBytes;
+  const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '' };
   try {
     const response = await client(request.url, {
       method: request.method,
       ...(request.searchParams ? { searchParams: request.searchParams } : {}),
       ...(request.json === undefined ? {} : { json: request.json }),
-      headers: { Accept: 'application/json', ...request.headers },
+      ...(request.headers ? { headers: request.headers } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
-      retry: { ...limits.retry, delay: (retry: number) => retryDelayMs(retry, limits.policy, retryAfterMs) },
-      hooks: {
-        beforeRequest: [
-          async (req) => {
-            attempts += 1;
-            retryAfterMs = undefined;
-            authorized = false;
-            if (options.rateBudget) await options.rateBudget();
-            if (request.auth) await request.auth.authorize(req, request.projectId ?? '', request.signal);
-            authorized = true;
-          },
-        ],
-        afterResponse: [
-          // The body is read here, inside ky's attempt loop, so that a body that stalls or is cut off is retried
-          // like any other failed attempt (ky's own timeout ends when the headers arrive).
-          async (_req, _opts, res) => {
-            request.auth?.answered?.(res.status);
-            if (!res.ok) {
-              if (RETRY_STATUS.has(res.status)) retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), Date.now());
-              // The error body's start (all that is wanted of it) is read now and the rest cancelled, and ky's
-              // HTTPError gets an answer whose body is already in memory: no stream is left open behind a retry
-              // wait, where a deadline that fires would error it with nobody to catch it (a crash in Lambda).
-              const text = await readBody(res, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true, request.signal).catch(() => '');
-              return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
-            }
-            const html = /html/i.test(res.headers.get('content-type') ?? '');
-            if (request.discardBody) {
-              // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an
-              // HTML page in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
-              if (html) throw new TransportError('invalid-response', request.method, path);
-              return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
-            }
-            // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
-            if (html) return ky.retry({ code: 'NOT_JSON' });
-            try {
-              bodyText = await readBody(res, bodyTimeoutMs, maxBodyBytes, false, request.signal);
-              return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
-            } catch (error) {
-              return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : error instanceof BodyTooLarge ? 'BODY_TOO_LARGE' : 'BODY_CUT' });
-            }
-          },
-        ],
-        beforeRetry: [
-          async ({ error, retryCount }) => {
-            const status = isHTTPError(error) ? error.response.status : undefined;
-            if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
-            options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
-          },
-        ],
-      },
+      context: { exchange: ex },
     });
-    const body = bodyText;
     const requestId = response.headers.get('x-request-id') ?? undefined;
-    options.onDone?.({ method: request.method, path, status: response.status, attempts, ms: performance.now() - startedMs });
-    return { status: response.status, headers: response.headers, body, ...(requestId ? { requestId } : {}) };
+    options.onDone?.({ method: request.method, path: ex.path, status: response.status, attempts: ex.attempts, ms: performance.now() - startedMs });
+    return { status: response.status, headers: response.headers, body: ex.body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
-    const final = await toFinalError(error, request.method, path, attempts, request.url);
-    if (final instanceof TransportError && final.kind !== 'invalid-response' && authorized) request.auth?.answered?.(undefined);
+    const final = await toFinalError(error, request.method, ex.path, ex.attempts, request.url);
+    if (final instanceof TransportError && final.kind !== 'invalid-response' && ex.authorized) request.auth?.answered?.(undefined);
     options.onDone?.({
       method: request.method,
-      path,
+      path: ex.path,
       ...(final instanceof HttpError ? { status: final.status } : { failure: final instanceof TransportError ? final.kind : 'error' }),
-      attempts,
+      attempts: ex.attempts,
       ms: performance.now() - startedMs,
     });
     throw final;
   }
+}
+
+/** The path of one of our own URLs (scheme://host[:port]/path[?query]), without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const query = url.indexOf('?', start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
+/** The status of a retried 429/5xx answer (a forced retry whose code carries it), else undefined. */
+function retriedStatus(error: Error): number | undefined {
+  if (isHTTPError(error)) return error.response.status;
+  if (isForceRetryError(error) && error.code?.startsWith(HTTP_RETRY)) return Number(error.code.slice(HTTP_RETRY.length));
+  return undefined;
 }
 
 const FORCED_RETRY_KIND: Record<string, TransportFailure> = {
@@ -170,7 +200,8 @@ const FORCED_RETRY_KIND: Record<string, TransportFailure> = {
 const FORCED_RETRY_DETAIL: Record<string, string> = { BODY_TOO_LARGE: 'the body was longer than the limit' };
 
 function failureReason(error: Error): string {
-  if (isHTTPError(error)) return `http-${error.response.status}`;
+  const status = retriedStatus(error);
+  if (status !== undefined) return `http-${status}`;
   if (isTimeoutError(error)) return 'timeout';
   if (isForceRetryError(error)) return FORCED_RETRY_KIND[error.code ?? ''] ?? 'invalid-response';
   return 'connection';

@@ -23,7 +23,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 30_000,
 };
 
-/** 429 and every 5xx are worth another attempt; 400, 401, 403 and 404 never are (the answer will not change). */
+/**
+ * 429 and every 5xx are worth another attempt (the HTTP wrapper retries them); 3xx, 400, 401, 403 and 404 never are
+ * (the answer will not change).
+ */
 export const RETRY_STATUS_CODES: readonly number[] = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 
 /**
@@ -63,20 +66,22 @@ export function retryDelayMs(
 }
 
 /**
- * The policy as ky retry options. ky runs the loop (attempt limit, per-attempt timeout) and asks `delay` for each
- * wait; ky's own Retry-After reading is switched off (no afterStatusCodes), because it lets `Retry-After: 0` remove
- * all backoff: the HTTP wrapper reads the header itself and passes it to `delay` (see retryDelayMs). Only network
- * failures and timeouts are retried among non-HTTP errors: anything else thrown while preparing an attempt (an IAM
- * failure while authorizing) is final.
+ * The policy as ky retry options. ky runs the loop: the attempt limit, the per-attempt timeout, and the waits before
+ * retrying a timeout or a connection error (our backoff with full jitter). 429 and 5xx answers are not ky's to
+ * retry (no statusCodes): the HTTP wrapper retries them itself from its afterResponse hook, with the wait of
+ * retryDelayMs, because ky's own Retry-After reading lets `Retry-After: 0` remove all backoff. Among other errors
+ * only network failures and timeouts are retried: anything else thrown while preparing an attempt (an IAM failure
+ * while authorizing) is final.
  */
-export function kyRetryOptions(policy: RetryPolicy, retryAfterMs: () => number | undefined = () => undefined): RetryOptions {
+export function kyRetryOptions(policy: RetryPolicy): RetryOptions {
   return {
     limit: policy.attempts - 1,
     methods: ['get', 'put', 'head', 'delete', 'options', 'post'],
-    statusCodes: [...RETRY_STATUS_CODES],
+    statusCodes: [],
     afterStatusCodes: [],
-    delay: (retry) => retryDelayMs(retry, policy, retryAfterMs()),
-    jitter: false,
+    delay: (retry) => backoffDelayMs(retry, policy),
+    jitter: true,
+    backoffLimit: policy.maxDelayMs,
     retryOnTimeout: true,
     shouldRetry: ({ error }) => {
       // ky wraps what does not look like an Error of its own realm in a NonError; judge the original.

@@ -26,23 +26,18 @@ describe('kyRetryOptions', () => {
     for (const method of ['get', 'put', 'delete', 'post']) expect(methods).toContain(method);
   });
 
-  it('retries 429 and every 5xx, never 400/401/403/404 or a redirect, and leaves Retry-After to retryDelayMs', () => {
-    const codes = options.statusCodes ?? [];
-    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(codes).toContain(status);
-    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(codes).not.toContain(status);
-    expect(RETRY_STATUS_CODES).toEqual(codes);
-    // ky's own Retry-After reading would let `Retry-After: 0` remove all backoff
+  it('leaves HTTP statuses to the wrapper (which retries RETRY_STATUS_CODES itself): ky retries none, reads no Retry-After', () => {
+    expect(options.statusCodes).toEqual([]);
     expect(options.afterStatusCodes).toEqual([]);
+    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(RETRY_STATUS_CODES).toContain(status);
+    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(RETRY_STATUS_CODES).not.toContain(status);
   });
 
-  it('asks retryDelayMs for each wait, with the Retry-After the wrapper last saw, and adds no jitter of its own', () => {
-    expect(options.jitter).toBe(false);
+  it('waits our backoff with ky\'s full jitter before retrying a timeout or a connection error', () => {
+    expect(options.jitter).toBe(true);
     expect(options.retryOnTimeout).toBe(true);
-    let seen: number | undefined = 5000;
-    const withHint = kyRetryOptions(POLICY, () => seen);
-    expect(withHint.delay!(1)).toBe(1500); // capped at maxRetryAfterMs
-    seen = undefined;
-    for (let i = 0; i < 50; i += 1) expect(withHint.delay!(2)).toBeLessThan(40);
+    expect(options.backoffLimit).toBe(200);
+    expect([1, 2, 3, 5].map((n) => options.delay!(n))).toEqual([20, 40, 80, 200]);
   });
 
   it('shouldRetry: timeouts yes, network errors and HTTP errors by ky default, anything else never', async () => {
