@@ -1,11 +1,14 @@
-import type { EmuTask } from '../emulator/index.js';
+import type { EmuTask } from './types.js';
 
+/** Fixtures of the benchmarks and the scale tests. */
 export const BENCH_PROJECT = '2c0689c860ad4728a497c91ec0844383';
 export const BENCH_TOKEN = 'bench-token';
+/** An AK/SK pair the bench emulator accepts (signatures are verified, as in the tests). */
+export const BENCH_AKSK = { ak: 'BENCHAK0000000000001', sk: 'bench-secret-key-0000000000000000000001' };
 const DAY = 86_400_000;
 
 /** `count` succeeded tasks 40+ days old, ~1 KB each like real ones, so the listing's parse cost is measured too. */
-export function benchTasks(count: number, nowMs: number): EmuTask[] {
+export function realisticTasks(count: number, nowMs: number): EmuTask[] {
   return Array.from({ length: count }, (_, i) => ({
     id: String(191297407830872n + BigInt(i) * 7919n),
     name: `nightly-sync-${i}`,
