@@ -56,6 +56,10 @@ async function packageProd(label: string, rewrite?: (yml: string) => string): Pr
     await writeFile(join(taskRoot, name), data);
   }
   const bundleBytes = (await readFile(join(taskRoot, 'functions', 'purge.cjs'))).length;
+  // The shipped policy holds placeholder project ids, which the loader refuses (as it should, deployed); the probes
+  // load the same policy with real-looking ids, so that they measure and exercise a policy that loads.
+  const shipped = await readFile(join(taskRoot, 'policies', 'prod.yaml'), 'utf8');
+  await writeFile(join(taskRoot, 'policies', 'bench.yaml'), shipped.replace(/\b0{16,}([0-9a-f]*)/g, (_m, tail: string) => `2c0689c860ad4728a497c91ec08${tail.padStart(5, '0')}`));
   return { label, zipBytes: zip.length, bundleBytes, taskRoot };
 }
 
@@ -89,7 +93,7 @@ function lambdaEnv(): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     NODE_PATH: join(ROOT, 'node_modules'),
     STAGE: 'prod',
-    POLICY_FILE: 'policies/prod.yaml',
+    POLICY_FILE: 'policies/bench.yaml',
     OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod',
     SECRET_CACHE_SECONDS: '300',
     POWERTOOLS_SERVICE_NAME: 'oms-task-janitor',
