@@ -9,7 +9,7 @@ import { startEmulator } from '../emulator/index.js';
 import { BENCH_AKSK, BENCH_PROJECT, BENCH_TOKEN, benchTasks } from './bench-tasks.js';
 
 const [count = '3000', latencyMs = '20'] = process.argv.slice(2);
-const emu = await startEmulator({ projects: { [BENCH_PROJECT]: benchTasks(Number(count), Date.now()) }, tokens: [BENCH_TOKEN], akskCredentials: [BENCH_AKSK], faults: { latencyMs: Number(latencyMs) } });
+const emu = await startEmulator({ projects: { [BENCH_PROJECT]: benchTasks(Number(count), Date.now()) }, tokens: [BENCH_TOKEN], akskCredentials: [BENCH_AKSK], secrets: { bench: JSON.stringify({ type: 'token', token: BENCH_TOKEN }) }, faults: { latencyMs: Number(latencyMs) } });
 process.stdout.write(`READY ${emu.url}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -67,7 +67,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stats.total += 1;
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const route = matchOmsRoute(req.method ?? '', url.pathname);
-    if (route !== undefined) trackInFlight(res);
+    if (route !== undefined) {
+      trackInFlight(res);
+      bump(stats.perSecond, String(Math.floor(now() / 1000)));
+    }
     const ex: Exchange = { req, res, url, body: Buffer.alloc(0), requestId: newRequestId(), stats };
     try {
       ex.body = await readBody(req);

@@ -14,6 +14,7 @@ export function createStats(): EmulatorStats {
     signedVerified: 0,
     lockedAks: [],
     faultsInjected: {},
+    perSecond: {},
   };
 }
 

@@ -126,6 +126,8 @@ export interface EmulatorStats {
   lockedAks: string[];
   /** By kind: '429', '503', '500', 'reset', 'stall', 'html', 'latency', 'task-fault'. */
   faultsInjected: Record<string, number>;
+  /** OMS requests by the wall-clock second (Unix seconds) they arrived in: what a rate budget really achieved. */
+  perSecond: Record<string, number>;
 }
 
 export interface Emulator {

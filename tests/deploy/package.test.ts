@@ -174,6 +174,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       POWERTOOLS_SERVICE_NAME: 'oms-task-janitor',
       POWERTOOLS_METRICS_NAMESPACE: 'OmsTaskJanitor',
       POWERTOOLS_LOG_LEVEL: expected.logLevel,
+      NODE_OPTIONS: `--max-old-space-size=${stage === 'prod' ? 256 : 128}`,
     });
   });
 

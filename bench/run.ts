@@ -1,0 +1,269 @@
+/**
+ * `npm run bench` (on purpose, never in the test suite): the janitor against the physical bound, one table and a
+ * JSON file (bench/results.json). Every figure is also given as a ratio (to the latency bound, to a bare ky loop in
+ * the same run, to a bare `node -e 0`), which means the same on another machine. The emulator runs in its own
+ * process, so the janitor's CPU and memory are its own.
+ *   npx tsx bench/run.ts [--rounds 3] [--big 100000] [--only throughput,cpu,memory,rate,start]
+ */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
+import ky from 'ky';
+import pLimit from 'p-limit';
+import { akskAuthenticator } from '../lib/auth/aksk.js';
+import { tokenAuthenticator, type Authenticator } from '../lib/auth/types.js';
+import { jsonLinesLog } from '../lib/log/json-lines.js';
+import { Redactor } from '../lib/log/redact.js';
+import { parsePolicy } from '../lib/policy/load.js';
+import { runPurge } from '../lib/purge/engine.js';
+import { createRunClient } from '../lib/purge/runtime.js';
+import { buildHandlerBundle } from '../tests/deploy/handler-bundle.js';
+import { ROOT } from '../tests/deploy/sandbox.js';
+import { BENCH_AKSK, BENCH_PROJECT, BENCH_TOKEN, benchTasks } from './bench-tasks.js';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, big: { type: 'string', default: '100000' }, only: { type: 'string' } },
+});
+const ROUNDS = Number(values.rounds);
+const BIG = Number(values.big);
+const only = values.only?.split(',');
+const wanted = (section: string) => !only || only.includes(section);
+const run = promisify(execFile);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** The emulator in its own process with `tasks` realistic tasks and `latencyMs` per answer. */
+async function emulatorChild(tasks: number, latencyMs: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/emulator-child.ts', String(tasks), String(latencyMs)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const next = async () => (await once(lines, 'line'))[0] as string;
+  const url = (await next()).replace(/^READY /, '');
+  return {
+    url,
+    async stats() {
+      child.stdin!.write('stats\n');
+      return JSON.parse(await next()) as { total: number; maxInFlight: number; calls: Record<string, number> };
+    },
+    stop: () => child.stdin!.end(),
+  };
+}
+
+function benchPolicy(url: string, extra = '', concurrency = 16) {
+  return parsePolicy(`version: 1
+targets: [{ name: bench, projectId: ${BENCH_PROJECT}, region: cn-north-4, endpoint: "${url}" }]
+rules: [{ name: done, statuses: [succeeded], olderThan: 7d }]
+limits: { maxDeletesPerRun: 100000 }
+concurrency: ${concurrency}
+${extra}`);
+}
+
+/** A real purge of every task, as the CLI runs it (JSON log lines, redaction), returning wall time, CPU and requests. */
+async function purge(tasks: number, latencyMs: number, auth: Authenticator, extra = '', onRequest?: (startMs: number) => void) {
+  const emu = await emulatorChild(tasks, latencyMs);
+  const policy = benchPolicy(emu.url, extra);
+  const lines: string[] = [];
+  const log = jsonLinesLog((line) => void lines.push(line), { redactor: new Redactor(), level: onRequest ? 'DEBUG' : 'INFO' });
+  const observed = onRequest
+    ? { ...log, debug: (message: string, fields?: Record<string, unknown>) => void (message === 'request done' && onRequest(performance.now() - Number(fields?.ms))) }
+    : log;
+  const { oms } = createRunClient(policy, auth, { log: observed });
+  let listedAt = 0;
+  const cpu0 = cpuMs();
+  const started = performance.now();
+  const summary = await runPurge({ policy, dryRun: false }, { oms, log, onProgress: (p) => void (p.phase === 'list' && (listedAt = performance.now())) });
+  const wallMs = performance.now() - started;
+  const cpu = cpuMs() - cpu0;
+  const stats = await emu.stats();
+  emu.stop();
+  if (summary.totals.deleted !== tasks) throw new Error(`bench purge deleted ${summary.totals.deleted} of ${tasks}`);
+  return { wallMs, listMs: listedAt - started, cpuMs: cpu, requests: stats.total, maxInFlight: stats.maxInFlight };
+}
+
+/** The same deletes through ky alone, `concurrency` at a time: fetch + ky, nothing of ours. */
+async function bareKy(tasks: number, latencyMs: number, concurrency: number) {
+  const emu = await emulatorChild(tasks, latencyMs);
+  const ids = benchTasks(tasks, Date.now()).map((t) => t.id);
+  const limit = pLimit(concurrency);
+  const cpu0 = cpuMs();
+  const started = performance.now();
+  await Promise.all(
+    ids.map((id) => limit(() => ky.delete(`${emu.url}/v2/${BENCH_PROJECT}/tasks/${id}`, { headers: { 'X-Auth-Token': BENCH_TOKEN } }).then((r) => r.arrayBuffer()))),
+  );
+  const cpu = cpuMs() - cpu0;
+  const wallMs = performance.now() - started;
+  emu.stop();
+  return { cpuMs: cpu, requests: tasks, wallMs };
+}
+
+/** What the official SDK samples do: list page by page, then delete one task at a time. */
+async function naiveLoop(tasks: number, latencyMs: number) {
+  const emu = await emulatorChild(tasks, latencyMs);
+  const headers = { 'X-Auth-Token': BENCH_TOKEN };
+  const started = performance.now();
+  let requests = 0;
+  const ids: string[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await ky.get(`${emu.url}/v2/${BENCH_PROJECT}/tasks`, { headers, searchParams: { limit: 100, offset } }).json<{ tasks: Array<{ id: number }> }>();
+    requests += 1;
+    if (page.tasks.length === 0) break;
+    ids.push(...page.tasks.map((t) => String(t.id)));
+  }
+  for (const id of ids) {
+    await ky.delete(`${emu.url}/v2/${BENCH_PROJECT}/tasks/${id}`, { headers });
+    requests += 1;
+  }
+  const wallMs = performance.now() - started;
+  emu.stop();
+  return { wallMs, requests, msPerRequest: wallMs / requests };
+}
+
+const table: Array<[string, string, string]> = [];
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+
+if (wanted('throughput')) {
+  const [tasks, latencyMs, concurrency] = [3000, 20, 16];
+  await purge(tasks, latencyMs, tokenAuthenticator(BENCH_TOKEN)); // warm-up
+  const ours = await purge(tasks, latencyMs, tokenAuthenticator(BENCH_TOKEN));
+  const efficiency = (ours.requests * latencyMs) / concurrency / ours.wallMs;
+  // The same deletes by a bare ky loop against the same emulator: the ceiling of this setup (fetch and the
+  // emulator's own work add to every request's 20 ms), so that the janitor's own share is visible.
+  const bare = await bareKy(tasks, latencyMs, concurrency);
+  const bareEfficiency = (bare.requests * latencyMs) / concurrency / bare.wallMs;
+  const naive = await naiveLoop(300, latencyMs);
+  const naiveWallMs = naive.msPerRequest * ours.requests;
+  const listBoundMs = (1 + (Math.ceil(tasks / 100) - 1) / concurrency) * latencyMs;
+  results.throughput = { tasks, latencyMs, concurrency, ...ours, efficiency, bareKyEfficiency: bareEfficiency, naiveMsPerRequest: naive.msPerRequest, speedupOverNaive: naiveWallMs / ours.wallMs, listBoundMs };
+  table.push(['efficiency, 3,000 deletes, 20 ms, C = 16', `${round(efficiency)}`, `(requests x latency / C) / span; ${ours.requests} requests in ${round(ours.wallMs / 1000)} s`]);
+  table.push(['the same deletes by a bare ky loop (ceiling here)', `${round(bareEfficiency)}`, `the janitor reaches ${round(efficiency / bareEfficiency)}x of it, listing included`]);
+  table.push(['listing 3,000 tasks (30 pages)', `${Math.round(ours.listMs)} ms`, `${round(ours.listMs / listBoundMs)}x the bound 1 + 29/C round trips (${Math.round(listBoundMs)} ms)`]);
+  table.push(['against one request at a time (SDK samples)', `${round(naiveWallMs / ours.wallMs, 1)}x faster`, `naive: ${round(naive.msPerRequest, 1)} ms a request`]);
+}
+
+if (wanted('cpu')) {
+  const [tasks, latencyMs, concurrency] = [3000, 20, 16];
+  const token = () => tokenAuthenticator(BENCH_TOKEN);
+  const aksk = () => akskAuthenticator(BENCH_AKSK);
+  // A warm-up of each, then alternating rounds: the same JIT state for all three.
+  await bareKy(tasks, latencyMs, concurrency);
+  await purge(tasks, latencyMs, token());
+  await purge(tasks, latencyMs, aksk());
+  const per = { bare: [] as number[], token: [] as number[], aksk: [] as number[] };
+  for (let r = 0; r < ROUNDS; r += 1) {
+    const b = await bareKy(tasks, latencyMs, concurrency);
+    per.bare.push((b.cpuMs * 1000) / b.requests);
+    const t = await purge(tasks, latencyMs, token());
+    per.token.push((t.cpuMs * 1000) / t.requests);
+    const a = await purge(tasks, latencyMs, aksk());
+    per.aksk.push((a.cpuMs * 1000) / a.requests);
+  }
+  const [bare, tok, ak] = [median(per.bare), median(per.token), median(per.aksk)];
+  results.cpu = { rounds: ROUNDS, usPerRequest: { bareKy: per.bare, token: per.token, aksk: per.aksk }, medians: { bare, token: tok, aksk: ak }, ratio: { token: tok / bare, aksk: ak / bare } };
+  table.push(['client CPU a request, token / AK/SK', `${round(tok / bare)}x / ${round(ak / bare)}x`, `${Math.round(tok)} / ${Math.round(ak)} us against a bare ky loop's ${Math.round(bare)} us (median of ${ROUNDS})`]);
+}
+
+if (wanted('memory')) {
+  const taskRoot = await buildHandlerBundle();
+  const memory: Record<string, unknown> = {};
+  for (const tasks of [1000, BIG]) {
+    const retained = JSON.parse((await run(process.execPath, ['--expose-gc', '--import', 'tsx', 'tests/helpers/retained-heap.ts', String(tasks)], { cwd: ROOT })).stdout) as { bytesPerTask: number };
+    const peak = await handlerDryRun(taskRoot, tasks);
+    memory[tasks] = { retainedBytesPerTask: retained.bytesPerTask, peakRssMiB: peak.maxRssMiB };
+  }
+  const small = memory[1000] as { peakRssMiB: number };
+  const big = memory[BIG] as { peakRssMiB: number; retainedBytesPerTask: number };
+  const fits = await handlerDryRun(taskRoot, BIG, 64);
+  memory.completesAtOldSpace64 = fits.ok;
+  // As deployed: serverless.yml caps V8's old space at 128 MB on a 256 MB function (NODE_OPTIONS).
+  const capped = await handlerDryRun(taskRoot, BIG, 128);
+  memory.peakRssMiBAtOldSpace128 = capped.maxRssMiB;
+  results.memory = memory;
+  await rm(taskRoot, { recursive: true, force: true });
+  table.push([`peak RSS growth 1k -> ${BIG / 1000}k tasks, built handler, dry run`, `${big.peakRssMiB - small.peakRssMiB} MiB`, `${small.peakRssMiB} -> ${big.peakRssMiB} MiB, V8's default heap limit`]);
+  table.push([`  the same as deployed (--max-old-space-size=128)`, `${capped.maxRssMiB - small.peakRssMiB} MiB`, `${small.peakRssMiB} -> ${capped.maxRssMiB} MiB`]);
+  table.push([`retained heap a listed task (${BIG / 1000}k)`, `${big.retainedBytesPerTask} B`, 'measured with --expose-gc: the record and its map entry']);
+  table.push([`${BIG / 1000}k-task dry run under --max-old-space-size=64`, fits.ok ? 'completes' : 'FAILS', '']);
+}
+
+/** The built handler's manual dry run over `tasks` tasks from an emulator in its own process: peak RSS. */
+async function handlerDryRun(taskRoot: string, tasks: number, oldSpaceMb?: number) {
+  const emu = await emulatorChild(tasks, 0);
+  const policyFile = join(taskRoot, `bench-${tasks}.yaml`);
+  await writeFile(policyFile, `version: 1\ntargets: [{ name: bench, projectId: ${BENCH_PROJECT}, region: cn-north-4, endpoint: "${emu.url}" }]\nrules: [{ name: done, statuses: [succeeded], olderThan: 7d }]\nconcurrency: 8\n`);
+  const probe = `require('./functions/purge.cjs').handler({}, { awsRequestId: 'bench', getRemainingTimeInMillis: () => 900000 })
+    .then((s) => process.stderr.write('RESULT ' + JSON.stringify({ listed: s.totals.listed, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\\n'));`;
+  const env = { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), POLICY_FILE: policyFile, OMS_AUTH_TOKEN: '', OMS_CREDENTIALS_SECRET_ID: 'bench', AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' };
+  try {
+    const args = [...(oldSpaceMb ? [`--max-old-space-size=${oldSpaceMb}`] : []), '-e', probe];
+    const { stderr } = await run(process.execPath, args, { cwd: taskRoot, env, maxBuffer: 256 * 1024 * 1024 });
+    const line = stderr.split('\n').find((l) => l.startsWith('RESULT '));
+    const result = JSON.parse(line!.slice(7)) as { listed: number; maxRssMiB: number };
+    return { ok: result.listed === tasks, maxRssMiB: result.maxRssMiB };
+  } catch {
+    return { ok: false, maxRssMiB: NaN };
+  } finally {
+    emu.stop();
+  }
+}
+
+if (wanted('rate')) {
+  // What the emulator saw arrive, by wall-clock second: the budget as the server feels it (the first and the last
+  // second are partial and left out of the average).
+  const rps = 50;
+  const emu = await emulatorChild(600, 5);
+  const policy = benchPolicy(emu.url, `requestsPerSecond: ${rps}\n`);
+  const { oms } = createRunClient(policy, tokenAuthenticator(BENCH_TOKEN));
+  const log = jsonLinesLog(() => undefined, { redactor: new Redactor(), level: 'ERROR' });
+  await runPurge({ policy, dryRun: false }, { oms, log });
+  const stats = (await emu.stats()) as unknown as { perSecond: Record<string, number>; total: number };
+  emu.stop();
+  const seconds = Object.entries(stats.perSecond).sort(([a], [b]) => Number(a) - Number(b)).map(([, n]) => n);
+  const full = seconds.slice(1, -1);
+  const average = full.reduce((a, b) => a + b, 0) / Math.max(1, full.length);
+  const busiest = Math.max(...seconds);
+  results.rate = { requestsPerSecond: rps, requests: stats.total, perSecond: seconds, averagePerSecond: average, busiestSecond: busiest };
+  table.push([`rate budget ${rps}/s, ${stats.total} requests`, `${round(average, 1)}/s average`, `busiest second: ${busiest} (${round(busiest / rps)}x the budget)`]);
+}
+
+if (wanted('start')) {
+  const taskRoot = await buildHandlerBundle();
+  // The policy is validated at cold start: probe with one that loads (prod's rules, a real-looking project id).
+  const shipped = await readFile(join(ROOT, 'policies', 'prod.yaml'), 'utf8');
+  await writeFile(join(taskRoot, 'bench.yaml'), shipped.replace(/\b0{16,}([0-9a-f]*)/g, (_m, tail: string) => `2c0689c860ad4728a497c91ec08${tail.padStart(5, '0')}`));
+  const importProbe = "const t = process.hrtime.bigint(); require('./functions/purge.cjs'); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));";
+  const imports: number[] = [];
+  for (let i = 0; i < 7; i += 1) {
+    const env = { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), STAGE: 'prod', POLICY_FILE: 'bench.yaml', AWS_REGION: 'ap-southeast-1' };
+    const { stdout } = await run(process.execPath, ['-e', importProbe], { cwd: taskRoot, env });
+    imports.push(Number(stdout));
+  }
+  await rm(taskRoot, { recursive: true, force: true });
+  const wall = async (args: string[]) => {
+    const started = performance.now();
+    await run(process.execPath, args, { cwd: ROOT }).catch(() => undefined);
+    return performance.now() - started;
+  };
+  const bare: number[] = [];
+  const help: number[] = [];
+  const engine: number[] = [];
+  for (let i = 0; i < 7; i += 1) {
+    bare.push(await wall(['-e', '0']));
+    help.push(await wall(['bin/oms-janitor.js', '--help']));
+    engine.push(await wall(['bin/oms-janitor.js', 'plan'])); // loads the whole engine, then refuses: no --policy
+  }
+  results.start = { coldImportMs: imports, bareNodeMs: bare, helpMs: help, planMs: engine };
+  table.push(['Lambda cold import of the built handler', `${Math.round(median(imports))} ms`, 'median of 7 fresh processes, prod policy validated']);
+  table.push(['`oms-janitor --help` against `node -e 0`', `${round(median(help) / median(bare))}x`, `${Math.round(median(help))} ms against ${Math.round(median(bare))} ms, median of 7 paired runs`]);
+  table.push(['`oms-janitor plan` (whole engine loaded) against `node -e 0`', `${round(median(engine) / median(bare))}x`, `${Math.round(median(engine))} ms`]);
+}
+
+const width = [Math.max(...table.map((r) => r[0].length)), Math.max(...table.map((r) => r[1].length))];
+console.log(table.map(([a, b, c]) => `${a.padEnd(width[0]!)}  ${b.padEnd(width[1]!)}  ${c}`).join('\n'));
+await writeFile(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log('\nwritten: bench/results.json');
