@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Emulator } from '../../emulator/index.js';
 import { DAY, PROJECT, TOKEN, emulator, policyText, runCli, task } from '../helpers/harness.js';
 
@@ -27,7 +27,10 @@ describe('CLI output a person reads (issue 7.5, 7.8, 7.10, 7.11)', () => {
     policyFile = join(mkdtempSync(join(tmpdir(), 'janitor-out-')), 'policy.yaml');
     writeFileSync(policyFile, policyText(emu, RULES));
   });
-  afterEach(async () => emu.close());
+  afterEach(async () => {
+    await emu.close();
+    rmSync(dirname(policyFile), { recursive: true, force: true });
+  });
 
   it('7.5: the plan table and the summary escape control and bidi characters; stdout has none raw', async () => {
     const r = await runCli(['plan', '--policy', policyFile], env);
