@@ -1,8 +1,9 @@
-import ky, { HTTPError, isForceRetryError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
+import { setTimeout as sleep } from 'node:timers/promises';
+import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
 import { types } from 'node:util';
 import { HttpError, TransportError, type TransportFailure } from './errors.js';
 import type { RateBudget } from './rate-budget.js';
-import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
 
 export interface HttpOptions {
@@ -27,22 +28,62 @@ export interface HttpOptions {
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
 export const MAX_ERROR_BODY_BYTES = 16 * 1024;
-const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
 /** Statuses whose Response may not carry a body. */
 const NULL_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 
 /**
  * The retrying HTTP wrapper: ky does the attempts (see retry-policy.ts); this layer adds the rate budget and
- * authentication on every attempt, one re-authentication after a 401, and turns failures into HttpError /
- * TransportError with what the logs need. It knows nothing about OMS. The hooks are the instance's, built once;
- * what belongs to one request travels to them in ky's `context` (an Exchange), so a request costs ky no option
- * merging beyond its own method, URL and headers.
+ * authentication on every attempt, one re-authentication after a 401, the wait before each retry, and turns failures
+ * into HttpError / TransportError with what the logs need. It knows nothing about OMS.
+ *
+ * An answer is read inside ky's `fetch` (fetchOnce below), not in an afterResponse hook: ky clones every response for
+ * such a hook (a tee of its body stream, about 90 us a request here, bench/run.ts), and inside `fetch` the read is
+ * also inside ky's per-attempt timeout and retry loop, so a body that stalls, is cut off or runs too long is retried
+ * like any other failed attempt. What belongs to one request reaches the instance's hooks in ky's `context`.
  */
 export function createHttp(options: HttpOptions = {}): Http {
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
-  const bodyTimeoutMs = policy.attemptTimeoutMs;
   const defaultMaxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const send = options.fetch ?? globalThis.fetch;
+  // The attempt's Request as ky hands it to `fetch` is the one beforeRequest saw: its exchange is looked up by it.
+  const exchanges = new WeakMap<Request, Exchange>();
   const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
+
+  async function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
+    const ex = exchanges.get(req)!;
+    const { request } = ex;
+    const res = await send(req, init);
+    request.auth?.answered?.(res.status);
+    const rebuilt = (body: string | null) => new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    if (!res.ok) {
+      // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is left
+      // open behind a retry wait, where a deadline that fires would error it with nobody to catch it.
+      const text = await readBody(res, MAX_ERROR_BODY_BYTES, true).catch(() => '');
+      return rebuilt(NULL_BODY_STATUS.has(res.status) ? null : text);
+    }
+    const html = /html/i.test(res.headers.get('content-type') ?? '');
+    if (request.discardBody) {
+      // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an HTML page
+      // in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
+      res.body?.cancel().catch(() => undefined);
+      if (html) throw new TransportError('invalid-response', request.method, ex.path);
+      return rebuilt(null);
+    }
+    if (html) {
+      // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
+      res.body?.cancel().catch(() => undefined);
+      throw new BadAnswer('invalid-response', 'the answer was an HTML page');
+    }
+    try {
+      ex.body = await readBody(res, request.maxBodyBytes ?? defaultMaxBodyBytes);
+    } catch (error) {
+      if (error instanceof BadAnswer) throw error;
+      // The stream broke off: a cut connection, or ky's timeout (or the run's deadline) aborting the attempt.
+      throw new BadAnswer('connection', 'the body was cut off');
+    }
+    return rebuilt(null);
+  }
+
   const base = ky.create({
     retry: kyRetryOptions(policy),
     timeout: policy.attemptTimeoutMs,
@@ -51,63 +92,30 @@ export function createHttp(options: HttpOptions = {}): Http {
     // whatever host the Location names, and count a redirected DELETE's 200 as our delete. A 3xx is a final answer.
     redirect: 'manual',
     headers: { Accept: 'application/json' },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: (input, init) => fetchOnce(input as Request, init),
     hooks: {
       beforeRequest: [
         async (req, opts) => {
           const ex = exchangeOf(opts);
           ex.attempts += 1;
           ex.authorized = false;
+          exchanges.set(req, ex);
           if (options.rateBudget) await options.rateBudget();
           const { auth, projectId, signal } = ex.request;
           if (auth) await auth.authorize(req, projectId ?? '', signal);
           ex.authorized = true;
         },
       ],
-      afterResponse: [
-        // The body is read here, inside ky's attempt loop, so that a body that stalls or is cut off is retried
-        // like any other failed attempt (ky's own timeout ends when the headers arrive).
-        async (_req, opts, res) => {
-          const ex = exchangeOf(opts);
-          const { request } = ex;
-          request.auth?.answered?.(res.status);
-          if (!res.ok) {
-            // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is
-            // left open behind a retry wait, where a deadline that fires would error it with nobody to catch it
-            // (a crash in Lambda).
-            const text = await readBody(res, bodyTimeoutMs, MAX_ERROR_BODY_BYTES, true, request.signal).catch(() => '');
-            // 429 and 5xx are tried again while attempts remain, after the larger of our backoff and a positive
-            // Retry-After (retry-policy.ts); the last one is the final answer.
-            if (RETRY_STATUS.has(res.status) && ex.attempts < policy.attempts) {
-              const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), Date.now());
-              return ky.retry({ code: `${HTTP_RETRY}${res.status}`, delay: retryDelayMs(ex.attempts, policy, retryAfterMs) });
-            }
-            return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
-          }
-          const html = /html/i.test(res.headers.get('content-type') ?? '');
-          if (request.discardBody) {
-            // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an
-            // HTML page in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
-            if (html) throw new TransportError('invalid-response', request.method, ex.path);
-            return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
-          }
-          // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
-          if (html) return ky.retry({ code: 'NOT_JSON' });
-          try {
-            // Handed over as it is (Exchange.body), not re-wrapped in a Response and decoded again.
-            ex.body = await readBody(res, bodyTimeoutMs, request.maxBodyBytes ?? defaultMaxBodyBytes, false, request.signal);
-            return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
-          } catch (error) {
-            return ky.retry({ code: error instanceof BodyTimeout ? 'BODY_TIMEOUT' : error instanceof BodyTooLarge ? 'BODY_TOO_LARGE' : 'BODY_CUT' });
-          }
-        },
-      ],
       beforeRetry: [
+        // ky's own wait is 0 (retry-policy.ts): the wait is here, the larger of our backoff with full jitter and a
+        // positive Retry-After of a 429/5xx answer, and it ends with the request's signal (the run's deadline).
         async ({ error, retryCount, options: opts }) => {
           const { request, path } = exchangeOf(opts);
-          const status = retriedStatus(error);
-          if (status === undefined && !isForceRetryError(error)) request.auth?.answered?.(undefined);
+          const status = isHTTPError(error) ? error.response.status : undefined;
+          if (status === undefined && !(error instanceof BadAnswer)) request.auth?.answered?.(undefined);
           options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
+          const retryAfterMs = isHTTPError(error) ? parseRetryAfterMs(error.response.headers.get('retry-after'), Date.now()) : undefined;
+          await wait(retryDelayMs(retryCount, policy, retryAfterMs), request.signal);
         },
       ],
     },
@@ -129,7 +137,7 @@ export function createHttp(options: HttpOptions = {}): Http {
   };
 }
 
-/** One request's state, shared with the instance's hooks through ky's `context`. */
+/** One request's state, shared with the instance's hooks (ky's `context`) and with fetchOnce. */
 interface Exchange {
   request: HttpRequest;
   /** The URL's path, for errors and logs. */
@@ -140,12 +148,28 @@ interface Exchange {
    * it ended sent nothing, so it must not report "no answer" to the authenticator as if it had been the probe.
    */
   authorized: boolean;
-  /** The 2xx body as read in afterResponse. */
+  /** The 2xx body as read by fetchOnce. */
   body: string;
 }
 
-/** The code of a forced retry of a 429 or 5xx answer: `HTTP_` and the status. */
-const HTTP_RETRY = 'HTTP_';
+/** A 2xx answer that is not one (HTML, cut off, too long): retried like a 502; after the last attempt, a TransportError. */
+class BadAnswer extends Error {
+  override name = 'BadAnswer';
+  constructor(
+    readonly kind: TransportFailure,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Waits `ms`, or until `signal` aborts (then rejects with its reason, as the request itself would). */
+async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return;
+  await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    throw signal?.aborted ? signal.reason : error;
+  });
+}
 
 async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
   const startedMs = performance.now();
@@ -184,26 +208,10 @@ function pathOf(url: string): string {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
-/** The status of a retried 429/5xx answer (a forced retry whose code carries it), else undefined. */
-function retriedStatus(error: Error): number | undefined {
-  if (isHTTPError(error)) return error.response.status;
-  if (isForceRetryError(error) && error.code?.startsWith(HTTP_RETRY)) return Number(error.code.slice(HTTP_RETRY.length));
-  return undefined;
-}
-
-const FORCED_RETRY_KIND: Record<string, TransportFailure> = {
-  NOT_JSON: 'invalid-response',
-  BODY_TOO_LARGE: 'invalid-response',
-  BODY_TIMEOUT: 'timeout',
-  BODY_CUT: 'connection',
-};
-const FORCED_RETRY_DETAIL: Record<string, string> = { BODY_TOO_LARGE: 'the body was longer than the limit' };
-
 function failureReason(error: Error): string {
-  const status = retriedStatus(error);
-  if (status !== undefined) return `http-${status}`;
+  if (isHTTPError(error)) return `http-${error.response.status}`;
   if (isTimeoutError(error)) return 'timeout';
-  if (isForceRetryError(error)) return FORCED_RETRY_KIND[error.code ?? ''] ?? 'invalid-response';
+  if (error instanceof BadAnswer) return error.kind;
   return 'connection';
 }
 
@@ -214,11 +222,7 @@ function failureReason(error: Error): string {
 async function toFinalError(error: unknown, method: string, path: string, attempts: number, url: string): Promise<unknown> {
   if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, url);
   if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: summary(error) });
-  if (isForceRetryError(error)) {
-    const code = error.code ?? '';
-    const detail = FORCED_RETRY_DETAIL[code];
-    return new TransportError(FORCED_RETRY_KIND[code] ?? 'invalid-response', method, path, detail ? { cause: new Error(detail) } : undefined);
-  }
+  if (error instanceof BadAnswer) return new TransportError(error.kind, method, path, { cause: new Error(error.detail) });
   const original = error instanceof Error && error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
   if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: summary(original) });
   return error; // Ours (an AuthError from authorize): already final.
@@ -233,66 +237,39 @@ function summary(error: unknown, depth = 0): Error | undefined {
   return out;
 }
 
-class BodyTimeout extends Error {
-  override name = 'BodyTimeout';
-}
-
-class BodyTooLarge extends Error {
-  override name = 'BodyTooLarge';
+class BodyTooLarge extends BadAnswer {
+  constructor(maxBytes: number) {
+    super('invalid-response', `the body was longer than the ${maxBytes}-byte limit`);
+  }
 }
 
 /**
- * The body as text within `timeoutMs` and `maxBytes`, ended early by `signal` (the run's deadline): a server that
- * sends headers and then stalls must not hold a slot forever, and one that sends without end must not fill the
- * memory. On a timeout, an abort, or past `maxBytes`, the stream is cancelled, which releases the connection. Past
- * `maxBytes` the read fails (BodyTooLarge), or, with `keepPrefix`, ends with the first `maxBytes` bytes (error
- * bodies: their start is all that is wanted). The chunks are decoded once, at the end.
+ * The body as text, at most `maxBytes`: one that sends without end must not fill the memory. Past `maxBytes` the
+ * stream is cancelled (which releases the connection) and the read fails (BodyTooLarge), or, with `keepPrefix`, ends
+ * with the first `maxBytes` bytes (error bodies: their start is all that is wanted). Time is bounded by ky's
+ * per-attempt timeout and the run's deadline, which abort the stream. The chunks are decoded once, at the end.
  */
-async function readBody(response: Response, timeoutMs: number, maxBytes: number, keepPrefix = false, signal?: AbortSignal): Promise<string> {
+async function readBody(response: Response, maxBytes: number, keepPrefix = false): Promise<string> {
   if (response.body === null) return '';
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (!keepPrefix && declared > maxBytes) {
-    // Not awaited: the body may be a tee branch of ky's clone, whose cancel settles only when both branches are.
     response.body.cancel().catch(() => undefined);
-    throw new BodyTooLarge(`a body of ${declared} bytes is over the ${maxBytes}-byte limit`);
+    throw new BodyTooLarge(maxBytes);
   }
   const reader = response.body.getReader();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    const stop = (error: Error) => {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, bytes).toString('utf8');
+    if (bytes + value.byteLength > maxBytes) {
       reader.cancel().catch(() => undefined);
-      reject(error);
-    };
-    timer = setTimeout(() => stop(new BodyTimeout(`no complete body within ${timeoutMs} ms`)), timeoutMs);
-    if (signal) {
-      onAbort = () => stop(new BodyTimeout('the run\'s deadline ended the body'));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      if (!keepPrefix) throw new BodyTooLarge(maxBytes);
+      chunks.push(value.subarray(0, maxBytes - bytes));
+      return Buffer.concat(chunks, maxBytes).toString('utf8');
     }
-  });
-  stopped.catch(() => undefined); // settled by whichever comes first; the race below reports it
-  const read = async (): Promise<string> => {
-    const chunks: Uint8Array[] = [];
-    let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return Buffer.concat(chunks, bytes).toString('utf8');
-      if (bytes + value.byteLength > maxBytes) {
-        reader.cancel().catch(() => undefined);
-        if (!keepPrefix) throw new BodyTooLarge(`the body is over the ${maxBytes}-byte limit`);
-        chunks.push(value.subarray(0, maxBytes - bytes));
-        return Buffer.concat(chunks, maxBytes).toString('utf8');
-      }
-      chunks.push(value);
-      bytes += value.byteLength;
-    }
-  };
-  try {
-    return await Promise.race([read(), stopped]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    chunks.push(value);
+    bytes += value.byteLength;
   }
 }
 

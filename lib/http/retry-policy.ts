@@ -66,28 +66,26 @@ export function retryDelayMs(
 }
 
 /**
- * The policy as ky retry options. ky runs the loop: the attempt limit, the per-attempt timeout, and the waits before
- * retrying a timeout or a connection error (our backoff with full jitter). 429 and 5xx answers are not ky's to
- * retry (no statusCodes): the HTTP wrapper retries them itself from its afterResponse hook, with the wait of
- * retryDelayMs, because ky's own Retry-After reading lets `Retry-After: 0` remove all backoff. Among other errors
- * only network failures and timeouts are retried: anything else thrown while preparing an attempt (an IAM failure
- * while authorizing) is final.
+ * The policy as ky retry options. ky runs the loop: the attempt limit, the per-attempt timeout, and which failures
+ * are retried (429 and 5xx answers, timeouts, connection errors, and the bad 2xx answers the wrapper reports as
+ * BadAnswer). ky's own wait is 0 and its Retry-After reading is off (no afterStatusCodes): the wrapper waits in its
+ * beforeRetry hook (retryDelayMs), because ky lets `Retry-After: 0` remove all backoff. Anything else thrown while
+ * preparing an attempt (an IAM failure while authorizing) is final.
  */
 export function kyRetryOptions(policy: RetryPolicy): RetryOptions {
   return {
     limit: policy.attempts - 1,
     methods: ['get', 'put', 'head', 'delete', 'options', 'post'],
-    statusCodes: [],
+    statusCodes: [...RETRY_STATUS_CODES],
     afterStatusCodes: [],
-    delay: (retry) => backoffDelayMs(retry, policy),
-    jitter: true,
-    backoffLimit: policy.maxDelayMs,
+    delay: () => 0,
+    jitter: false,
     retryOnTimeout: true,
     shouldRetry: ({ error }) => {
       // ky wraps what does not look like an Error of its own realm in a NonError; judge the original.
       const original = error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
       if (error.name === 'HTTPError' || isNetworkError(original)) return undefined;
-      return error.name === 'TimeoutError';
+      return error.name === 'TimeoutError' || error.name === 'BadAnswer';
     },
   };
 }

@@ -26,18 +26,19 @@ describe('kyRetryOptions', () => {
     for (const method of ['get', 'put', 'delete', 'post']) expect(methods).toContain(method);
   });
 
-  it('leaves HTTP statuses to the wrapper (which retries RETRY_STATUS_CODES itself): ky retries none, reads no Retry-After', () => {
-    expect(options.statusCodes).toEqual([]);
+  it('retries 429 and every 5xx, never 3xx/400/401/403/404, and reads no Retry-After itself', () => {
+    const codes = options.statusCodes ?? [];
+    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(codes).toContain(status);
+    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(codes).not.toContain(status);
+    expect(RETRY_STATUS_CODES).toEqual(codes);
     expect(options.afterStatusCodes).toEqual([]);
-    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(RETRY_STATUS_CODES).toContain(status);
-    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(RETRY_STATUS_CODES).not.toContain(status);
   });
 
-  it('waits our backoff with ky\'s full jitter before retrying a timeout or a connection error', () => {
-    expect(options.jitter).toBe(true);
+  it('waits nothing itself (the wrapper waits retryDelayMs in its beforeRetry hook) and retries timeouts', () => {
+    expect(options.delay!(1)).toBe(0);
+    expect(options.delay!(5)).toBe(0);
+    expect(options.jitter).toBe(false);
     expect(options.retryOnTimeout).toBe(true);
-    expect(options.backoffLimit).toBe(200);
-    expect([1, 2, 3, 5].map((n) => options.delay!(n))).toEqual([20, 40, 80, 200]);
   });
 
   it('shouldRetry: timeouts yes, network errors and HTTP errors by ky default, anything else never', async () => {
@@ -50,6 +51,8 @@ describe('kyRetryOptions', () => {
     expect(await shouldRetry({ error: network, retryCount: 1 })).toBeUndefined();
     expect(await shouldRetry({ error: http, retryCount: 1 })).toBeUndefined();
     expect(await shouldRetry({ error: ours, retryCount: 1 })).toBe(false);
+    const badAnswer = Object.assign(new Error('the answer was an HTML page'), { name: 'BadAnswer' });
+    expect(await shouldRetry({ error: badAnswer, retryCount: 1 })).toBe(true);
     expect(await shouldRetry({ error: new RangeError('bad'), retryCount: 1 })).toBe(false);
   });
 });
