@@ -46,8 +46,12 @@ export function formatSdkDate(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 }
 
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 /** Percent-encodes the UTF-8 bytes of `text`, leaving only A-Z a-z 0-9 - _ . ~ as they are; uppercase hex. */
 export function percentEncode(text: string): string {
+  if (UNRESERVED_ONLY.test(text)) return text; // the usual case (path segments, ids): nothing to encode
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
     const unreserved =
@@ -78,6 +82,8 @@ export function canonicalUri(rawPath: string): string {
 
 /** Code point order, as Go's and Python's string sorts (byte / code point) order the SDKs' keys. */
 function compareCodePoints(a: string, b: string): number {
+  // ASCII strings order the same by UTF-16 code unit as by byte: no need to encode them.
+  if (ASCII_ONLY.test(a) && ASCII_ONLY.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
@@ -98,7 +104,11 @@ export function canonicalQuery(search: string): string {
     .join('&');
 }
 
+/** Hex SHA-256 of the empty body (most requests: list, show, delete, pause), computed once. */
+const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
+
 function sha256Hex(data: string | Uint8Array): string {
+  if (data.length === 0) return EMPTY_SHA256;
   return createHash('sha256').update(data).digest('hex');
 }
 
