@@ -3,7 +3,7 @@ import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky'
 import { types } from 'node:util';
 import { HttpError, TransportError, type TransportFailure } from './errors.js';
 import type { RateBudget } from './rate-budget.js';
-import { DEFAULT_RETRY_POLICY, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
 
 export interface HttpOptions {
@@ -28,6 +28,11 @@ export interface HttpOptions {
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
 export const MAX_ERROR_BODY_BYTES = 16 * 1024;
+const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
+/** How long an error body may take: its code and message come in its first bytes, or not at all. */
+const ERROR_BODY_MS = 2000;
+/** An error body's read ends at least this long before ky's attempt timer would fire. */
+const ERROR_BODY_MARGIN_MS = 250;
 /** Statuses whose Response may not carry a body. */
 const NULL_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 
@@ -48,17 +53,23 @@ export function createHttp(options: HttpOptions = {}): Http {
   // The attempt's Request as ky hands it to `fetch` is the one beforeRequest saw: its exchange is looked up by it.
   const exchanges = new WeakMap<Request, Exchange>();
   const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
+  const retry = kyRetryOptions(policy);
 
   async function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
     const ex = exchanges.get(req)!;
     const { request } = ex;
+    const sentMs = performance.now(); // ky's attempt timer started just before this call
     const res = await send(req, init);
+    ex.status = res.status;
     request.auth?.answered?.(res.status);
     const rebuilt = (body: string | null) => new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     if (!res.ok) {
       // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is left
       // open behind a retry wait, where a deadline that fires would error it with nobody to catch it.
-      const text = await readBody(res, MAX_ERROR_BODY_BYTES, true).catch(() => '');
+      // Its own short bound, well inside ky's attempt timer: a stalled error body must not turn a final 401 or 403
+      // into a timeout, which would be retried (re-sending a refused signature or password: a lock-out).
+      const budgetMs = Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS);
+      const text = await readErrorBody(res, budgetMs);
       return rebuilt(NULL_BODY_STATUS.has(res.status) ? null : text);
     }
     const html = /html/i.test(res.headers.get('content-type') ?? '');
@@ -85,7 +96,15 @@ export function createHttp(options: HttpOptions = {}): Http {
   }
 
   const base = ky.create({
-    retry: kyRetryOptions(policy),
+    retry: {
+      ...retry,
+      // A timeout after a final status (ky's timer firing while a 401's body was read): final too, never retried.
+      shouldRetry: (state) => {
+        const status = isTimeoutError(state.error) ? exchanges.get((state.error as Error & { request: Request }).request)?.status : undefined;
+        if (status !== undefined && !RETRY_STATUS.has(status) && !(status >= 200 && status < 300)) return false;
+        return retry.shouldRetry?.(state);
+      },
+    },
     timeout: policy.attemptTimeoutMs,
     throwHttpErrors: true,
     // Never follow a redirect: fetch would re-send X-Auth-Token, X-Security-Token and an IAM password body to
@@ -99,6 +118,7 @@ export function createHttp(options: HttpOptions = {}): Http {
           const ex = exchangeOf(opts);
           ex.attempts += 1;
           ex.authorized = false;
+          ex.status = undefined;
           exchanges.set(req, ex);
           if (options.rateBudget) await options.rateBudget();
           const { auth, projectId, signal } = ex.request;
@@ -110,12 +130,16 @@ export function createHttp(options: HttpOptions = {}): Http {
         // ky's own wait is 0 (retry-policy.ts): the wait is here, the larger of our backoff with full jitter and a
         // positive Retry-After of a 429/5xx answer, and it ends with the request's signal (the run's deadline).
         async ({ error, retryCount, options: opts }) => {
-          const { request, path } = exchangeOf(opts);
+          const ex = exchangeOf(opts);
+          const { request, path } = ex;
           const status = isHTTPError(error) ? error.response.status : undefined;
-          if (status === undefined && !(error instanceof BadAnswer)) request.auth?.answered?.(undefined);
-          options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
+          // An attempt that got an answer has told the authenticator already (fetchOnce); only one that got none
+          // (a timeout or a lost connection before the headers) is reported as such, once.
+          if (ex.status === undefined && !(error instanceof BadAnswer)) request.auth?.answered?.(undefined);
           const retryAfterMs = isHTTPError(error) ? parseRetryAfterMs(error.response.headers.get('retry-after'), Date.now()) : undefined;
           await wait(retryDelayMs(retryCount, policy, retryAfterMs), request.signal);
+          // Told after the wait: a retry that the run's deadline cancelled is not reported as one.
+          options.onRetry?.({ method: request.method, path, retry: retryCount, status, reason: failureReason(error) });
         },
       ],
     },
@@ -150,6 +174,8 @@ interface Exchange {
   authorized: boolean;
   /** The 2xx body as read by fetchOnce. */
   body: string;
+  /** The status of the current attempt's answer, once its headers arrived. */
+  status: number | undefined;
 }
 
 /** A 2xx answer that is not one (HTML, cut off, too long): retried like a 502; after the last attempt, a TransportError. */
@@ -173,7 +199,7 @@ async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> 
 
 async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
   const startedMs = performance.now();
-  const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '' };
+  const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '', status: undefined };
   try {
     const response = await client(request.url, {
       method: request.method,
@@ -188,7 +214,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     return { status: response.status, headers: response.headers, body: ex.body, ...(requestId ? { requestId } : {}) };
   } catch (error) {
     const final = await toFinalError(error, request.method, ex.path, ex.attempts, request.url);
-    if (final instanceof TransportError && final.kind !== 'invalid-response' && ex.authorized) request.auth?.answered?.(undefined);
+    if (final instanceof TransportError && final.kind !== 'invalid-response' && ex.authorized && ex.status === undefined) request.auth?.answered?.(undefined);
     options.onDone?.({
       method: request.method,
       path: ex.path,
@@ -244,15 +270,14 @@ class BodyTooLarge extends BadAnswer {
 }
 
 /**
- * The body as text, at most `maxBytes`: one that sends without end must not fill the memory. Past `maxBytes` the
- * stream is cancelled (which releases the connection) and the read fails (BodyTooLarge), or, with `keepPrefix`, ends
- * with the first `maxBytes` bytes (error bodies: their start is all that is wanted). Time is bounded by ky's
+ * A 2xx body as text, at most `maxBytes`: one that sends without end must not fill the memory. Past `maxBytes` the
+ * stream is cancelled (which releases the connection) and the read fails (BodyTooLarge). Time is bounded by ky's
  * per-attempt timeout and the run's deadline, which abort the stream. The chunks are decoded once, at the end.
  */
-async function readBody(response: Response, maxBytes: number, keepPrefix = false): Promise<string> {
+async function readBody(response: Response, maxBytes: number): Promise<string> {
   if (response.body === null) return '';
   const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (!keepPrefix && declared > maxBytes) {
+  if (declared > maxBytes) {
     response.body.cancel().catch(() => undefined);
     throw new BodyTooLarge(maxBytes);
   }
@@ -264,13 +289,40 @@ async function readBody(response: Response, maxBytes: number, keepPrefix = false
     if (done) return Buffer.concat(chunks, bytes).toString('utf8');
     if (bytes + value.byteLength > maxBytes) {
       reader.cancel().catch(() => undefined);
-      if (!keepPrefix) throw new BodyTooLarge(maxBytes);
-      chunks.push(value.subarray(0, maxBytes - bytes));
-      return Buffer.concat(chunks, maxBytes).toString('utf8');
+      throw new BodyTooLarge(maxBytes);
     }
     chunks.push(value);
     bytes += value.byteLength;
   }
+}
+
+/**
+ * The start of an error body: at most MAX_ERROR_BODY_BYTES, within `timeoutMs`; then the stream is cancelled and
+ * what arrived is what there is (a broken or stalled body gives what came before it, often nothing).
+ */
+async function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(0, timeoutMs))));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next === 'expired' || next.done) break;
+      const room = MAX_ERROR_BODY_BYTES - bytes;
+      chunks.push(next.value.byteLength > room ? next.value.subarray(0, room) : next.value);
+      bytes += Math.min(room, next.value.byteLength);
+      if (bytes >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // The stream broke off: what arrived before is all there is.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks, bytes).toString('utf8');
 }
 
 /** Reads error_code / error_msg from the usual OMS, API Gateway and IAM error bodies; tolerates anything else. */

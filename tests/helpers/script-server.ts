@@ -14,8 +14,8 @@ export interface Arrival {
  * - `{ status, headers?, body? }`: a whole answer (body: an object is sent as JSON, a string as is);
  * - `{ reset: true }`: destroy the socket before answering anything;
  * - `{ hang: true }`: accept and never answer (the socket stays open until the client gives up or close());
- * - `{ stallBody: '...' }`: 200 application/json headers with a Content-Length larger than what follows, the given
- *   first bytes, then nothing;
+ * - `{ stallBody: '...', status? }`: application/json headers (status 200 unless given) with a Content-Length larger
+ *   than what follows, the given first bytes, then nothing;
  * - `{ cutBody: '...' }`: the same first bytes, then the socket is destroyed;
  * - `{ flood: { status, bytes, contentLength? } }`: a JSON body of `bytes` bytes (no Content-Length unless given),
  *   written in 64 KiB chunks as fast as the client reads; `floodSent()` says how many bytes left the server.
@@ -24,7 +24,7 @@ export type Reply =
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | { reset: true }
   | { hang: true }
-  | { stallBody: string }
+  | { stallBody: string; status?: number }
   | { cutBody: string }
   | { flood: { status: number; bytes: number; contentLength?: number } };
 
@@ -120,7 +120,8 @@ function answer(reply: Reply, req: IncomingMessage, res: ServerResponse, flood: 
   if ('hang' in reply) return;
   if ('stallBody' in reply || 'cutBody' in reply) {
     const partial = 'stallBody' in reply ? reply.stallBody : reply.cutBody;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(partial) + 1000) });
+    const status = 'stallBody' in reply ? (reply.status ?? 200) : 200;
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(partial) + 1000) });
     res.flushHeaders();
     res.write(partial);
     // Let the first bytes leave before the cut, so the client really is mid-body.

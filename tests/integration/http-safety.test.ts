@@ -191,4 +191,18 @@ describe('review findings', () => {
     await third; // the probe ended without a verdict (timeout): the third became the next probe and was answered
     expect(server.arrivals).toHaveLength(2);
   });
+
+  it.each([401, 403, 400, 302])('an error answer %i whose body stalls stays a final HttpError: sent once, never retried as a timeout', async (status) => {
+    const { akskAuthenticator } = await import('../../lib/auth/aksk.js');
+    server.reset([{ stallBody: '{"error_code":"APIGW.0301"', status }]);
+    const auth = akskAuthenticator({ ak: 'AK0123456789', sk: 'SK-0123456789-abcdef' });
+    const answered: Array<number | undefined> = [];
+    const original = auth.answered!.bind(auth);
+    auth.answered = (s) => (answered.push(s), original(s));
+    const http = createHttp({ retry: { ...POLICY, attemptTimeoutMs: 600 } });
+    const error = await failure(http.request({ method: 'DELETE', url: `${server.url}/v2/p/tasks/1`, auth, projectId: 'p', discardBody: true }));
+    expect(error).toMatchObject({ name: 'HttpError', status });
+    expect(server.arrivals).toHaveLength(1); // a refused signature re-sent would count towards Huawei's AK lock-out
+    expect(answered).toEqual([status]); // reported once, never also as "no answer"
+  });
 });
