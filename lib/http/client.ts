@@ -24,7 +24,10 @@ export interface HttpOptions {
   fetch?: typeof fetch;
 }
 
-/** 4 MiB: forty times a full page of real (~1 KB) tasks, far below what would strain a 256 MB Lambda. */
+/**
+ * 4 MiB: forty times a full page of real (~1 KB) tasks. A body in memory costs about twice its size while it is
+ * read, per request in flight (docs/behaviour.md, "Bodies are bounded").
+ */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
 export const MAX_ERROR_BODY_BYTES = 16 * 1024;
