@@ -65,7 +65,6 @@ export function createHttp(options: HttpOptions = {}): Http {
     const res = await send(req, init);
     ex.status = res.status;
     request.auth?.answered?.(res.status);
-    const rebuilt = (body: string | null) => new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     if (!res.ok) {
       // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is left
       // open behind a retry wait, where a deadline that fires would error it with nobody to catch it.
@@ -73,15 +72,18 @@ export function createHttp(options: HttpOptions = {}): Http {
       // into a timeout, which would be retried (re-sending a refused signature or password: a lock-out).
       const budgetMs = Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS);
       const text = await readErrorBody(res, budgetMs);
-      return rebuilt(NULL_BODY_STATUS.has(res.status) ? null : text);
+      // ky's HTTPError carries this answer: its body, already read and bounded, is what httpErrorFrom parses.
+      return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
     }
     const html = /html/i.test(res.headers.get('content-type') ?? '');
     if (request.discardBody) {
       // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an HTML page
-      // in its place (a proxy's) says the request may not have reached OMS: a failure, not a success.
-      res.body?.cancel().catch(() => undefined);
+      // in its place (a proxy's) says the request may not have reached OMS: a failure, not a success. The body is
+      // drained (a few bytes at most), not cancelled: undici answers a cancel by aborting the request, which costs
+      // a DOMException and about 25 us a request. readErrorBody's bounds apply all the same.
+      await readErrorBody(res, Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS));
       if (html) throw new TransportError('invalid-response', request.method, ex.path);
-      return rebuilt(null);
+      return res; // drained; ky reads nothing more of it
     }
     if (html) {
       // A 2xx HTML page (a proxy's error page) is not an answer: try again like a 502.
@@ -95,7 +97,7 @@ export function createHttp(options: HttpOptions = {}): Http {
       // The stream broke off: a cut connection, or ky's timeout (or the run's deadline) aborting the attempt.
       throw new BadAnswer('connection', 'the body was cut off');
     }
-    return rebuilt(null);
+    return res; // read into ex.body; ky reads nothing more of it
   }
 
   const base = ky.create({
@@ -300,8 +302,9 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
 }
 
 /**
- * The start of an error body: at most MAX_ERROR_BODY_BYTES, within `timeoutMs`; then the stream is cancelled and
- * what arrived is what there is (a broken or stalled body gives what came before it, often nothing).
+ * The start of an error body (or of a body nobody needs): at most MAX_ERROR_BODY_BYTES, within `timeoutMs`; then
+ * the stream is cancelled and what arrived is what there is (a broken or stalled body gives what came before it,
+ * often nothing).
  */
 async function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
   if (response.body === null) return '';
@@ -310,10 +313,15 @@ async function readErrorBody(response: Response, timeoutMs: number): Promise<str
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(0, timeoutMs))));
+  let ended = false;
   try {
     for (;;) {
       const next = await Promise.race([reader.read(), expired]);
-      if (next === 'expired' || next.done) break;
+      if (next === 'expired') break;
+      if (next.done) {
+        ended = true;
+        break;
+      }
       const room = MAX_ERROR_BODY_BYTES - bytes;
       chunks.push(next.value.byteLength > room ? next.value.subarray(0, room) : next.value);
       bytes += Math.min(room, next.value.byteLength);
@@ -323,7 +331,8 @@ async function readErrorBody(response: Response, timeoutMs: number): Promise<str
     // The stream broke off: what arrived before is all there is.
   } finally {
     clearTimeout(timer);
-    reader.cancel().catch(() => undefined);
+    // Cancel only a body not read to its end (a cancel makes undici abort the request: costly, and needless).
+    if (!ended) reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(chunks, bytes).toString('utf8');
 }
