@@ -9,7 +9,4 @@ export default {
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 30000,
-  // Two workers on the 2-core machines this runs on: most tests wait on loopback I/O and timers, not the CPU
-  // (the suite takes about 55 s instead of about 85 s).
-  maxWorkers: 2,
 };
