@@ -62,16 +62,17 @@ export function createHttp(options: HttpOptions = {}): Http {
     const ex = exchanges.get(req)!;
     const { request } = ex;
     const sentMs = performance.now(); // ky's attempt timer started just before this call
+    // A body nobody parses (an error's, a delete's) gets its own short bound, well inside ky's attempt timer: a
+    // stalled error body must not turn a final 401 or 403 into a timeout, which would be retried (re-sending a
+    // refused signature or password: a lock-out).
+    const drain = (res: Response) => readErrorBody(res, Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS));
     const res = await send(req, init);
     ex.status = res.status;
     request.auth?.answered?.(res.status);
     if (!res.ok) {
       // The error body's start (all that is wanted of it) is read now and the rest cancelled: no stream is left
       // open behind a retry wait, where a deadline that fires would error it with nobody to catch it.
-      // Its own short bound, well inside ky's attempt timer: a stalled error body must not turn a final 401 or 403
-      // into a timeout, which would be retried (re-sending a refused signature or password: a lock-out).
-      const budgetMs = Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS);
-      const text = await readErrorBody(res, budgetMs);
+      const text = await drain(res);
       // ky's HTTPError carries this answer: its body, already read and bounded, is what httpErrorFrom parses.
       return new Response(NULL_BODY_STATUS.has(res.status) ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
     }
@@ -80,8 +81,8 @@ export function createHttp(options: HttpOptions = {}): Http {
       // A delete or a pause is never repeated because of its body. OMS answers them with an empty 200; an HTML page
       // in its place (a proxy's) says the request may not have reached OMS: a failure, not a success. The body is
       // drained (a few bytes at most), not cancelled: undici answers a cancel by aborting the request, which costs
-      // a DOMException and about 25 us a request. readErrorBody's bounds apply all the same.
-      await readErrorBody(res, Math.min(ERROR_BODY_MS, policy.attemptTimeoutMs - (performance.now() - sentMs) - ERROR_BODY_MARGIN_MS));
+      // a DOMException and about 25 us a request.
+      await drain(res);
       if (html) throw new TransportError('invalid-response', request.method, ex.path);
       return res; // drained; ky reads nothing more of it
     }

@@ -16,7 +16,6 @@ export interface ListOptions {
   schedule?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Pages read at once after the first (see listing.ts). Default 1: page by page. */
   parallelPages?: number;
-  onPage?: (seen: number, count: number | undefined) => void;
 }
 
 /** One task object is about 1 KB; a show answer many times that is not a task (and stopFirst may run many at once). */
@@ -70,7 +69,6 @@ export class OmsClient {
       pageSize: this.#pageSize,
       maxPages: this.#maxPages,
       parallelPages: options.parallelPages ?? 1,
-      ...(options.onPage ? { onPage: options.onPage } : {}),
     });
   }
 

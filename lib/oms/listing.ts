@@ -25,8 +25,6 @@ export interface PagingOptions {
   maxPages: number;
   /** Pages in flight at once after the first (the run's concurrency; its limiter bounds them all). 1 = one by one. */
   parallelPages: number;
-  /** Told after every page read in order: distinct tasks so far, and the last count. */
-  onPage?: (seen: number, count: number | undefined) => void;
 }
 
 /**
@@ -124,7 +122,6 @@ class ListingState {
         this.#byKey.set(key, { ...seen, status: null });
       }
     }
-    this.#options.onPage?.(this.#byKey.size, this.count);
     const length = page.tasks.length;
     if (length === 0) return this.done(false);
     // A short page ends the listing, unless `count` says there is more (a server that caps `limit` quietly).
