@@ -5,10 +5,20 @@ import { bump } from './stats.js';
 import type { FaultOptions, FaultRoute } from './types.js';
 import { FAULT_ROUTES } from './types.js';
 
-export type FaultKind = 'reset' | 'stall' | '429' | '503' | '500' | 'html';
+export type FaultKind = 'reset' | 'stall' | '429' | '503' | '500' | 'html' | 'bad-json';
 
 export const DEFAULT_STALL_MS = 30_000;
 const PROXY_ERROR_PAGE = '<html><body>502 Bad Gateway</body></html>';
+
+/** 200 application/json bodies that are not the JSON a list or show call expects. */
+export const BAD_JSON_BODIES: readonly string[] = [
+  '{"tasks": [{"id": 1, "name": "cut', // cut off
+  '[]', // not an object
+  '"tasks"', // not an object
+  '{"tasks": {"id": 1}, "count": 1}', // tasks not an array
+  '{"tasks": [], "count": "12"}', // count not a number
+  '{"error": "upstream reset"}', // an object without tasks (a list) or id (a show)
+];
 
 /**
  * Picks a fault per OMS request with a seeded PRNG. One draw per eligible request (whatever the rates), so the same
@@ -45,6 +55,8 @@ export class FaultInjector {
       ['503', o.rate503],
       ['500', o.rate500],
       ['html', o.rateHtml],
+      // Only list and show: a delete or a stop that answers 200 has done its work in this emulator's model.
+      ['bad-json', route === 'list' || route === 'show' ? o.rateBadJson : 0],
     ];
     for (const [kind, rate] of table) {
       edge += Math.min(1, Math.max(0, rate ?? 0));
@@ -76,6 +88,8 @@ export class FaultInjector {
         return sendError(ex, 500, 'OMS.0500', 'Internal server error (injected by the emulator).');
       case 'html':
         return send(ex, 200, PROXY_ERROR_PAGE, 'text/html');
+      case 'bad-json':
+        return send(ex, 200, this.options.badJsonBody ?? BAD_JSON_BODIES[Math.floor(this.random() * BAD_JSON_BODIES.length)] ?? '[]', 'application/json');
     }
   }
 

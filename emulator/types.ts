@@ -89,6 +89,13 @@ export interface FaultOptions {
   stallMs?: number;
   /** Share answered 200 text/html (a proxy error page) instead of JSON. */
   rateHtml?: number;
+  /**
+   * Share of list and show requests answered 200 application/json with a body that is not what the call expects
+   * (cut off, not an object, `tasks` not an array, `count` a string, no tasks); picked from BAD_JSON_BODIES.
+   */
+  rateBadJson?: number;
+  /** The body of every bad-json answer, instead of one picked from BAD_JSON_BODIES. */
+  badJsonBody?: string;
   /** Routes the faults apply to. Default: all four OMS task routes. */
   routes?: FaultRoute[];
 }

@@ -91,14 +91,25 @@ export function createHttp(options: HttpOptions = {}): Http {
       res.body?.cancel().catch(() => undefined);
       throw new BadAnswer('invalid-response', 'the answer was an HTML page');
     }
+    let text: string;
     try {
-      ex.body = await readBody(res, request.maxBodyBytes ?? defaultMaxBodyBytes);
+      text = await readBody(res, request.maxBodyBytes ?? defaultMaxBodyBytes);
     } catch (error) {
       if (error instanceof BadAnswer) throw error;
       // The stream broke off: a cut connection, or ky's timeout (or the run's deadline) aborting the attempt.
       throw new BadAnswer('connection', 'the body was cut off');
     }
-    return res; // read into ex.body; ky reads nothing more of it
+    if (request.parse === undefined) {
+      ex.body = text;
+      return res; // read into ex.body; ky reads nothing more of it
+    }
+    try {
+      // Parsed here, inside the attempt: a 2xx whose body is not what the call expects is retried like a 502.
+      ex.value = request.parse(text);
+    } catch (error) {
+      throw new BadAnswer('invalid-response', error instanceof Error ? error.message : 'the answer could not be read');
+    }
+    return res; // parsed into ex.value; the text goes with this attempt
   }
 
   const base = ky.create({
@@ -178,8 +189,10 @@ interface Exchange {
    * it ended sent nothing, so it must not report "no answer" to the authenticator as if it had been the probe.
    */
   authorized: boolean;
-  /** The 2xx body as read by fetchOnce. */
+  /** The 2xx body as read by fetchOnce (without a `parse`). */
   body: string;
+  /** The request's `parse` of the 2xx body. */
+  value: unknown;
   /** The status of the current attempt's answer, once its headers arrived. */
   status: number | undefined;
 }
@@ -205,7 +218,7 @@ async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> 
 
 async function attempt(client: KyInstance, request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
   const startedMs = performance.now();
-  const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '', status: undefined };
+  const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '', value: undefined, status: undefined };
   try {
     const response = await client(request.url, {
       method: request.method,
@@ -217,7 +230,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     });
     const requestId = response.headers.get('x-request-id') ?? undefined;
     options.onDone?.({ method: request.method, path: ex.path, status: response.status, attempts: ex.attempts, ms: performance.now() - startedMs });
-    return { status: response.status, headers: response.headers, body: ex.body, ...(requestId ? { requestId } : {}) };
+    return { status: response.status, headers: response.headers, body: ex.body, ...(request.parse ? { value: ex.value } : {}), ...(requestId ? { requestId } : {}) };
   } catch (error) {
     const final = await toFinalError(error, request.method, ex.path, ex.attempts, request.url);
     if (final instanceof TransportError && final.kind !== 'invalid-response' && ex.authorized && ex.status === undefined) request.auth?.answered?.(undefined);

@@ -42,7 +42,7 @@ export class HttpError extends Error {
 
 export type TransportFailure = 'timeout' | 'connection' | 'invalid-response';
 
-/** No usable answer at all: every attempt timed out, lost its connection, or got a non-JSON page. */
+/** No usable answer at all: every attempt timed out, lost its connection, or got a body that is not the expected JSON. */
 export class TransportError extends Error {
   override name = 'TransportError';
   readonly kind: TransportFailure;
@@ -50,7 +50,7 @@ export class TransportError extends Error {
   readonly path: string;
 
   constructor(kind: TransportFailure, method: string, path: string, options?: { cause?: unknown }) {
-    const what = { timeout: 'timed out', connection: 'lost its connection', 'invalid-response': 'got an answer that is not JSON' }[kind];
+    const what = { timeout: 'timed out', connection: 'lost its connection', 'invalid-response': 'got an unusable answer' }[kind];
     const root = rootCause(options?.cause);
     super(`${method} ${path} ${what} on every attempt${root ? ` (${root})` : ''}`, options);
     this.kind = kind;

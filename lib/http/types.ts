@@ -20,6 +20,13 @@ export interface HttpRequest {
   discardBody?: boolean;
   /** The largest 2xx body read for this request (see HttpOptions.maxBodyBytes, the default). */
   maxBodyBytes?: number;
+  /**
+   * Reads a 2xx body into what the call expects, inside the attempt. A throw means the answer is not that (not JSON,
+   * cut off, the wrong shape): the attempt is retried like a 502, and when the attempts are used up the request fails
+   * as a TransportError `invalid-response` whose message ends with the throw's message. Only for requests that may
+   * be repeated (GETs); never with discardBody. The result is the response's `value`; its `body` is then ''.
+   */
+  parse?: (text: string) => unknown;
   /** Ends the request, its retries and its waits (a run's deadline inside Lambda); it then fails as a timeout. */
   signal?: AbortSignal;
 }
@@ -28,8 +35,10 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
-  /** The whole body as text (parse it with parseLossless when ids matter). */
+  /** The whole body as text; '' when the request had a `parse` (the text is not kept past the attempt). */
   body: string;
+  /** What the request's `parse` made of the body; undefined without one. */
+  value?: unknown;
   /** X-Request-Id of the answer, if sent. */
   requestId?: string;
 }

@@ -73,20 +73,17 @@ export class OmsClient {
   }
 
   async #listPage(project: OmsProject, offset: number): Promise<Page> {
-    const url = `${project.endpoint}/v2/${project.projectId}/tasks`;
+    const path = `/v2/${project.projectId}/tasks`;
     const response = await this.#http.request({
       method: 'GET',
-      url,
+      url: project.endpoint + path,
       searchParams: { limit: this.#pageSize, offset },
       projectId: project.projectId,
       auth: this.#auth,
+      parse: (text) => readPage(text, `GET ${path}`),
       ...this.#signalOption(),
     });
-    const body = parseBody(response.body, `GET /v2/${project.projectId}/tasks`);
-    if (!Array.isArray(body.tasks)) {
-      throw new OmsResponseError(`GET /v2/${project.projectId}/tasks`, 'no "tasks" array in the answer');
-    }
-    return { tasks: (body.tasks as unknown[]).map(parseTask), count: finiteNumber(body.count) };
+    return response.value as Page;
   }
 
   async showTask(project: OmsProject, taskId: string): Promise<Task> {
@@ -97,13 +94,10 @@ export class OmsClient {
       projectId: project.projectId,
       auth: this.#auth,
       maxBodyBytes: MAX_SHOW_BODY_BYTES,
+      parse: (text) => readShow(text, `GET ${path}`, taskId),
       ...this.#signalOption(),
     });
-    const task = parseTask(parseBody(response.body, `GET ${path}`));
-    // Only an answer that names exactly this task may steer what happens to it (after a pause, its status decides
-    // the delete): another id, a missing id or an unreadable one is refused.
-    if (task.id !== taskId) throw new OmsResponseError(`GET ${path}`, `it describes task ${task.idText}, not ${taskId}`);
-    return task;
+    return response.value as Task;
   }
 
   /** Pause a task (POST …/stop). */
@@ -142,13 +136,35 @@ export function isAlreadyGone(error: HttpError): boolean {
   return error.status === 404 && error.errorCode !== 'APIGW.0101';
 }
 
-function parseBody(text: string, path: string): Record<string, unknown> {
+/**
+ * A list page: an object with a `tasks` array and, when present, a numeric `count`. Anything else throws (inside the
+ * attempt, so the page is asked for again like after a 502). Its tasks become owned records at once.
+ */
+function readPage(text: string, what: string): Page {
+  const body = parseBody(text, what);
+  if (!Array.isArray(body.tasks)) throw new OmsResponseError(what, 'no "tasks" array in the answer');
+  const count = body.count === undefined || body.count === null ? undefined : finiteNumber(body.count);
+  if (count === undefined && body.count !== undefined && body.count !== null) throw new OmsResponseError(what, '"count" is not a number');
+  return { tasks: (body.tasks as unknown[]).map(parseTask), count };
+}
+
+/**
+ * A show answer: only one that names exactly this task may steer what happens to it (after a pause, its status
+ * decides the delete); another id, a missing id or an unreadable one throws, and the task is asked for again.
+ */
+function readShow(text: string, what: string, taskId: string): Task {
+  const task = parseTask(parseBody(text, what));
+  if (task.id !== taskId) throw new OmsResponseError(what, `it describes task ${task.idText}, not ${taskId}`);
+  return task;
+}
+
+function parseBody(text: string, what: string): Record<string, unknown> {
   let body: unknown;
   try {
     body = parseLossless(text);
   } catch (cause) {
-    throw new OmsResponseError(path, 'the body is not JSON', { cause });
+    throw new OmsResponseError(what, 'the body is not JSON', { cause });
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new OmsResponseError(path, 'the body is not a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new OmsResponseError(what, 'the body is not a JSON object');
   return body as Record<string, unknown>;
 }

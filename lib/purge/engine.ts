@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { HttpError } from '../http/errors.js';
+import { HttpError, TransportError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
 import { statusName } from '../oms/status.js';
@@ -184,7 +184,13 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
     summary.truncated = true;
     // The answer's status and code at the top level, like a task failure's, so one Logs Insights query finds every
     // 400/403 (a listing refused with 403 is the usual permission problem).
-    const answer = error instanceof HttpError ? { httpStatus: error.status, errorCode: error.errorCode ?? '', errorMsg: error.errorMsg ?? '', requestId: error.requestId ?? null } : {};
+    // A transport failure says which kind (timeout, connection, invalid-response) and why, in errorMsg.
+    const answer =
+      error instanceof HttpError
+        ? { httpStatus: error.status, errorCode: error.errorCode ?? '', errorMsg: error.errorMsg ?? '', requestId: error.requestId ?? null }
+        : error instanceof TransportError
+          ? { httpStatus: 0, reason: error.kind, errorMsg: error.message }
+          : {};
     deps.log.error('listing failed', { target: target.name, outcome: 'listing-failed', ...answer, error });
   }
 }

@@ -103,11 +103,40 @@ describe('engine: failures, faults and budgets', () => {
     const { summary } = await runEngine(policy(emu, FAILED_RULE));
     expect(emu.stats.calls.list).toBe(10);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
-    expect(summary.targets[0]!.error).toMatch(/not JSON/);
+    expect(summary.targets[0]!.error).toMatch(/HTML page/);
 
     emu.setFaults({ rateHtml: 0.3, routes: ['list'] });
     const again = await runEngine(policy(emu, FAILED_RULE));
     expect(again.summary.targets[0]).toMatchObject({ deleted: 5 });
+  });
+
+  it('a 2xx listing page that is not the expected JSON is asked for again; the run then completes exactly', async () => {
+    // 250 tasks = 3 pages; a third of list answers are 200 with a body that is cut off, not an object, has `tasks`
+    // that is not an array or `count` that is a string (emulator BAD_JSON_BODIES).
+    emu = await emulator({ projects: { [PROJECT]: oldFailed(250) }, faults: { rateBadJson: 0.34, routes: ['list'] }, seed: 3 });
+    const { summary, logs } = await runEngine(policy(emu, FAILED_RULE));
+    expect(emu.stats.faultsInjected['bad-json']).toBeGreaterThan(0);
+    expect(emu.stats.calls.list).toBe(3 + emu.stats.faultsInjected['bad-json']!);
+    expect(summary.targets[0]).toMatchObject({ listed: 250, selected: 250, deleted: 250, failed: 0 });
+    expect(summary.targets[0]!.error).toBeUndefined();
+    expect(logs.lines.some((l) => l.message === 'listing failed')).toBe(false);
+  });
+
+  it.each([
+    ['cut off', '{"tasks": [{"id": 1, "name": "cut'],
+    ['tasks not an array', '{"tasks": {"id": 1}, "count": 1}'],
+    ['count not a number', '{"tasks": [], "count": "12"}'],
+    ['not an object', '[]'],
+  ])('a listing whose every answer is %s fails after the attempt limit, with the reason in the log line, and deletes nothing', async (_what, body) => {
+    emu = await emulator({ projects: { [PROJECT]: oldFailed(5) }, faults: { rateBadJson: 1, badJsonBody: body, routes: ['list'] } });
+    const { summary, logs } = await runEngine(policy(emu, FAILED_RULE));
+    expect(emu.stats.calls.list).toBe(FAST_RETRY.attempts);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    const line = logs.lines.find((l) => l.message === 'listing failed');
+    const reason = { 'cut off': /not JSON/, 'tasks not an array': /no "tasks" array/, 'count not a number': /"count" is not a number/, 'not an object': /not a JSON object/ }[_what]!;
+    expect(line).toMatchObject({ level: 'ERROR', reason: 'invalid-response', httpStatus: 0 });
+    expect(String(line!.errorMsg)).toMatch(reason);
+    expect(summary.targets[0]!.error).toMatch(reason);
   });
 
   it('a refused offset (the 10000 cap of some regions) gives a partial, truncated listing that is still used', async () => {

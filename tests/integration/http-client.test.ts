@@ -380,6 +380,27 @@ describe('transport failures', () => {
     expect(error).toMatchObject({ kind: 'invalid-response' });
   });
 
+  it("a 2xx body that the request's parse refuses is retried like a bad gateway; the parse's value is the answer", async () => {
+    server.reset([{ status: 200, body: '{"tasks": 5}' }, { status: 200, body: '{"tasks": [' }, { status: 200, body: '{"tasks": [1]}' }]);
+    const parse = (text: string) => {
+      const body = JSON.parse(text) as { tasks: unknown };
+      if (!Array.isArray(body.tasks)) throw new Error('no "tasks" array');
+      return body.tasks;
+    };
+    const res = await http().request({ ...get(), parse });
+    expect(res.value).toEqual([1]);
+    expect(res.body).toBe('');
+    expect(server.arrivals).toHaveLength(3);
+  });
+
+  it("a 2xx body refused by parse on every attempt fails as invalid-response, and the message says why", async () => {
+    server.reset([{ status: 200, body: '{"tasks": 5}' }]);
+    const error = await failure(http().request({ ...get(), parse: () => { throw new Error('no "tasks" array in the answer'); } }));
+    expect(server.arrivals).toHaveLength(POLICY.attempts);
+    expect(error).toMatchObject({ name: 'TransportError', kind: 'invalid-response' });
+    expect((error as Error).message).toMatch(/unusable answer on every attempt \(no "tasks" array in the answer\)/);
+  });
+
   it('tells onRetry why each attempt is retried', async () => {
     server.reset([{ hang: true }, omsError(503), { reset: true }, { status: 200, headers: { 'Content-Type': 'text/html' }, body: '<p>' }, { cutBody: '{' }, OK]);
     const events: { retry: number; status?: number; reason: string }[] = [];

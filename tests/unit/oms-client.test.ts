@@ -22,7 +22,9 @@ function scriptedBy(answer: (request: HttpRequest) => { body?: string; error?: H
       inFlight -= 1;
       const a = answer(request);
       if (a.error) throw a.error;
-      return { status: 200, headers: new Headers(), body: a.body ?? '' };
+      // As the real client does: `parse` runs on the body (its throw is what a retry would see) and gives `value`.
+      const body = a.body ?? '';
+      return request.parse ? { status: 200, headers: new Headers(), body: '', value: request.parse(body) } : { status: 200, headers: new Headers(), body };
     },
   };
   const client = new OmsClient({ http, auth: tokenAuthenticator('t') });
