@@ -8,6 +8,7 @@ import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
 import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
+import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { loadPolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
@@ -84,21 +85,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const redactor = new Redactor();
   const log = jsonLinesLog((line) => io.stderr.write(line), { redactor, level, context: { service: 'oms-task-janitor' } });
   try {
-    const policy = await loadPolicy(v.policy);
+    // Where credentials may go: loopback, Huawei Cloud's API domains, and what the operator allows in the environment.
+    const allowedHosts = HostAllowList.fromEnv(io.env);
+    const policy = await loadPolicy(v.policy, { allowedHosts });
     const request = buildRequest(
       policy,
       { dryRun: !v['no-dry-run'], targets: v.target, taskIds: v['task-id'], stopFirst: v['stop-first'], force: v.force },
       { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
     );
     const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
-      http: createHttp(),
+      http: createHttp({ allowedHosts }),
+      allowedHosts,
       region: regionsByProject(policy.targets),
       onSecret: (value) => redactor.add(value),
     });
     redactor.add(...secretValues(credentials));
     log.info('credentials resolved', { source, kind });
 
-    const { oms, counters } = createRunClient(policy, authenticator, { log });
+    const { oms, counters } = createRunClient(policy, authenticator, { log, allowedHosts });
     const policyFile = v.policy;
     const howToForce = (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
     const rows: PlanRow[] = [];

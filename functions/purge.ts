@@ -4,6 +4,7 @@ import { regionsByProject } from '../lib/auth/iam.js';
 import { resolveSecretCredentials } from '../lib/auth/resolve.js';
 import { secretValues } from '../lib/auth/secrets.js';
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
+import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
@@ -19,10 +20,14 @@ import type { RunSummary } from '../lib/purge/summary.js';
 // first invocation loudly), the secret cache, the IAM token cache (module scope in lib/auth/iam.ts), the loggers.
 const stage = process.env.STAGE ?? 'dev';
 const policyFile = process.env.POLICY_FILE ?? `policies/${stage}.yaml`;
-const policyLoad = loadPolicy(policyFile);
-policyLoad.catch(() => undefined); // reported by the first invocation, not as an unhandled rejection
+// OMS_JANITOR_ALLOWED_HOSTS (a stage param, outside the policy) widens where credentials may go; a malformed value,
+// like a policy endpoint or an iamEndpoint outside the list, fails the invocation before any request.
+const setup = (async () => {
+  const allowedHosts = HostAllowList.fromEnv(process.env);
+  return { allowedHosts, policy: await loadPolicy(policyFile, { allowedHosts }), iamHttp: createHttp({ allowedHosts }) };
+})();
+setup.catch(() => undefined); // reported by the first invocation, not as an unhandled rejection
 const secrets = createSecretSource({ cacheSeconds: parseSecretCacheSeconds(process.env.SECRET_CACHE_SECONDS) });
-const iamHttp = createHttp();
 const redactor = new Redactor();
 const logger = new StdoutLogger({ serviceName: 'oms-task-janitor', persistentKeys: { stage } });
 const metrics = new Metrics({ namespace: 'OmsTaskJanitor', serviceName: 'oms-task-janitor', defaultDimensions: { stage } });
@@ -40,7 +45,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   // returned; new tasks already stop starting 30 s before (the engine's reserve).
   const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
   try {
-    const policy = await policyLoad;
+    const { policy, allowedHosts, iamHttp } = await setup;
     const run = parseLambdaEvent(event);
     const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
@@ -48,13 +53,13 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const resolved = await resolveSecretCredentials(
       secretId,
       secrets,
-      { http: iamHttp, region: regionsByProject(policy.targets), onSecret: (value) => redactor.add(value) },
+      { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value) => redactor.add(value) },
       { signal: deadline },
     );
     redactor.add(...secretValues(resolved.credentials));
     log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
 
-    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline, log });
+    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline, log, allowedHosts });
     const failures = failureCounter();
     const startedMs = Date.now();
     const summary = await runPurge(request, {

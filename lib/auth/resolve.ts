@@ -1,3 +1,4 @@
+import { HostAllowList } from '../http/allowed-hosts.js';
 import type { Http } from '../http/types.js';
 import { akskAuthenticator } from './aksk.js';
 import { CredentialsError } from './errors.js';
@@ -15,6 +16,11 @@ export interface AuthenticatorDeps {
   tokenCache?: PasswordAuthOptions['tokenCache'];
   /** Told every secret obtained at run time (IAM tokens), for log redaction. */
   onSecret?: (value: string) => void;
+  /**
+   * Where a password secret's `iamEndpoint` may point (lib/http/allowed-hosts.ts). Default: loopback and Huawei
+   * Cloud's official API domains. The CLI and the Lambda pass HostAllowList.fromEnv(process.env).
+   */
+  allowedHosts?: HostAllowList;
 }
 
 /** Maps validated credentials to the Authenticator that uses them. */
@@ -131,6 +137,12 @@ export async function resolveSecretCredentials(
 }
 
 function resolved(credentials: Credentials, source: CredentialsSource, deps: AuthenticatorDeps, secretId?: string): ResolvedCredentials {
+  if (credentials.type === 'password' && credentials.iamEndpoint !== undefined) {
+    // Checked before the authenticator exists, so no password is ever sent to a host the operator did not allow.
+    const why = (deps.allowedHosts ?? HostAllowList.official()).refusal(credentials.iamEndpoint);
+    const where = secretId === undefined ? 'credentials' : `secret "${secretId}"`;
+    if (why !== undefined) throw new CredentialsError(`${where}: field "iamEndpoint": ${why}`, { source: secretId ?? source, field: 'iamEndpoint' });
+  }
   const result = {
     authenticator: authenticatorFor(credentials, deps),
     source,

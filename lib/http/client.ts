@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
 import { types } from 'node:util';
-import { HttpError, TransportError, type TransportFailure } from './errors.js';
+import { HttpError, RefusedHostError, TransportError, type TransportFailure } from './errors.js';
+import { HostAllowList } from './allowed-hosts.js';
 import type { RateBudget } from './rate-budget.js';
 import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
@@ -22,6 +23,12 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** For tests: another fetch. */
   fetch?: typeof fetch;
+  /**
+   * The hosts a request may go to: every request carries credentials (a token, a signature, a password). Default:
+   * loopback and Huawei Cloud's official API domains (lib/http/allowed-hosts.ts). The policy and the credentials
+   * are checked against the same list before a run starts; this is the last check, before anything is sent.
+   */
+  allowedHosts?: HostAllowList;
 }
 
 /**
@@ -161,8 +168,18 @@ export function createHttp(options: HttpOptions = {}): Http {
       ],
     },
   });
+  const allowed = options.allowedHosts ?? HostAllowList.official();
+  const refusals = new Map<string, string | undefined>(); // by origin: one URL parse per host, not per request
+  const refusalOf = (url: string) => {
+    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    const origin = slash < 0 ? url : url.slice(0, slash);
+    if (!refusals.has(origin)) refusals.set(origin, allowed.refusal(origin));
+    return refusals.get(origin);
+  };
   return {
     async request(request) {
+      const refused = refusalOf(request.url);
+      if (refused !== undefined) throw new RefusedHostError(request.method, pathOf(request.url), refused);
       try {
         return await attempt(base, request, options);
       } catch (error) {

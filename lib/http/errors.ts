@@ -69,3 +69,19 @@ function rootCause(cause: unknown): string | undefined {
   }
   return message;
 }
+
+/**
+ * A request to a host that may not receive credentials (lib/http/allowed-hosts.ts): nothing was sent. The policy and
+ * the credentials are checked before a run, so this only fires if something got past those checks. Final.
+ */
+export class RefusedHostError extends Error {
+  override name = 'RefusedHostError';
+  readonly method: string;
+  readonly path: string;
+
+  constructor(method: string, path: string, why: string) {
+    super(`${method} ${path} was not sent: ${why}`);
+    this.method = method;
+    this.path = path;
+  }
+}

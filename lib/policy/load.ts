@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
+import { defaultEndpoint } from '../http/endpoint.js';
+import { HostAllowList } from '../http/allowed-hosts.js';
 import { PolicyError } from './policy-error.js';
 import type { PolicyIssue } from './policy-error.js';
 import { toPolicyIssues } from './issues.js';
@@ -15,11 +17,24 @@ import type { Policy } from './types.js';
 export { PolicyError } from './policy-error.js';
 export type { PolicyIssue } from './policy-error.js';
 
+export interface PolicyLoadOptions {
+  /**
+   * The hosts credentials may go to (lib/http/allowed-hosts.ts): every target's endpoint must be one of them.
+   * Default: loopback and Huawei Cloud's official API domains only. The CLI and the Lambda pass
+   * HostAllowList.fromEnv(process.env), so that OMS_JANITOR_ALLOWED_HOSTS, set outside the policy, can widen it.
+   */
+  allowedHosts?: HostAllowList;
+}
+
 /** Parses and validates policy text (YAML; JSON is YAML). `source` names it in errors. Throws `PolicyError`. */
-export function parsePolicy(text: string, source = 'policy'): Policy {
+export function parsePolicy(text: string, source = 'policy', options: PolicyLoadOptions = {}): Policy {
   const { doc, data, lineCounter } = readYaml(text, source);
   const result = policySchema.safeParse(data, { error: describeIssue });
-  if (result.success) return result.data;
+  if (result.success) {
+    const refused = hostIssues(result.data, options.allowedHosts ?? HostAllowList.official());
+    if (refused.length === 0) return result.data;
+    throw new PolicyError(source, refused.map(({ path, issue }) => withLine(issue, path, doc, lineCounter)));
+  }
   const issues = toPolicyIssues(result.error.issues).map(({ path, issue }) => withLine(issue, path, doc, lineCounter));
   // In file order, so the list reads top to bottom like the file (stable sort; issues without a line go last).
   issues.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
@@ -53,8 +68,23 @@ function readYaml(text: string, source: string): { doc: Document; data: unknown;
   return { doc, data: safeNumbers(data, new WeakSet()), lineCounter };
 }
 
+/**
+ * A target whose endpoint may not receive credentials (see PolicyLoadOptions.allowedHosts). Named by `endpoint`, or
+ * by `region` when the endpoint is the region's default (which is always official: a region is `[a-z0-9-]+`).
+ */
+function hostIssues(policy: Policy, allowed: HostAllowList): { path: PropertyKey[]; issue: PolicyIssue }[] {
+  const out: { path: PropertyKey[]; issue: PolicyIssue }[] = [];
+  policy.targets.forEach((target, index) => {
+    const why = allowed.refusal(target.endpoint);
+    if (why === undefined) return;
+    const field = target.endpoint === defaultEndpoint(target.region) ? 'region' : 'endpoint';
+    out.push({ path: ['targets', index, field], issue: { path: `targets[${index}].${field}`, message: why } });
+  });
+  return out;
+}
+
 /** Reads and validates a policy file. Throws `PolicyError`, also when the file cannot be read. */
-export async function loadPolicy(file: string): Promise<Policy> {
+export async function loadPolicy(file: string, options: PolicyLoadOptions = {}): Promise<Policy> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -63,7 +93,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(cause));
     throw new PolicyError(file, [{ path: '', message: `cannot read policy file ${file}: ${why}` }], { cause });
   }
-  return parsePolicy(text, file);
+  return parsePolicy(text, file, options);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Authenticator } from '../auth/types.js';
+import type { HostAllowList } from '../http/allowed-hosts.js';
 import { createHttp } from '../http/client.js';
 import { createRateBudget } from '../http/rate-budget.js';
 import type { RetryPolicy } from '../http/retry-policy.js';
@@ -22,12 +23,13 @@ export interface HttpCounters {
 export function createRunClient(
   policy: Policy,
   auth: Authenticator,
-  options: { retry?: RetryPolicy; deadline?: AbortSignal; log?: EventLog } = {},
+  options: { retry?: RetryPolicy; deadline?: AbortSignal; log?: EventLog; allowedHosts?: HostAllowList } = {},
 ): { oms: OmsClient; counters: HttpCounters } {
   const log = options.log;
   const counters: HttpCounters = { retries: 0, throttled: 0, serverErrors: 0, timeouts: 0, connectionErrors: 0 };
   const http = createHttp({
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     ...(policy.requestsPerSecond ? { rateBudget: createRateBudget(policy.requestsPerSecond) } : {}),
     onRetry: (event) => {
       const { status, reason } = event;

@@ -157,6 +157,19 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     expect(emu.stats.calls.list ?? 0).toBe(0);
   });
 
+  it('9.3: a password secret whose iamEndpoint is not an allowed host is an invocation error naming the field; no password is sent', async () => {
+    start({
+      'janitor/elsewhere': JSON.stringify({ type: 'password', domain: 'acme', username: 'janitor', password: SECRET.password, iamEndpoint: 'https://iam.collector.example' }),
+    });
+    useSecret('janitor/elsewhere');
+    const error = await handler({ dryRun: false }, context).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'CredentialsError' });
+    expect((error as Error).message).toMatch(/field "iamEndpoint": host "iam\.collector\.example" is not loopback or under Huawei Cloud's API domains/);
+    expect((error as Error).message).toContain('OMS_JANITOR_ALLOWED_HOSTS');
+    expect(emu.stats.calls['iam-token'] ?? 0).toBe(0);
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+  });
+
   it('a missing or denied secret is a clear error and nothing is listed', async () => {
     start();
     useSecret('janitor/missing');

@@ -97,7 +97,7 @@ describe('policy schema', () => {
     expect(endpoint('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
     expect(endpoint('http://localhost:9000/')).toBe('http://localhost:9000');
     expect(endpoint('http://[::1]:8080')).toBe('http://[::1]:8080');
-    expect(endpoint('https://OMS.Example.com:443/')).toBe('https://oms.example.com');
+    expect(endpoint('https://OMS.CN-North-4.MyHuaweiCloud.com:443/')).toBe('https://oms.cn-north-4.myhuaweicloud.com');
   });
 
   it.each(['https://oms.example.com/v2', 'https://oms.example.com/?a=1', 'https://oms.example.com#x', 'ftp://oms.example.com', 'https://user:pw@oms.example.com', 'oms.example.com'])(
