@@ -1,3 +1,4 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { regionsByProject } from '../lib/auth/iam.js';
@@ -9,7 +10,10 @@ import { Redactor } from '../lib/log/redact.js';
 import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
-import { loadPolicy } from '../lib/policy/load.js';
+import { loadPolicyFile } from '../lib/policy/load.js';
+import { parseDuration } from '../lib/policy/duration.js';
+import type { Candidate, Policy } from '../lib/policy/types.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, type Manifest } from '../lib/purge/manifest.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
@@ -36,6 +40,9 @@ const OPTIONS = {
   force: { type: 'boolean' },
   'secret-id': { type: 'string' },
   'log-level': { type: 'string' },
+  out: { type: 'string' },
+  manifest: { type: 'string' },
+  'max-age': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return usage(io, (error as Error).message);
     }
   }
-  if (command !== 'purge' && command !== 'plan') return usage(io, `unknown command ${JSON.stringify(command)}`);
+  if (command !== 'purge' && command !== 'plan' && command !== 'apply') return usage(io, `unknown command ${JSON.stringify(command)}`);
 
   let args: ReturnType<typeof parse>;
   try {
@@ -78,6 +85,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'plan' && (v['no-dry-run'] || v['task-id'] || v['stop-first'] || v.force)) {
     return usage(io, '`plan` is always a dry run of the policy; use `purge` for --no-dry-run, --task-id, --stop-first, --force');
   }
+  if (command === 'apply') {
+    if (!v.manifest) return usage(io, '`apply` needs --manifest FILE (written by `oms-janitor plan --out FILE`)');
+    const other = (['target', 'task-id', 'stop-first', 'force', 'out'] as const).find((name) => v[name] !== undefined);
+    if (other) return usage(io, `--${other} does not go with \`apply\`: the manifest says which tasks, and the policy's limits apply`);
+  } else if (v.manifest || v['max-age']) {
+    return usage(io, `--manifest and --max-age are for \`apply\``);
+  }
+  if (command !== 'plan' && v.out) return usage(io, '--out is for `plan` (it writes the manifest that `apply` reads)');
+  let maxAgeMs = DEFAULT_MANIFEST_MAX_AGE_MS;
+  if (v['max-age'] !== undefined) {
+    const age = parseDuration(v['max-age']);
+    if (!age.ok) return usage(io, `--max-age: ${age.message}`);
+    maxAgeMs = age.ms;
+  }
   if (v['no-dry-run'] && v['dry-run']) return usage(io, '--dry-run and --no-dry-run contradict each other');
   const level = (v['log-level'] ?? (io.stderr.isTTY ? 'WARN' : 'INFO')).toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(level)) return usage(io, `--log-level: expected one of ${LOG_LEVELS.join(', ')}`);
@@ -87,10 +108,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     // Where credentials may go: loopback, Huawei Cloud's API domains, and what the operator allows in the environment.
     const allowedHosts = HostAllowList.fromEnv(io.env);
-    const policy = await loadPolicy(v.policy, { allowedHosts });
+    const { policy, sha256 } = await loadPolicyFile(v.policy, { allowedHosts });
+    // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
+    const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
+    if (manifest && manifest.policySha256 !== sha256) {
+      log.warn('policy changed since the plan', { manifest: v.manifest, plannedWith: manifest.policySha256, now: sha256, effect: 'the current policy may only leave more tasks alone' });
+    }
     const request = buildRequest(
       policy,
-      { dryRun: !v['no-dry-run'], targets: v.target, taskIds: v['task-id'], stopFirst: v['stop-first'], force: v.force },
+      {
+        dryRun: !v['no-dry-run'],
+        targets: v.target,
+        taskIds: v['task-id'],
+        stopFirst: v['stop-first'],
+        force: v.force,
+        ...(manifest ? { plannedByTarget: plannedByTarget(manifest) } : {}),
+      },
       { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
     );
     const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
@@ -106,17 +139,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const policyFile = v.policy;
     const howToForce = (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
     const rows: PlanRow[] = [];
+    const planned: { target: string; candidate: Candidate }[] = [];
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const summary = await runPurge(request, {
       oms,
       log,
       ...(progress ? { onProgress: progress.update } : {}),
-      onOutcome: (target, candidate, outcome) => rows.push({ target: target.name, candidate, action: planAction(outcome) }),
+      onOutcome: (target, candidate, outcome) => {
+        rows.push({ target: target.name, candidate, action: planAction(outcome) });
+        if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
+      },
       onRefused: (target, candidates) => rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION }))),
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
     });
     progress?.end();
+    if (v.out !== undefined) {
+      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned);
+      await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
+      log.info('manifest written', { file: v.out, tasks: document.tasks.length });
+    }
     // Every output path is redacted (a server may echo a token in an error message); the text is also escaped for
     // the terminal (format.ts), and the JSON keeps the exact text.
     if (v.json) {
@@ -138,6 +180,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text(error instanceof Error ? error.message : String(error)))}\n`);
     return 1;
   }
+}
+
+/** The manifest file, validated and checked against the policy (ManifestError, exit 2, when it may not be applied). */
+async function readManifest(file: string, policy: Policy, maxAgeMs: number): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ManifestError(file, '(the file)', `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+  }
+  let value: unknown;
+  try {
+    // Task ids are strings in a manifest, so JSON.parse loses nothing; a number where an id belongs is refused.
+    value = JSON.parse(text);
+  } catch {
+    throw new ManifestError(file, '(the file)', 'is not JSON');
+  }
+  const manifest = parseManifest(value, file);
+  checkManifest(manifest, policy, Date.now(), maxAgeMs, file);
+  return manifest;
+}
+
+/** Written whole or not at all: a manifest cut short by a full disk or a kill must not be applied as if complete. */
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode: 0o600 });
+  await rename(temporary, file);
 }
 
 /** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */

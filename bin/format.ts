@@ -68,7 +68,7 @@ export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = [
  * The readable summary. `howToForce` says, per refused target, how to let it through once its selection has been
  * reviewed (the exact command).
  */
-export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'purge', howToForce?: (target: string) => string): string {
+export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'apply' = 'purge', howToForce?: (target: string) => string): string {
   const rows = summary.targets.map((t) => [
     t.name,
     String(t.listed),
@@ -98,6 +98,7 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' = 'pu
   const named = [
     ...(summary.notFound?.length ? ['', `Named tasks that no listing holds (nothing was done with them): ${forTerminal(summary.notFound.join(', '))}`] : []),
     ...(summary.notSelected?.length ? ['', `Named tasks left alone (protected, or kept by a keepLatest window): ${forTerminal(summary.notSelected.join(', '))}`] : []),
+    ...(summary.alreadyGone?.length ? ['', `Planned tasks already gone (nothing to do): ${forTerminal(summary.alreadyGone.join(', '))}`] : []),
   ];
   return [
     head,

@@ -1,13 +1,18 @@
 export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS migration tasks by a retention policy.
 
 Usage:
-  oms-janitor plan  --policy FILE [--json] [--target NAME]...
+  oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST]
+  oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
                     [--stop-first] [--force] [--secret-id ID]
   oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
   plan       Show what a run would delete, as a table (id, name, status, age, rule). Never changes anything.
+             With --out, also write that list as a JSON manifest to review and then apply.
+  apply      Delete exactly the manifest's tasks that are still listed unchanged (same name, status and last
+             activity) and that the policy still does not protect or keep; a changed one is skipped
+             (changed-since-plan), a new one is never touched. A dry run unless --no-dry-run.
   purge      Run the policy. A dry run unless --no-dry-run.
   emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool. It listens on
              127.0.0.1:8790 (the port policies/example.yaml names); --port 0 picks a free one.
@@ -22,6 +27,9 @@ Options:
                      applies, in-progress tasks only with --stop-first.
   --stop-first       With --task-id: pause in-progress tasks, wait until paused, then delete.
   --force            Do not refuse a target whose selection exceeds limits.maxDeletePercent.
+  --out MANIFEST     plan: write the manifest (JSON) to this file.
+  --manifest FILE    apply: the manifest that plan --out wrote.
+  --max-age DURATION apply: refuse a manifest older than this (default 7d; <number><m|h|d|w>).
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
   --log-level LEVEL  DEBUG, INFO, WARN or ERROR. Default INFO (WARN when stderr is a terminal).
   -h, --help         This text.
@@ -29,7 +37,10 @@ Options:
 Credentials, first found wins: --secret-id (or OMS_CREDENTIALS_SECRET_ID); CLOUD_SDK_AK + CLOUD_SDK_SK (AK/SK
 signing); OMS_AUTH_TOKEN (an IAM token). Empty variables count as unset.
 
+Credentials go only to loopback and Huawei Cloud's API hosts (*.myhuaweicloud.com, .cn, .eu); to allow another
+host, set OMS_JANITOR_ALLOWED_HOSTS (comma-separated names, *.example.com for subdomains).
+
 Output: logs are JSON lines on stderr; the summary (or the plan table) goes to stdout.
 Exit status: 0 done (dry runs included); 1 a task failed, or a target was refused or stopped; 2 bad input
-(policy, arguments, credentials) detected before any change.
+(policy, arguments, credentials, manifest) detected before any change.
 `;

@@ -9,7 +9,8 @@ import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
-import { loadPolicy } from '../lib/policy/load.js';
+import { loadPolicyFile } from '../lib/policy/load.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest, plannedByTarget } from '../lib/purge/manifest.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
@@ -24,7 +25,8 @@ const policyFile = process.env.POLICY_FILE ?? `policies/${stage}.yaml`;
 // like a policy endpoint or an iamEndpoint outside the list, fails the invocation before any request.
 const setup = (async () => {
   const allowedHosts = HostAllowList.fromEnv(process.env);
-  return { allowedHosts, policy: await loadPolicy(policyFile, { allowedHosts }), iamHttp: createHttp({ allowedHosts }) };
+  const { policy, sha256 } = await loadPolicyFile(policyFile, { allowedHosts });
+  return { allowedHosts, policy, policySha256: sha256, iamHttp: createHttp({ allowedHosts }) };
 })();
 setup.catch(() => undefined); // reported by the first invocation, not as an unhandled rejection
 const secrets = createSecretSource({ cacheSeconds: parseSecretCacheSeconds(process.env.SECRET_CACHE_SECONDS) });
@@ -45,9 +47,16 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   // returned; new tasks already stop starting 30 s before (the engine's reserve).
   const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
   try {
-    const { policy, allowedHosts, iamHttp } = await setup;
+    const { policy, policySha256, allowedHosts, iamHttp } = await setup;
     const run = parseLambdaEvent(event);
-    const request = buildRequest(policy, run.choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
+    // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request.
+    const manifest = run.kind === 'manual' && run.manifest !== undefined ? parseManifest(run.manifest, 'event.manifest') : undefined;
+    if (manifest) {
+      checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
+      if (manifest.policySha256 !== policySha256) log.warn('policy changed since the plan', { plannedWith: manifest.policySha256, now: policySha256 });
+    }
+    const choices = manifest ? { ...run.choices, plannedByTarget: plannedByTarget(manifest) } : run.choices;
+    const request = buildRequest(policy, choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
     const resolved = await resolveSecretCredentials(
@@ -57,7 +66,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       { signal: deadline },
     );
     redactor.add(...secretValues(resolved.credentials));
-    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile });
+    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
 
     const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline, log, allowedHosts });
     const failures = failureCounter();

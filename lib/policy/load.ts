@@ -2,6 +2,7 @@
  * Reading a policy: text -> YAML -> schema -> `Policy`, every failure a `PolicyError` naming the file, the field
  * and, where it can, the line. Validation happens here once; everything downstream trusts the `Policy` type.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
@@ -85,15 +86,20 @@ function hostIssues(policy: Policy, allowed: HostAllowList): { path: PropertyKey
 
 /** Reads and validates a policy file. Throws `PolicyError`, also when the file cannot be read. */
 export async function loadPolicy(file: string, options: PolicyLoadOptions = {}): Promise<Policy> {
-  let text: string;
+  return (await loadPolicyFile(file, options)).policy;
+}
+
+/** loadPolicy, and the SHA-256 (hex) of the file's bytes, which a plan's manifest records. */
+export async function loadPolicyFile(file: string, options: PolicyLoadOptions = {}): Promise<{ policy: Policy; sha256: string }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(cause));
     throw new PolicyError(file, [{ path: '', message: `cannot read policy file ${file}: ${why}` }], { cause });
   }
-  return parsePolicy(text, file, options);
+  return { policy: parsePolicy(bytes.toString('utf8'), file, options), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /**

@@ -10,7 +10,7 @@ import { compileProtection } from './protection.js';
 import { compileRule, EXPLICIT_PURGE_RULE } from './rule-match.js';
 import type { CompiledRule } from './rule-match.js';
 import { compareTaskIds } from './task-id.js';
-import type { Candidate, Policy, SelectionOptions, SkipReason, TargetSelection } from './types.js';
+import type { Candidate, PlannedTask, Policy, SelectionOptions, SkipReason, TargetSelection } from './types.js';
 
 export { applyRunCap } from './run-cap.js';
 
@@ -34,7 +34,8 @@ export function select(
   const kept = keptByWindows(listed.filter((task) => !protectedTasks.has(task)), rules);
   // An explicit purge is recognised by the presence of the list, not by its length: an empty list purges nothing
   // rather than falling back to the rules.
-  if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedTasks, kept, buckets);
+  if (options.planned !== undefined) byPlan(listed, options.planned, protectedTasks, kept, buckets);
+  else if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedTasks, kept, buckets);
   else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedTasks, kept, buckets);
   buckets.selected.sort(oldestFirst);
   return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options) };
@@ -110,6 +111,29 @@ function byTaskIds(
     else {
       out.selected.push({ task: { ...task, id }, rule: EXPLICIT_PURGE_RULE, lastActivityMs: task.lastActivityMs ?? 0 });
     }
+  }
+}
+
+/**
+ * Applying a manifest: only planned tasks, each only if the listing shows it exactly as planned (name, status, last
+ * activity; anything else is `changed-since-plan`) and the policy does not protect or keep it now. A listed task the
+ * plan did not name (one created since) is never touched, whatever the rules say. The rules are not asked again:
+ * the reviewed manifest is what decides, and the policy can only take tasks out of it.
+ */
+function byPlan(tasks: readonly Task[], planned: ReadonlyMap<string, PlannedTask>, protectedTasks: ReadonlySet<Task>, kept: ReadonlySet<string>, out: Buckets): void {
+  for (const task of tasks) {
+    const id = task.id;
+    const plan = id === null ? undefined : planned.get(id);
+    if (id === null || plan === undefined) continue;
+    const status = statusName(task.status);
+    if (protectedTasks.has(task)) out.protected += 1;
+    else if (status === undefined) skip(out, task, 'unknown-status');
+    else if (task.name !== plan.name || status !== plan.status || task.lastActivityMs !== plan.lastActivityMs) skip(out, task, 'changed-since-plan');
+    // Unchanged, so in progress only when the plan said so; this keeps a hand-edited manifest from deleting a
+    // running migration without its pause.
+    else if (isInProgress(task.status) && !plan.pauseFirst) skip(out, task, 'in-progress-without-stop-first');
+    else if (kept.has(id)) out.kept += 1;
+    else out.selected.push({ task: { ...task, id }, rule: plan.rule, lastActivityMs: plan.lastActivityMs });
   }
 }
 

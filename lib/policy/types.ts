@@ -63,6 +63,22 @@ export interface SelectionOptions {
   stopFirst?: boolean;
   /** Skip the maxDeletePercent refusal. */
   force?: boolean;
+  /**
+   * Applying a manifest (lib/purge/manifest.ts): this target's planned tasks by id. Only these may be selected, each
+   * only if it is listed unchanged (name, status, last activity) and not protected or kept by the policy now.
+   */
+  planned?: ReadonlyMap<string, PlannedTask>;
+}
+
+/** One task of a manifest, as selection compares it with the fresh listing. */
+export interface PlannedTask {
+  name: string;
+  status: StatusName;
+  lastActivityMs: number;
+  /** The rule that selected it at plan time. */
+  rule: string;
+  /** The plan said "pause, then delete" (an in-progress task under a stopFirst rule). */
+  pauseFirst: boolean;
 }
 
 /** A task with a valid id whose deletion the selection decided. */
@@ -73,7 +89,7 @@ export interface Candidate {
   lastActivityMs: number;
 }
 
-export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first';
+export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first' | 'changed-since-plan';
 
 /** The outcome of `select` for one target. Every listed task falls in exactly one bucket. */
 export interface TargetSelection {

@@ -6,7 +6,7 @@ import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
 import { statusName } from '../oms/status.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
-import type { Candidate, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
+import type { Candidate, PlannedTask, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
 import { logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
@@ -14,11 +14,13 @@ import { MAX_FAILURES_LISTED, emptyTotals, type RunSummary, type TargetSummary }
 import { purgeTask } from './task-purge.js';
 
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
-export interface PurgeRequest extends SelectionOptions {
+export interface PurgeRequest extends Omit<SelectionOptions, 'planned'> {
   policy: Policy;
   dryRun: boolean;
   /** Target names to run; default all. */
   targets?: string[];
+  /** Applying a manifest: its tasks by target, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
+  plannedByTarget?: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>;
 }
 
 export interface EngineDeps {
@@ -87,6 +89,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   );
 
   const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
+  const gone = request.plannedByTarget ? warnGone(request.plannedByTarget, runs, log) : undefined;
 
   const selectable = runs.filter((r) => r.selection && !r.selection.refused);
   const cap = applyRunCap(selectable.map((r) => r.selection!), policy.limits.maxDeletesPerRun);
@@ -139,6 +142,8 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     targets: [],
     ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
     ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
+    ...(gone?.alreadyGone.length ? { alreadyGone: gone.alreadyGone } : {}),
+    ...(gone?.notFound.length ? { notFound: gone.notFound } : {}),
   };
   for (const run of runs) {
     summary.targets.push(run.summary);
@@ -164,8 +169,10 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
     summary.listed = listing.tasks.length;
     summary.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });
-    const selection = select(listing.tasks, request.policy, nowMs, request);
-    if (request.taskIds) run.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
+    const { taskIds, stopFirst, force, plannedByTarget } = request;
+    const options: SelectionOptions = { taskIds, stopFirst, force, ...(plannedByTarget ? { planned: plannedByTarget.get(target.name) ?? new Map() } : {}) };
+    const selection = select(listing.tasks, request.policy, nowMs, options);
+    if (request.taskIds || plannedByTarget) run.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
     run.selection = selection;
     summary.selected = selection.selected.length;
     summary.refused = selection.refused;
@@ -274,6 +281,32 @@ function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], lo
     }
   }
   return { notFound, notSelected };
+}
+
+/**
+ * Applying a manifest, the planned tasks that the fresh listing does not hold: already gone when the listing is
+ * complete (deleted by hand, or by a run killed half-way), and only "not found" when it stopped short (they may be
+ * in the part not seen; nothing is done with them either way). A log line each, and the ids for the summary.
+ */
+function warnGone(planned: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[] } {
+  const alreadyGone: string[] = [];
+  const notFound: string[] = [];
+  for (const run of runs) {
+    // A target whose listing failed has nothing to say about its tasks: its error says why.
+    if (run.listedIds === undefined) continue;
+    const listed = new Set(run.listedIds);
+    for (const taskId of planned.get(run.target.name)?.keys() ?? []) {
+      if (listed.has(taskId)) continue;
+      if (run.summary.truncated) {
+        notFound.push(taskId);
+        log.warn('planned task not seen: the listing is incomplete', { target: run.target.name, taskId, outcome: 'not-found' });
+      } else {
+        alreadyGone.push(taskId);
+        log.info('planned task already gone', { target: run.target.name, taskId, outcome: 'already-gone' });
+      }
+    }
+  }
+  return { alreadyGone, notFound };
 }
 
 function emptyTarget(target: Target): TargetSummary {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError, type RunChoices } from './request.js';
 
 /**
- * A manual invocation: `{"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?}`. Strict, so that a typo such as
+ * A manual invocation: `{"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?}`, or `{"manifest", "dryRun"?}`. Strict, so that a typo such as
  * `dryrun` is refused with nothing done instead of silently running a dry run (or worse, a real one).
  */
 const manualEvent = z.strictObject({
@@ -12,9 +12,12 @@ const manualEvent = z.strictObject({
   taskIds: z.array(z.string()).optional(),
   stopFirst: z.boolean().optional(),
   force: z.boolean().optional(),
+  // A manifest from `oms-janitor plan --out` (lib/purge/manifest.ts validates it, naming `event.manifest.…`).
+  manifest: z.unknown().optional(),
 });
 
-export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices };
+/** `manifest`: a manual run that applies this manifest (still to be validated: parseManifest). */
+export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices; manifest?: unknown };
 
 /**
  * Scheduled runs are EventBridge's scheduled envelope, or the `{"scheduled": true}` input that serverless.yml gives
@@ -26,18 +29,27 @@ export function parseLambdaEvent(event: unknown): LambdaRun {
   if (isEnvelope(event) && !isEmptyObject((event as Record<string, unknown>).detail)) {
     // EventBridge's schedule always sends `"detail": {}`. A detail with anything in it (`{"dryRun": true}`) is a
     // hand-made envelope whose author expects the detail to be read; running the policy as written would ignore it.
-    throw new InputError('event.detail', 'a scheduled-event envelope must have an empty detail ({}); for a manual run send {"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?}; nothing was done');
+    throw new InputError('event.detail', 'a scheduled-event envelope must have an empty detail ({}); for a manual run send {"dryRun"?, "targets"?, "taskIds"?, "stopFirst"?, "force"?, "manifest"?}; nothing was done');
   }
   const parsed = manualEvent.safeParse(event ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
-      throw new InputError(`event.${issue.keys[0]}`, `unknown field (allowed: dryRun, targets, taskIds, stopFirst, force); nothing was done`);
+      throw new InputError(`event.${issue.keys[0]}`, `unknown field (allowed: dryRun, targets, taskIds, stopFirst, force, manifest); nothing was done`);
     }
     const place = issue.path.length ? `event.${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}` : 'event';
     throw new InputError(place, `${describe(issue)}; nothing was done`);
   }
   const e = parsed.data;
+  if (e.manifest !== undefined) {
+    // The manifest says which tasks; the policy's limits apply as they are (no force), as with `oms-janitor apply`.
+    const other = (['targets', 'taskIds', 'stopFirst', 'force'] as const).find((name) => e[name] !== undefined);
+    if (other) throw new InputError(`event.${other}`, 'cannot be combined with a manifest: the manifest says which tasks; nothing was done');
+    if (e.manifest === null || typeof e.manifest !== 'object' || Array.isArray(e.manifest)) {
+      throw new InputError('event.manifest', 'expected the JSON object that `oms-janitor plan --out` writes; nothing was done');
+    }
+    return { kind: 'manual', choices: { dryRun: e.dryRun !== false }, manifest: e.manifest };
+  }
   return {
     kind: 'manual',
     choices: {

@@ -1,5 +1,5 @@
 import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
-import type { Policy } from '../policy/types.js';
+import type { PlannedTask, Policy } from '../policy/types.js';
 import type { PurgeRequest } from './engine.js';
 
 /** Bad run input (an unknown target, a malformed task id), found before anything is listed or changed. */
@@ -22,6 +22,8 @@ export interface RunChoices {
   taskIds?: string[];
   stopFirst?: boolean;
   force?: boolean;
+  /** Applying a manifest (lib/purge/manifest.ts): its tasks by target; exclusive of targets, taskIds and stopFirst. */
+  plannedByTarget?: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>;
 }
 
 /**
@@ -46,6 +48,9 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
   // An empty list must not mean "all": that reading turns a typo into the widest possible run.
   if (choices.targets && choices.targets.length === 0) throw new InputError(fieldNames.targets, 'is empty; leave it out to run every target');
   if (choices.stopFirst && !choices.taskIds) throw new InputError(fieldNames.stopFirst, `applies only with ${fieldNames.taskIds}; rules say stopFirst in the policy`);
+  if (choices.plannedByTarget && (choices.taskIds || choices.targets)) {
+    throw new InputError(choices.taskIds ? fieldNames.taskIds : fieldNames.targets, 'cannot be combined with a manifest: the manifest says which tasks');
+  }
   return {
     policy,
     dryRun: policy.dryRun || choices.dryRun === true,
@@ -53,5 +58,6 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
     ...(taskIds ? { taskIds: [...new Set(taskIds)] } : {}),
     ...(choices.stopFirst ? { stopFirst: true } : {}),
     ...(choices.force ? { force: true } : {}),
+    ...(choices.plannedByTarget ? { plannedByTarget: choices.plannedByTarget } : {}),
   };
 }

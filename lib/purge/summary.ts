@@ -6,10 +6,15 @@ export interface RunSummary {
   finishedAt: string;
   totals: Totals;
   targets: TargetSummary[];
-  /** Explicit purges only, when not empty: named task ids that no listing held (nothing was done with them). */
+  /**
+   * Explicit purges, when not empty: named task ids that no listing held (nothing was done with them). Applying a
+   * manifest: planned ids that an incomplete listing did not show.
+   */
   notFound?: string[];
   /** Explicit purges only, when not empty: named task ids that were listed but protected or kept (left alone). */
   notSelected?: string[];
+  /** Applying a manifest, when not empty: planned task ids that a complete listing no longer holds (nothing to do). */
+  alreadyGone?: string[];
 }
 
 export interface Totals {

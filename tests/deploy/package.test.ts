@@ -175,6 +175,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       POWERTOOLS_METRICS_NAMESPACE: 'OmsTaskJanitor',
       POWERTOOLS_LOG_LEVEL: expected.logLevel,
       NODE_OPTIONS: `--max-old-space-size=${stage === 'prod' ? 256 : 128}`,
+      OMS_JANITOR_ALLOWED_HOSTS: '', // no host beyond loopback and Huawei Cloud's API domains unless a stage says so
     });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
 import { startScriptServer } from '../helpers/script-server.js';
-import { DAY, PROJECT, acceptingCredentials, deletedIds, emulator, policyText, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+import { DAY, PROJECT, acceptingCredentials, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
 
 // Distinctive secret values: none of them may ever appear in a log line, a summary or an error.
 const SECRET = {
@@ -109,6 +109,30 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     expect(deletedIds(emu!)).toEqual(['1', '2', '3']);
     // warm invocations reuse the cached secret: one Secrets Manager call for three runs
     expect(emu.stats.calls['secrets-get']).toBe(1);
+  });
+
+  it('9.2: a manual {"manifest": ..., "dryRun": false} applies the manifest that `plan --out` wrote, with the deployed policy', async () => {
+    start({ 'janitor/token': JSON.stringify({ type: 'token', token: SECRET.token }) });
+    useSecret('janitor/token');
+    // The same task objects before and after: an unchanged task lists exactly as planned (to the millisecond).
+    const [t1, t2, t3, t4] = [task('1', 4, 40 * DAY), task('2', 4, 41 * DAY), task('3', 5, 9 * DAY), task('4', 5, 1 * DAY)];
+    emu.setTasks(PROJECT, [t1!, t2!, t3!, t4!]);
+    const manifestFile = join(dir, 'plan.json');
+    const planned = await runCli(['plan', '--policy', policyFile, '--out', manifestFile], { OMS_AUTH_TOKEN: SECRET.token });
+    expect(planned.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { tasks: { taskId: string }[] };
+    expect(manifest.tasks.map((t) => t.taskId).sort()).toEqual(['1', '2', '3']);
+    // Task 2 changes after the review; a new task that matches a rule appears.
+    emu.setTasks(PROJECT, [t1!, { ...t2!, name: 'renamed' }, t3!, t4!, task('5', 4, 60 * DAY)]);
+    emu.resetStats();
+
+    await expect(handler({ manifest, dryRun: false, taskIds: ['5'] }, context)).rejects.toThrow(/event\.taskIds: cannot be combined with a manifest/);
+    await expect(handler({ manifest: { ...manifest, version: 2 } }, context)).rejects.toThrow(/event\.manifest: version/);
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+
+    const summary = await handler({ manifest, dryRun: false }, context);
+    expect(deletedIds(emu)).toEqual(['1', '3']);
+    expect(summary.totals).toMatchObject({ selected: 2, deleted: 2, skipped: 1 });
   });
 
   it('purges with AK/SK: every request signed and verified by the emulator', async () => {

@@ -45,4 +45,15 @@ describe('Lambda events', () => {
   ])('refuses %j naming the field', (event, message) => {
     expect(() => parseLambdaEvent(event)).toThrow(message);
   });
+
+  it('{"manifest": {...}} is a manual apply, a dry run unless "dryRun": false; with targets, taskIds, stopFirst or force it is refused', () => {
+    const manifest = { kind: 'oms-task-janitor/manifest' };
+    expect(parseLambdaEvent({ manifest })).toEqual({ kind: 'manual', choices: { dryRun: true }, manifest });
+    expect(parseLambdaEvent({ manifest, dryRun: false })).toEqual({ kind: 'manual', choices: { dryRun: false }, manifest });
+    for (const [field, value] of [['targets', ['main']], ['taskIds', ['1']], ['stopFirst', true], ['force', true]] as const) {
+      expect(() => parseLambdaEvent({ manifest, [field]: value })).toThrow(new RegExp(`event\\.${field}: cannot be combined with a manifest`));
+    }
+    expect(() => parseLambdaEvent({ manifest: [] })).toThrow(/event\.manifest: expected the JSON object/);
+    expect(() => parseLambdaEvent({ manifest, manifests: {} })).toThrow(/event\.manifests: unknown field/);
+  });
 });

@@ -1,0 +1,167 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Emulator, EmuTask } from '../../emulator/index.js';
+import type { Manifest } from '../../lib/purge/manifest.js';
+import type { RunSummary } from '../../lib/purge/summary.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
+
+const RULES = `rules:
+  - { name: failed, statuses: [failed], olderThan: 30d }
+  - { name: stuck, statuses: [migrating], olderThan: 2d, stopFirst: true }
+protect: { names: ["keep-*"] }
+`;
+
+describe('plan --out, review, apply exactly that', () => {
+  let emu: Emulator;
+  let dir: string;
+  let policyFile: string;
+  let manifestFile: string;
+  const env = { OMS_AUTH_TOKEN: TOKEN };
+  // The same objects before and after the plan: an unchanged task must list exactly as it was planned.
+  const world: Record<string, EmuTask> = {};
+
+  beforeEach(async () => {
+    for (const id of ['1', '2', '3', '4', '5', '6']) world[id] = task(id, 4, (40 + Number(id)) * DAY, { name: `old-failed-${id}` });
+    world['7'] = task('7', 5, 1 * DAY, { name: 'young' });
+    world['8'] = task('8', 4, 50 * DAY, { name: 'keep-me' });
+    world['9'] = task('9', 2, 5 * DAY, { name: 'stuck-copy', total_time: 1000 });
+    emu = await emulator({ projects: { [PROJECT]: Object.values(world) } });
+    dir = mkdtempSync(join(tmpdir(), 'janitor-manifest-'));
+    policyFile = join(dir, 'policy.yaml');
+    manifestFile = join(dir, 'plan.json');
+    writeFileSync(policyFile, policyText(emu, RULES));
+  });
+  afterEach(async () => emu.close());
+
+  const readManifest = () => JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+
+  it('plan --out writes the manifest: what it is, when, the policy hash, the targets and one entry per task to delete', async () => {
+    const r = await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/old-failed-1/); // the table is still printed
+    const m = readManifest();
+    expect(m).toMatchObject({ kind: 'oms-task-janitor/manifest', version: 1, targets: [{ name: 'main', projectId: PROJECT, endpoint: emu.url }] });
+    expect(m.policySha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Math.abs(Date.parse(m.createdAt) - Date.now())).toBeLessThan(60_000);
+    expect(m.tasks.map((t) => t.taskId).sort()).toEqual(['1', '2', '3', '4', '5', '6', '9']);
+    const stuck = m.tasks.find((t) => t.taskId === '9')!;
+    expect(stuck).toEqual({
+      target: 'main',
+      taskId: '9',
+      name: 'stuck-copy',
+      status: 'migrating',
+      lastActivity: new Date(world['9']!.start_time! + 1000).toISOString(),
+      rule: 'stuck',
+      action: 'pause-then-delete',
+    });
+    expect(m.tasks.find((t) => t.taskId === '1')).toMatchObject({ status: 'failed', rule: 'failed', action: 'delete' });
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+
+    // plan --json --out writes both.
+    const both = await runCli(['plan', '--policy', policyFile, '--json', '--out', join(dir, 'second.json')], env);
+    expect(JSON.parse(both.stdout).plan).toHaveLength(7);
+    expect((JSON.parse(readFileSync(join(dir, 'second.json'), 'utf8')) as Manifest).tasks).toHaveLength(7);
+  });
+
+  it('after the world changed, apply deletes only planned tasks still listed unchanged and not protected now', async () => {
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+
+    // The world changes between the review and the apply:
+    const now = Date.now();
+    emu.setTasks(PROJECT, [
+      world['1']!, // unchanged: deleted
+      { ...world['2']!, name: 'old-failed-2-renamed' }, // renamed: changed-since-plan
+      { ...world['3']!, start_time: now - 31 * DAY }, // restarted (last activity moved): changed-since-plan
+      // 4: deleted by someone else meanwhile: already gone
+      world['5']!, // unchanged, but the policy now protects it: left alone
+      world['6']!, // unchanged: deleted
+      world['7']!,
+      world['8']!,
+      world['9']!, // unchanged migrating task, planned as pause-then-delete
+      task('10', 4, 90 * DAY, { name: 'new-and-old' }), // appeared after the plan and matches a rule: never touched
+    ]);
+    writeFileSync(policyFile, policyText(emu, `${RULES.replace('protect: { names: ["keep-*"] }', 'protect: { names: ["keep-*"], taskIds: ["5"] }')}`));
+
+    const dry = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--json'], env);
+    expect(dry.code).toBe(0);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as RunSummary;
+    expect(deletedIds(emu)).toEqual(['1', '6', '9']);
+    expect(emu.stats.calls.stop).toBe(1); // task 9 was paused first
+    expect(summary.targets[0]).toMatchObject({ listed: 9, selected: 3, deleted: 3, failed: 0 });
+    // Counted among the planned tasks only, as an explicit purge counts its named ones: 5 protected now; 2, 3 changed.
+    expect(summary.totals).toMatchObject({ protected: 1, skipped: 2 });
+    expect(summary.alreadyGone).toEqual(['4']);
+    const logs = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.filter((l) => l.reason === 'changed-since-plan').map((l) => l.taskId).sort()).toEqual(['2', '3']);
+    expect(logs.find((l) => l.outcome === 'already-gone')).toMatchObject({ taskId: '4', target: 'main' });
+    expect(logs.find((l) => l.message === 'policy changed since the plan')).toBeDefined();
+    expect(logs.some((l) => l.taskId === '10')).toBe(false);
+
+    // Applying the same manifest again changes nothing: what it deleted is gone, the rest is still left alone.
+    const again = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', '--json'], env);
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout) as RunSummary;
+    expect(second.totals).toMatchObject({ deleted: 0, selected: 0 });
+    expect([...second.alreadyGone!].sort()).toEqual(['1', '4', '6', '9']);
+    expect(deletedIds(emu)).toEqual(['1', '6', '9']);
+  });
+
+  it.each([
+    ['older than --max-age', (m: Manifest) => ({ ...m, createdAt: new Date(Date.now() - 8 * DAY).toISOString() }), [] as string[], /createdAt: the plan is 8\.0 days old/],
+    ['older than a shorter --max-age', (m: Manifest) => ({ ...m, createdAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }), ['--max-age', '1h'], /createdAt: the plan is/],
+    ['from the future', (m: Manifest) => ({ ...m, createdAt: new Date(Date.now() + DAY).toISOString() }), [], /createdAt: .* is in the future/],
+    ['for another project', (m: Manifest) => ({ ...m, targets: [{ ...m.targets[0]!, projectId: 'another0project' }] }), [], /targets\[0\]: target "main" was planned for project another0project/],
+    ['for another endpoint', (m: Manifest) => ({ ...m, targets: [{ ...m.targets[0]!, endpoint: 'https://oms.cn-north-1.myhuaweicloud.com' }] }), [], /targets\[0\]: .*cn-north-1/],
+    ['a task id as a number', (m: Manifest) => ({ ...m, tasks: m.tasks.map((t, i) => (i === 2 ? { ...t, taskId: 3 } : t)) }), [], /tasks\[2\]\.taskId/],
+    ['a task id with a leading zero', (m: Manifest) => ({ ...m, tasks: m.tasks.map((t, i) => (i === 0 ? { ...t, taskId: '01' } : t)) }), [], /tasks\[0\]\.taskId/],
+    ['an unknown field', (m: Manifest) => ({ ...m, deleteEverything: true }), [], /unknown field "deleteEverything"/],
+    ['an unknown status', (m: Manifest) => ({ ...m, tasks: m.tasks.map((t, i) => (i === 1 ? { ...t, status: 'done' } : t)) }), [], /tasks\[1\]\.status/],
+    ['a task of an unknown target', (m: Manifest) => ({ ...m, tasks: m.tasks.map((t, i) => (i === 1 ? { ...t, target: 'other' } : t)) }), [], /tasks\[1\]\.target/],
+    ['a task listed twice', (m: Manifest) => ({ ...m, tasks: [...m.tasks, m.tasks[0]!] }), [], /tasks\[7\]\.taskId: task \d+ of main appears twice/],
+    ['another kind of document', (m: Manifest) => ({ ...m, kind: 'something-else' }), [], /kind/],
+    ['a last activity that is not an exact ISO time', (m: Manifest) => ({ ...m, tasks: m.tasks.map((t, i) => (i === 0 ? { ...t, lastActivity: '2026-01-01' } : t)) }), [], /tasks\[0\]\.lastActivity/],
+  ])('a manifest %s is refused with exit 2, naming the field, before any request', async (_what, edit, extra, message) => {
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    writeFileSync(manifestFile, JSON.stringify(edit(readManifest())));
+    emu.resetStats();
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', ...extra], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/nothing was done/);
+    expect(emu.stats.calls).toEqual({});
+  });
+
+  it('a manifest file that is cut off or missing is refused with exit 2', async () => {
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    writeFileSync(manifestFile, readFileSync(manifestFile, 'utf8').slice(0, 200));
+    emu.resetStats();
+    const cut = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/is not JSON/);
+    const missing = await runCli(['apply', '--policy', policyFile, '--manifest', join(dir, 'nope.json'), '--no-dry-run'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot be read \(ENOENT\)/);
+    expect(emu.stats.calls).toEqual({});
+  });
+
+  it.each([
+    [['apply', '--no-dry-run'], /needs --manifest/],
+    [['apply', '--manifest', 'm.json', '--task-id', '1'], /--task-id does not go with `apply`/],
+    [['apply', '--manifest', 'm.json', '--force'], /--force does not go with `apply`/],
+    [['purge', '--manifest', 'm.json'], /--manifest and --max-age are for `apply`/],
+    [['purge', '--out', 'm.json'], /--out is for `plan`/],
+    [['apply', '--manifest', 'm.json', '--max-age', '7 days'], /--max-age: expected/],
+  ])('%j is a usage error', async (args, message) => {
+    const [command, ...rest] = args;
+    const r = await runCli([command!, '--policy', policyFile, ...rest], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
