@@ -97,6 +97,8 @@ class ListingState {
   readonly #options: PagingOptions;
   #pages = 0;
   count: number | undefined;
+  /** The smallest `count` a page reported before a later one reported less: tasks were deleted while paging. */
+  #countDrop: string | undefined;
 
   constructor(options: PagingOptions) {
     this.#options = options;
@@ -108,6 +110,12 @@ class ListingState {
    */
   take(page: Page, offset: number, last: boolean): Listing | undefined {
     this.#pages += 1;
+    // Fewer tasks counted than a page before counted: some were deleted while paging, and every task after them
+    // moved to a smaller offset, some past pages already read. Those are not seen this run (a growing count only
+    // moves tasks to later offsets, which are still read).
+    if (page.count !== undefined && this.count !== undefined && page.count < this.count) {
+      this.#countDrop ??= `the count fell from ${this.count} to ${page.count} while paging (offset ${offset}): tasks deleted meanwhile moved others past the pages read`;
+    }
     this.count = page.count;
     let fresh = 0;
     for (const task of page.tasks) {
@@ -141,6 +149,7 @@ class ListingState {
   }
 
   done(truncated: boolean, truncation?: string): Listing {
+    if (!truncated && this.#countDrop !== undefined) return this.done(true, this.#countDrop);
     // Fewer distinct tasks than the API counted: tasks went unseen (or were deleted while paging). Say so.
     if (!truncated && this.count !== undefined && this.#byKey.size < this.count) {
       return this.done(true, `the API counted ${this.count} tasks but the pages held ${this.#byKey.size}`);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { defaultEndpoint } from '../http/endpoint.js';
 import { HostAllowList } from '../http/allowed-hosts.js';
@@ -64,7 +64,7 @@ function readYaml(text: string, source: string): { doc: Document; data: unknown;
     // The alias limit stops a "billion laughs" file from expanding into gigabytes.
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (cause) {
-    throw new PolicyError(source, [{ path: '', message: `YAML error: ${(cause as Error).message}` }], { cause });
+    throw new PolicyError(source, [{ path: '', message: `YAML error${unresolvedAliasAt(doc, lineCounter)}: ${(cause as Error).message}` }], { cause });
   }
   return { doc, data: safeNumbers(data, new WeakSet()), lineCounter };
 }
@@ -82,6 +82,20 @@ function hostIssues(policy: Policy, allowed: HostAllowList): { path: PropertyKey
     out.push({ path: ['targets', index, field], issue: { path: `targets[${index}].${field}`, message: why } });
   });
   return out;
+}
+
+/** ` at line L, column C` of the first alias whose anchor is not set before it, or ''. */
+function unresolvedAliasAt(doc: Document, lines: LineCounter): string {
+  let at = '';
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined || node.range === undefined || node.range === null) return undefined;
+      const pos = lines.linePos(node.range[0]);
+      at = ` at line ${pos.line}, column ${pos.col}`;
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 /** Reads and validates a policy file. Throws `PolicyError`, also when the file cannot be read. */
@@ -126,9 +140,37 @@ function safeNumbers(value: unknown, seen: WeakSet<object>): unknown {
 function withLine(issue: PolicyIssue, path: readonly PropertyKey[], doc: Document, lines: LineCounter): PolicyIssue {
   // Not for the top level itself: "line 1" would point at nothing in particular.
   for (let depth = path.length; depth >= 1; depth -= 1) {
-    const node: unknown = doc.getIn(path.slice(0, depth) as unknown[], true);
-    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+    const offset = rangeStart(doc.contents, path.slice(0, depth));
     if (offset !== undefined) return { ...issue, line: lines.linePos(offset).line };
   }
   return issue;
+}
+
+/**
+ * Where the node at `path` (keys as toJS made them) starts. Walked by hand rather than with doc.getIn, which looks
+ * keys up by value: a key written `null:`, `1:` or `true:` is the string '', '1' or 'true' in the data but a null,
+ * number or boolean scalar in the document. For a map entry, the value's start, or the key's when it has no value.
+ */
+function rangeStart(root: unknown, path: readonly PropertyKey[]): number | undefined {
+  let node: unknown = root;
+  let start: number | undefined;
+  for (const segment of path) {
+    if (isSeq(node)) {
+      node = typeof segment === 'number' ? node.items[segment] : undefined;
+    } else if (isMap(node)) {
+      const pair = node.items.find((item) => jsKey(item.key) === String(segment));
+      if (pair === undefined) return undefined;
+      start = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
+      node = pair.value;
+      if (node === null) return start;
+    } else return undefined;
+    if (node === undefined) return undefined;
+  }
+  return (node as { range?: [number, number, number] } | null)?.range?.[0] ?? start;
+}
+
+/** A map key as toJS turns it into a property name (a null key becomes ''). */
+function jsKey(key: unknown): string {
+  if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
+  return String(key);
 }

@@ -15,9 +15,11 @@ export type Outcome =
  * - target-stopped: its target stopped (5 403s or 5 throttled requests in a row, a 401);
  * - finished-during-pause: a stopFirst task that succeeded or failed before it was paused (not deleted: the next
  *   run judges it as the finished task it is now); unknown-status-after-pause: its status after the pause is one
- *   the janitor does not know.
+ *   the janitor does not know;
+ * - in-progress-since-listing: listed paused, its delete refused as "in progress" (paused a moment before), and a
+ *   look found it running again (someone resumed it): it is not paused by the janitor, the next run judges it.
  */
-export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause';
+export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause' | 'in-progress-since-listing';
 
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {

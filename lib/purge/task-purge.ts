@@ -36,14 +36,22 @@ export async function purgeTask(candidate: Candidate, deps: TaskPurgeDeps, gate:
       const reason = gate();
       if (reason) return { kind: 'deferred', reason } as const;
       if (!needsPause) {
-        const result = await observed(deps, () => deps.oms.deleteTask(deps.project, id));
-        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: false } as const;
+        try {
+          const result = await observed(deps, () => deps.oms.deleteTask(deps.project, id));
+          return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: false } as const;
+        } catch (error) {
+          // Listed paused, yet "in progress": it was paused only a moment ago (by someone, or by a run that was cut
+          // off), and OMS still refuses its delete for a moment. Wait that out as after a pause of ours.
+          if (candidate.task.status === STATUS_CODES.paused && isInProgressRefusal(error)) return 'settling' as const;
+          throw error;
+        }
       }
       stopRefused = await observed(deps, () => stop(candidate, deps));
       return undefined;
     });
+    if (first === 'settling') return await waitPausedThenDelete(id, deps, gate, { stopRefused: false, ours: false });
     if (first) return first;
-    return await waitPausedThenDelete(id, deps, gate, stopRefused);
+    return await waitPausedThenDelete(id, deps, gate, { stopRefused, ours: true });
   } catch (error) {
     return { kind: 'failed', failure: failureOf(id, error) };
   }
@@ -64,7 +72,22 @@ async function stop(candidate: Candidate, deps: TaskPurgeDeps): Promise<boolean>
   }
 }
 
-async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () => DeferReason | undefined, stopRefused: boolean): Promise<Outcome> {
+/** OMS's "the task is in progress, pause it first" answer to a delete. */
+function isInProgressRefusal(error: unknown): boolean {
+  return error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063';
+}
+
+/**
+ * Looks at the task until it is paused, then deletes it (riding out OMS.0063 right after the pause). `ours`: the
+ * pause was this run's; otherwise the task was listed paused and only its delete was refused for a moment, so a look
+ * that finds it running again means someone resumed it: it is left alone (`in-progress-since-listing`), never paused.
+ */
+async function waitPausedThenDelete(
+  id: string,
+  deps: TaskPurgeDeps,
+  gate: () => DeferReason | undefined,
+  { stopRefused, ours }: { stopRefused: boolean; ours: boolean },
+): Promise<Outcome> {
   const deadline = deps.clock() + deps.stopTimeoutMs;
   for (let look = 0; ; look += 1) {
     await deps.sleep(pollDelayMs(look, deps.pollIntervalMs));
@@ -75,7 +98,7 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () =>
     try {
       status = (await deps.schedule(() => observed(deps, () => deps.oms.showTask(deps.project, id)))).status;
     } catch (error) {
-      if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: true };
+      if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: ours };
       throw error;
     }
     // Only a task seen paused is deleted. One that finished (succeeded or failed) while being paused is now a
@@ -84,15 +107,17 @@ async function waitPausedThenDelete(id: string, deps: TaskPurgeDeps, gate: () =>
     if (status === STATUS_CODES.paused) {
       try {
         const result = await deps.schedule(() => observed(deps, () => deps.oms.deleteTask(deps.project, id)));
-        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: true };
+        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: ours };
       } catch (error) {
         // Right after a pause OMS may still call the task in progress for a moment: wait that out.
-        if (!(error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063')) throw error;
+        if (!isInProgressRefusal(error)) throw error;
       }
     } else if (status === STATUS_CODES.succeeded || status === STATUS_CODES.failed) {
       return { kind: 'deferred', reason: 'finished-during-pause' };
     } else if (!isInProgress(status)) {
       return { kind: 'deferred', reason: 'unknown-status-after-pause' };
+    } else if (!ours && status !== STATUS_CODES.pausing) {
+      return { kind: 'deferred', reason: 'in-progress-since-listing' };
     }
     if (look === 0 && stopRefused && status !== STATUS_CODES.pausing && isInProgress(status)) {
       return {

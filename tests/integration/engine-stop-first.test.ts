@@ -27,6 +27,26 @@ describe('engine: stopFirst pauses, waits and deletes', () => {
     expect(logs.lines.filter((l) => l.outcome === 'deleted' && l.paused === true)).toHaveLength(3);
   });
 
+  it('a task listed paused whose delete OMS still refuses (OMS.0063) is waited out; one resumed meanwhile is left alone, never paused', async () => {
+    const [paused61, paused62] = [task('61', 3, 3 * DAY), task('62', 3, 3 * DAY)];
+    emu = await emulator({ projects: { [PROJECT]: [paused61!, paused62!] } });
+    for (const id of ['61', '62']) emu.setTaskFault(PROJECT, id, { method: 'DELETE', status: 400, errorCode: 'OMS.0063', errorMsg: 'The task is in progress.', times: 1 });
+    let resumed = false;
+    // Before the first look, someone resumes 61 (it migrates again); 62 stays paused.
+    const sleep = async () => {
+      if (resumed) return;
+      resumed = true;
+      emu!.setTasks(PROJECT, [{ ...paused61!, status: 2 }, paused62!]);
+    };
+    const { summary, logs } = await runEngine(policy(emu, STUCK), {}, { sleep });
+    expect(deletedIds(emu)).toEqual(['62']);
+    expect(emu.stats.stopped[PROJECT] ?? []).toEqual([]);
+    expect(summary.targets[0]).toMatchObject({ selected: 2, deleted: 1, failed: 0, deferred: 1 });
+    expect(logs.lines.find((l) => l.taskId === '61')).toMatchObject({ outcome: 'deferred', reason: 'in-progress-since-listing' });
+    expect(logs.lines.find((l) => l.taskId === '62')).toMatchObject({ outcome: 'deleted' });
+    expect(logs.lines.find((l) => l.taskId === '62')!.paused).toBeUndefined();
+  });
+
   it('a task not paused within stopTimeout fails with reason stop-timeout and is not deleted', async () => {
     emu = await emulator({ projects: { [PROJECT]: [task('31', 2, 3 * DAY)] }, stopDelayMs: 60_000 });
     const p = policy(emu, STUCK);

@@ -50,6 +50,21 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     expect(five[0]).toMatchObject({ status: null, name: 'keep-me', groupType: 'SYNC_TASK' });
   });
 
+  it('a count that falls between pages (tasks deleted meanwhile) makes the listing truncated, with the reason', async () => {
+    // Page 1 counted 300; by page 2 ten tasks were deleted, so the tasks after them moved up past page 1 unseen.
+    const { oms } = scripted((r) => ({ body: page(range(offsetOf(r) + (offsetOf(r) === 0 ? 0 : 10), Math.max(0, Math.min(100, 290 - offsetOf(r)))), offsetOf(r) === 0 ? 300 : 290) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.truncated).toBe(true);
+    expect(listing.truncation).toMatch(/the count fell from 300 to 290 while paging/);
+  });
+
+  it('a count that grows between pages does not: tasks created meanwhile only push others to later pages', async () => {
+    const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 250 - offsetOf(r)))), offsetOf(r) === 0 ? 240 : 250) }));
+    const listing = await oms.listTasks(project);
+    expect(listing).toMatchObject({ truncated: false });
+    expect(listing.tasks).toHaveLength(250);
+  });
+
   it('an identical repeat is simply de-duplicated', async () => {
     const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page(range(1, 100), 150) : page(range(51, 50), 150) }));
     const listing = await oms.listTasks(project);
