@@ -1,4 +1,4 @@
-import { isLosslessNumber, parse } from 'lossless-json';
+import { isLosslessNumber, parse, stringify } from 'lossless-json';
 
 /**
  * Parses an OMS answer without losing precision: every JSON number stays a LosslessNumber holding its exact text,
@@ -22,4 +22,13 @@ export function finiteNumber(value: unknown): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** JSON text of a value from a lossless parse (its numbers as written, not as LosslessNumber objects), for logs. */
+export function losslessText(value: unknown): string {
+  try {
+    return stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -1,4 +1,4 @@
-import { finiteNumber, numberText } from './json.js';
+import { finiteNumber, losslessText, numberText } from './json.js';
 
 /** A task as the janitor sees it: every field of the API object is optional, so each one is normalised here once. */
 export interface Task {
@@ -68,7 +68,7 @@ function printable(value: unknown): string {
   let text: string;
   if (value === undefined) text = '(missing)';
   else if (typeof value === 'string') text = value;
-  else text = numberText(value) ?? JSON.stringify(value) ?? String(value);
+  else text = numberText(value) ?? losslessText(value);
   text = text.replace(/[^\x20-\x7e]/g, '?');
   return text.length > MAX_ID_TEXT ? `${text.slice(0, MAX_ID_TEXT)}…` : text;
 }

@@ -27,6 +27,10 @@ describe('parseTask: every field optional, ids exact', () => {
     expect(task.idText.length).toBeLessThanOrEqual(41);
   });
 
+  it('an object id is printed as the JSON it was, not as the parser\'s number objects', () => {
+    expect(read('{"id": {"v": 12, "w": [1.50]}, "status": 5}').idText).toBe('{"v":12,"w":[1.50]}');
+  });
+
   it('a missing id is malformed too', () => {
     expect(read('{"status": 5}')).toMatchObject({ id: null, idText: '(missing)' });
   });
