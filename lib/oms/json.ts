@@ -1,12 +1,22 @@
-import { isLosslessNumber, parse, stringify } from 'lossless-json';
+import { LosslessNumber, isLosslessNumber, parse, stringify } from 'lossless-json';
+
+// An integer of at most 15 digits without leading zeros (nor "-0"): a double holds it exactly, and String() gives its
+// text back character for character. Statuses, times and today's 15-digit task ids are such numbers.
+const EXACT_INTEGER = /^(0|-?[1-9][0-9]{0,14})$/;
+
+/** Plain numbers where that loses nothing (cheaper: no object and no string per number); the text otherwise. */
+function parseNumber(text: string): unknown {
+  return EXACT_INTEGER.test(text) ? Number(text) : new LosslessNumber(text);
+}
 
 /**
- * Parses an OMS answer without losing precision: every JSON number stays a LosslessNumber holding its exact text,
- * so an int64 task id such as 9007199254740993 is never rounded into a neighbour's id by JSON.parse.
- * Throws SyntaxError on anything that is not JSON (an HTML error page, a truncated body).
+ * Parses an OMS answer without losing precision: a JSON number is a plain number only when String() of it is
+ * exactly its text (EXACT_INTEGER); any other (an id above 2^53 such as 9007199254740993, 1e3, 1.0, -0) stays a
+ * LosslessNumber holding its exact text, so it is never rounded into a neighbour's id. A duplicate key with two
+ * different values is an error. Throws SyntaxError on anything that is not JSON (an HTML page, a truncated body).
  */
 export function parseLossless(text: string): unknown {
-  return parse(text);
+  return parse(text, null, parseNumber);
 }
 
 /** The exact decimal text of a JSON number or digit string, or undefined for anything else. */

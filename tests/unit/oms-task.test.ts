@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseLossless } from '../../lib/oms/json.js';
+import fc from 'fast-check';
+import { numberText, parseLossless } from '../../lib/oms/json.js';
 import { parseTask } from '../../lib/oms/task.js';
 
 const read = (json: string) => parseTask(parseLossless(json));
@@ -29,6 +30,22 @@ describe('parseTask: every field optional, ids exact', () => {
 
   it('an object id is printed as the JSON it was, not as the parser\'s number objects', () => {
     expect(read('{"id": {"v": 12, "w": [1.50]}, "status": 5}').idText).toBe('{"v":12,"w":[1.50]}');
+  });
+
+  it('every JSON number reads back as exactly the text it was written as (plain numbers only where that holds)', () => {
+    const text = fc.oneof(
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+      fc.constantFrom('-0', '0', '1.0', '1e3', '1E3', '1.5e3', '0.0', '9007199254740993', '999999999999999', '1000000000000000'),
+    );
+    fc.assert(
+      fc.property(text, (written) => numberText((parseLossless(`{"v": ${written}}`) as { v: unknown }).v) === written),
+      { seed: 90210, numRuns: 2000 },
+    );
+  });
+
+  it.each(['-0', '1000.0', '1e3', '-5'])('the id %s is malformed, never read as another number', (id) => {
+    expect(read(`{"id": ${id}, "status": 5}`).id).toBeNull();
   });
 
   it('a missing id is malformed too', () => {
