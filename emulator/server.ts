@@ -11,7 +11,7 @@ import { DEFAULT_IAM_TOKEN_TTL_MS, IamTokenStore, handleIamToken } from './iam.j
 import { handleOms, matchOmsRoute } from './oms.js';
 import type { OmsRoute } from './oms.js';
 import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
-import { bump, createStats, resetStats } from './stats.js';
+import { bump, countDeleteInProgress, createStats, resetStats } from './stats.js';
 import { TaskFaults } from './task-faults.js';
 import { TaskStore } from './task-store.js';
 import type { Emulator, EmulatorOptions } from './types.js';
@@ -41,6 +41,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   async function answerOms(ex: Exchange, route: OmsRoute): Promise<void> {
     bump(stats.calls, route.route);
+    // Judged at arrival, before latency and faults: what the janitor sent, whatever became of it.
+    if (route.route === 'delete' && route.taskId !== undefined) countDeleteInProgress(stats, store.show(route.projectId, route.taskId));
     const fault = faults.pick(route.route);
     const latencyMs = faults.latencyMs;
     if (latencyMs > 0) {

@@ -1,3 +1,4 @@
+import { STATUS } from './task-store.js';
 import type { EmulatorStats } from './types.js';
 
 export function createStats(): EmulatorStats {
@@ -36,4 +37,25 @@ export function bump(counter: Record<string, number>, key: string): void {
 
 export function record(lists: Record<string, string[]>, project: string, id: string): void {
   (lists[project] ??= []).push(id);
+}
+
+/**
+ * A `calls` key: DELETEs that arrived while their task was in progress (waiting, migrating, retrying or pausing, as a
+ * show would read it at that moment), counted on arrival, before latency or an injected fault. OMS refuses them
+ * (OMS.0063), but a janitor that pauses first and waits for paused never sends one: the chaos suite asserts 0. A task
+ * only just paused (pauseSettleMs) reads paused and is not counted.
+ */
+export const DELETE_IN_PROGRESS = 'delete-in-progress';
+const IN_PROGRESS_STATUSES: readonly number[] = [STATUS.waiting, STATUS.migrating, STATUS.retrying, STATUS.pausing];
+
+/** Counts a DELETE under DELETE_IN_PROGRESS when `taskJson` (the task as a show would answer now) is in progress. */
+export function countDeleteInProgress(stats: EmulatorStats, taskJson: string | undefined): void {
+  if (taskJson === undefined) return;
+  let status: unknown;
+  try {
+    status = (JSON.parse(taskJson) as { status?: unknown } | null)?.status;
+  } catch {
+    return; // a raw entry that is not JSON has no status to judge by
+  }
+  if (typeof status === 'number' && IN_PROGRESS_STATUSES.includes(status)) bump(stats.calls, DELETE_IN_PROGRESS);
 }

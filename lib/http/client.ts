@@ -43,6 +43,10 @@ const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
 const ERROR_BODY_MS = 2000;
 /** An error body's read ends at least this long before ky's attempt timer would fire. */
 const ERROR_BODY_MARGIN_MS = 250;
+/** An attempt's own abort comes this long after ky's attempt timeout, which therefore decides (and is retried). */
+const ATTEMPT_ABORT_LAG_MS = 50;
+/** How many event-loop turns a given-up attempt gets to close before the next request goes out anyway. */
+const MAX_ABORT_TURNS = 20;
 /** Statuses whose Response may not carry a body. */
 const NULL_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 
@@ -69,6 +73,43 @@ export function createHttp(options: HttpOptions = {}): Http {
     const ex = exchanges.get(req)!;
     const { request } = ex;
     const sentMs = performance.now(); // ky's attempt timer started just before this call
+    // ky hands every attempt after the first a clone of the Request, and Node's fetch keeps a clone's abort link to
+    // its source only through weak references (nodejs/undici#4068): after a garbage collection, ky's attempt timeout
+    // and the run's deadline would no longer reach a stalled attempt, whose connection then stays open while the
+    // run sends more (over `concurrency`), and the deadline waits out attemptTimeoutMs. So each attempt goes out as
+    // a fresh Request whose signal this closure holds, aborted by its own timer (just after ky's) and the deadline.
+    const attempt = new AbortController();
+    const abortWith = (reason: unknown) => attempt.abort(reason);
+    let open = true;
+    // By beforeRetry and a final failure: a timed-out attempt is still open, and is ended before anything else goes out.
+    ex.abortAttempt = async (reason: unknown) => {
+      if (attempt.signal.aborted || !open) return;
+      abortWith(reason);
+      // Let the abort take effect (the fetch rejects, its socket is destroyed) before the next request is sent; a
+      // few event-loop turns, never more than MAX_ABORT_TURNS.
+      for (let turn = 0; open && turn < MAX_ABORT_TURNS; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    const timer = setTimeout(() => abortWith(new DOMException('the attempt timed out', 'TimeoutError')), policy.attemptTimeoutMs + ATTEMPT_ABORT_LAG_MS);
+    const onDeadline = () => abortWith(request.signal?.reason);
+    if (request.signal?.aborted) onDeadline();
+    else request.signal?.addEventListener('abort', onDeadline, { once: true });
+    // Held here until the attempt is over: the abort reaches the fetch only while this Request object is alive.
+    let own: Request | undefined;
+    try {
+      const body = req.body === null ? null : await req.arrayBuffer();
+      own = new Request(req.url, { method: req.method, headers: req.headers, body, redirect: req.redirect, signal: attempt.signal });
+      return await answer(ex, own, init, sentMs);
+    } finally {
+      open = false;
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onDeadline);
+      own = undefined;
+    }
+  }
+
+  /** One attempt's answer, read as fetchOnce says: error bodies bounded, 2xx bodies read (and parsed) or drained. */
+  async function answer(ex: Exchange, req: Request, init: RequestInit | undefined, sentMs: number): Promise<Response> {
+    const { request } = ex;
     // A body nobody parses (an error's, a delete's) gets its own short bound, well inside ky's attempt timer: a
     // stalled error body must not turn a final 401 or 403 into a timeout, which would be retried (re-sending a
     // refused signature or password: a lock-out).
@@ -156,6 +197,9 @@ export function createHttp(options: HttpOptions = {}): Http {
         async ({ error, retryCount, options: opts }) => {
           const ex = exchangeOf(opts);
           const { request, path } = ex;
+          // The attempt ky gave up on (a timeout) is ended now, before the wait: its connection must not stay open
+          // beside the next attempt (more than `concurrency` requests in flight at the server).
+          await ex.abortAttempt?.(new DOMException('the attempt was given up', 'AbortError'));
           const status = isHTTPError(error) ? error.response.status : undefined;
           // An attempt that got an answer has told the authenticator already (fetchOnce); only one that got none
           // (a timeout or a lost connection before the headers) is reported as such, once.
@@ -212,6 +256,8 @@ interface Exchange {
   value: unknown;
   /** The status of the current attempt's answer, once its headers arrived. */
   status: number | undefined;
+  /** Ends the current attempt's fetch if it is still open, and resolves once it is over (set by fetchOnce). */
+  abortAttempt?: (reason: unknown) => Promise<void>;
 }
 
 /** A 2xx answer that is not one (HTML, cut off, too long): retried like a 502; after the last attempt, a TransportError. */
@@ -249,6 +295,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     options.onDone?.({ method: request.method, path: ex.path, status: response.status, attempts: ex.attempts, ms: performance.now() - startedMs });
     return { status: response.status, headers: response.headers, body: ex.body, ...(request.parse ? { value: ex.value } : {}), ...(requestId ? { requestId } : {}) };
   } catch (error) {
+    await ex.abortAttempt?.(new DOMException('the request failed', 'AbortError')); // a final timeout: close its connection now
     const final = await toFinalError(error, request.method, ex.path, ex.attempts, request.url);
     if (final instanceof TransportError && final.kind !== 'invalid-response' && ex.authorized && ex.status === undefined) request.auth?.answered?.(undefined);
     options.onDone?.({

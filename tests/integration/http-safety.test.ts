@@ -206,3 +206,37 @@ describe('review findings', () => {
     expect(answered).toEqual([status]); // reported once, never also as "no answer"
   });
 });
+
+describe('an attempt after a retry can always be ended (nodejs/undici#4068)', () => {
+  // ky hands a retry a clone of the Request, whose abort link Node's fetch keeps only weakly: after a garbage
+  // collection, neither ky's attempt timeout nor the run's deadline reached a stalled retry. Every attempt now goes
+  // out with a signal the wrapper holds itself. Garbage is collected every few milliseconds to cut any weak link.
+  let collect: NodeJS.Timeout | undefined;
+  beforeEach(async () => {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    collect = setInterval(gc, 5);
+  });
+  afterEach(() => clearInterval(collect));
+
+  it("the run's deadline ends a retry that stalls, at once, not after attemptTimeoutMs", async () => {
+    server.reset([{ status: 503, body: { error_code: 'APIGW.0202', error_msg: 'busy' } }, { hang: true }]);
+    const deadline = new AbortController();
+    const http = createHttp({ retry: { ...POLICY, attemptTimeoutMs: 10_000, baseDelayMs: 1, maxDelayMs: 1 } });
+    let abortedAt = 0;
+    // The deadline fires once the retry is stalled at the server (and garbage has been collected meanwhile).
+    void (async () => {
+      while (server.arrivals.length < 2) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      abortedAt = performance.now();
+      deadline.abort(new DOMException('deadline', 'TimeoutError'));
+    })();
+    const error = await failure(http.request({ method: 'GET', url: `${server.url}/v2/${PROJECT}/tasks`, signal: deadline.signal }));
+    expect(error).toMatchObject({ name: 'TransportError', kind: 'timeout' });
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(performance.now() - abortedAt).toBeLessThan(1500); // not the 10 s attempt timeout
+    expect(server.arrivals).toHaveLength(2);
+  });
+});
