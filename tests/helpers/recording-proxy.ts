@@ -1,5 +1,5 @@
 import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** One request as the proxy received it, before anything was forwarded. */
 export interface ProxiedRequest {
@@ -49,7 +49,6 @@ export async function startRecordingProxy(upstream: string, hooks: ProxyHooks = 
   let current = hooks;
   const requests: ProxiedRequest[] = [];
   const answers = new Map<number, string>();
-  const sockets = new Set<Socket>();
   const target = new URL(upstream);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -97,24 +96,15 @@ export async function startRecordingProxy(upstream: string, hooks: ProxyHooks = 
     out.on('error', () => req.socket.destroy());
     req.pipe(out);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     requests,
     answers,
     setHooks: (next) => {
       current = next;
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** One request as the server saw it: when its headers arrived (performance.now()), and what it carried. */
 export interface Arrival {
@@ -58,7 +58,6 @@ export function sequence(replies: Reply[]): Script {
 export async function startScriptServer(script: Script | Reply[] = [{ status: 200, body: {} }]): Promise<ScriptServer> {
   let current: Script = Array.isArray(script) ? sequence(script) : script;
   const arrivals: Arrival[] = [];
-  const sockets = new Set<Socket>();
   const flood = { sent: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -68,28 +67,19 @@ export async function startScriptServer(script: Script | Reply[] = [{ status: 20
     req.resume(); // drain any request body
     answer(current(n, arrival), req, res, flood);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     arrivals,
     gaps: () => arrivals.slice(1).map((a, i) => a.at - arrivals[i]!.at),
     reset(next) {
       current = Array.isArray(next) ? sequence(next) : next;
       arrivals.length = 0;
     },
-    openSockets: () => sockets.size,
+    openSockets: listening.openSockets,
     floodSent: () => flood.sent,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
 }
 
