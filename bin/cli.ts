@@ -146,7 +146,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       log,
       ...(progress ? { onProgress: progress.update } : {}),
       onOutcome: (target, candidate, outcome) => {
-        rows.push({ target: target.name, candidate, action: planAction(outcome) });
+        rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
         if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
       },
       onRefused: (target, candidates) => rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION }))),

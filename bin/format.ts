@@ -1,7 +1,7 @@
 import type { Outcome } from '../lib/purge/outcome.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
-import { statusName } from '../lib/oms/status.js';
+import { isInProgress, statusName } from '../lib/oms/status.js';
 import { forTerminal } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
@@ -13,8 +13,10 @@ export interface PlanRow {
 }
 
 /** The plan's ACTION for a task's outcome. */
-export function planAction(outcome: Outcome): string {
-  return outcome.kind === 'deferred' ? `deferred (${outcome.reason})` : 'delete';
+export function planAction(outcome: Outcome, candidate: Candidate): string {
+  if (outcome.kind === 'deferred') return `deferred (${outcome.reason})`;
+  // An in-progress task (a stopFirst rule) is paused first, as the manifest's `pause-then-delete` says.
+  return isInProgress(candidate.task.status) ? 'pause, then delete' : 'delete';
 }
 
 /** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */

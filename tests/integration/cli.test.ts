@@ -63,7 +63,7 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/ID\s+NAME\s+STATUS\s+AGE\s+RULE/);
     expect(r.stdout).toMatch(/11\s+task-11\s+failed\s+40d 0h\s+failed/);
-    expect(r.stdout).toMatch(/14\s+task-14\s+migrating\s+2d 23h\s+stuck/);
+    expect(r.stdout).toMatch(/14\s+task-14\s+migrating\s+2d 23h\s+stuck\s+pause, then delete/);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
     expect(emu.stats.calls.stop ?? 0).toBe(0);
   });
@@ -75,7 +75,7 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(doc.totals).toMatchObject({ selected: 2, deleted: 0 });
     expect(doc.plan.map((p: { taskId: string; rule: string; action: string }) => [p.taskId, p.rule, p.action])).toEqual([
       ['11', 'failed', 'delete'],
-      ['14', 'stuck', 'delete'],
+      ['14', 'stuck', 'pause, then delete'], // migrating, under a stopFirst rule
     ]);
     expect(emu.stats.calls.stop ?? 0).toBe(0);
   });
