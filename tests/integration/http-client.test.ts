@@ -247,12 +247,11 @@ describe('rate budget', () => {
     await Promise.all(Array.from({ length: 10 }, () => client.request(get())));
     expect(performance.now() - started).toBeGreaterThanOrEqual(440);
     expect(server.arrivals).toHaveLength(10);
-    // Starts are 50 ms apart; arrivals jitter by a few ms on a busy machine, but a burst would arrive ~0 ms apart.
+    // Starts are 50 ms apart; arrivals jitter on a busy machine (a late one makes the next gap short), but a burst
+    // would arrive ~0 ms apart.
     const gaps = server.gaps();
-    for (const gap of gaps) {
-      expect(gap).toBeGreaterThanOrEqual(25);
-      expect(gap).toBeLessThan(50 + SLACK);
-    }
+    for (const gap of gaps) expect(gap).toBeLessThan(50 + SLACK);
+    expectNoBurst(gaps);
     expect(median(gaps)).toBeGreaterThanOrEqual(45);
   });
 
@@ -271,10 +270,21 @@ describe('rate budget', () => {
     await Promise.all([a.request(get('/one')), b.request(get('/two')), a.request(get('/three'))]);
     expect(server.arrivals).toHaveLength(6);
     expect(performance.now() - started).toBeGreaterThanOrEqual(5 * 50 - 10);
-    for (const gap of server.gaps()) expect(gap).toBeGreaterThanOrEqual(25);
+    expectNoBurst(server.gaps());
     expect(median(server.gaps())).toBeGreaterThanOrEqual(45);
   });
 });
+
+/**
+ * No burst at 20 rps: at most 3 arrivals in any 100 ms (an even schedule gives 2 or 3). A machine too busy to fire
+ * timers on time may release two or three starts together once it catches up (the budget keeps the average); a
+ * budget that let requests through unspaced would put many more in 100 ms.
+ */
+function expectNoBurst(gaps: readonly number[]): void {
+  const at = gaps.reduce<number[]>((times, gap) => [...times, times.at(-1)! + gap], [0]);
+  const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 100).length));
+  expect(busiest).toBeLessThanOrEqual(3);
+}
 
 describe('transport failures', () => {
   it('a connection reset before any answer is retried, then succeeds', async () => {
