@@ -2,7 +2,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { regionsByProject } from '../lib/auth/iam.js';
-import { resolveCliCredentials } from '../lib/auth/resolve.js';
+import { logTargetCredentials, resolveCliCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
+import { createSecretSource } from '../lib/auth/secret-source.js';
+import type { Authenticator } from '../lib/auth/types.js';
 import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
@@ -126,16 +128,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       },
       { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
     );
-    const { authenticator, source, kind, credentials } = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, {
-      http: createHttp({ allowedHosts }),
-      allowedHosts,
-      region: regionsByProject(policy.targets),
-      onSecret: (value) => redactor.add(value),
-    });
-    redactor.add(...secretValues(credentials));
-    log.info('credentials resolved', { source, kind });
+    // One Secrets Manager source for the run's secret and every target's own (another account's).
+    const secrets = createSecretSource({ cacheSeconds: 0 });
+    const authDeps = { http: createHttp({ allowedHosts }), allowedHosts, secrets, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) };
+    const runTargets = policy.targets.filter((t) => !request.targets || request.targets.includes(t.name));
+    // The run's credentials are needed only when some target of the run has none of its own.
+    let authenticator: Authenticator | undefined;
+    if (runTargets.some((t) => t.credentials === undefined)) {
+      const run = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, authDeps);
+      redactor.add(...secretValues(run.credentials));
+      log.info('credentials resolved', { source: run.source, kind: run.kind });
+      authenticator = run.authenticator;
+    }
+    const targetCredentials = await resolveTargetCredentials(runTargets, secrets, { ...authDeps, onResolved: (c) => redactor.add(...secretValues(c)) });
+    logTargetCredentials(log, runTargets, targetCredentials);
 
-    const { oms, counters } = createRunClient(policy, authenticator, { log, allowedHosts });
+    const { oms, counters, clientFor } = createRunClient(policy, authenticator, { log, allowedHosts, targetCredentials });
     const policyFile = v.policy;
     const howToForce = (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
     const rows: PlanRow[] = [];
@@ -143,6 +151,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const summary = await runPurge(request, {
       oms,
+      clientFor,
       log,
       ...(progress ? { onProgress: progress.update } : {}),
       onOutcome: (target, candidate, outcome) => {

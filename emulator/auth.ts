@@ -11,6 +11,9 @@ const INCORRECT = 'Incorrect IAM authentication information: ';
 
 export interface OmsAuthDeps {
   requireAuth: boolean;
+  /** `accounts`: the account of each bound project and of each bound token or AK. */
+  accountOfProject?: ReadonlyMap<string, string>;
+  accountOfCredential?: ReadonlyMap<string, string>;
   tokens: ReadonlySet<string>;
   credentials: ReadonlyMap<string, AkSkCredential>;
   iam: IamTokenStore;
@@ -26,11 +29,12 @@ export function authenticate(ex: Exchange, projectId: string, deps: OmsAuthDeps)
   if (!deps.requireAuth) return { ok: true };
   const authorization = headerValue(ex.req, 'authorization');
   if (authorization !== undefined && authorization.startsWith('SDK-HMAC-SHA256')) {
-    return authenticateSignature(ex, projectId, deps);
+    const outcome = authenticateSignature(ex, projectId, deps);
+    return outcome.ok ? sameAccount(ex, projectId, parseAk(authorization), deps) : outcome;
   }
   const token = headerValue(ex.req, 'x-auth-token');
   if (token === undefined || token === '') return { ok: false, errorCode: 'APIGW.0301', errorMsg: `${INCORRECT}no credentials` };
-  if (deps.tokens.has(token)) return { ok: true };
+  if (deps.tokens.has(token)) return sameAccount(ex, projectId, token, deps);
   switch (deps.iam.use(token, projectId)) {
     case 'ok':
       return { ok: true };
@@ -71,4 +75,26 @@ function authenticateSignature(ex: Exchange, projectId: string, deps: OmsAuthDep
   if (result.ak !== undefined) deps.lockout.recordFailure(result.ak);
   // The reason is in the message because this is a test double: a client author debugging a signer needs it.
   return { ok: false, errorCode: 'APIGW.0301', errorMsg: `${INCORRECT}${result.reason}` };
+}
+
+/** `Access=AK` of an SDK-HMAC-SHA256 Authorization header. */
+function parseAk(authorization: string): string | undefined {
+  return /Access=([^,\s]+)/.exec(authorization)?.[1];
+}
+
+/**
+ * With `accounts`, a token or AK of one account is refused on another account's project (as IAM scopes them), and
+ * every such attempt is counted: a janitor must never send them there at all.
+ */
+function sameAccount(ex: Exchange, projectId: string, credential: string | undefined, deps: OmsAuthDeps): AuthOutcome {
+  const projectAccount = deps.accountOfProject?.get(projectId);
+  const credentialAccount = credential === undefined ? undefined : deps.accountOfCredential?.get(credential);
+  if (projectAccount === undefined || credentialAccount === undefined) return { ok: true };
+  if (projectAccount !== credentialAccount) {
+    ex.stats.crossAccount += 1;
+    return { ok: false, errorCode: 'APIGW.0301', errorMsg: `${INCORRECT}the credentials belong to another account` };
+  }
+  const seen = (ex.stats.accountsSeen[projectId] ??= []);
+  if (!seen.includes(credentialAccount)) seen.push(credentialAccount);
+  return { ok: true };
 }

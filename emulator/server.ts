@@ -29,8 +29,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   faults.set(options.faults ?? {});
   const taskFaults = new TaskFaults();
   const secrets = new SecretStore(options.secrets, options.deniedSecrets);
+  const accounts = options.accounts ?? [];
   const authDeps: OmsAuthDeps = {
     requireAuth: options.requireAuth ?? true,
+    accountOfProject: new Map(accounts.flatMap((a) => a.projects.map((p) => [p, a.name] as const))),
+    accountOfCredential: new Map(accounts.flatMap((a) => [...(a.tokens ?? []), ...(a.aks ?? [])].map((c) => [c, a.name] as const))),
     tokens: new Set(options.tokens ?? []),
     credentials: new Map((options.akskCredentials ?? []).map((c) => [c.ak, c])),
     iam,

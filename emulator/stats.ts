@@ -13,6 +13,8 @@ export function createStats(): EmulatorStats {
     signatureFailures: 0,
     signedRequests: 0,
     signedVerified: 0,
+    crossAccount: 0,
+    accountsSeen: {},
     lockedAks: [],
     faultsInjected: {},
     perSecond: {},

@@ -27,6 +27,15 @@ export interface AkSkCredential {
   securityToken?: string;
 }
 
+export interface EmuAccount {
+  name: string;
+  projects: string[];
+  /** Static X-Auth-Token values of this account (also list them in `tokens`). */
+  tokens?: string[];
+  /** AKs of this account (also list them in `akskCredentials`). */
+  aks?: string[];
+}
+
 export interface IamUser {
   domain: string;
   username: string;
@@ -51,6 +60,12 @@ export interface EmulatorOptions {
   iamTokenTtlMs?: number;
   /** Default true: OMS calls without valid credentials get 401 APIGW.0301. */
   requireAuth?: boolean;
+  /**
+   * Several Huawei accounts: each owns some projects, and its static tokens and AKs are valid for those projects
+   * only (401 APIGW.0301 elsewhere, counted in stats.crossAccount). Credentials and projects in no account are not
+   * bound (as without this option).
+   */
+  accounts?: EmuAccount[];
   /** List offsets above this answer 400 OMS.0064. Default: no cap. */
   offsetCap?: number;
   /** After a stop: waiting/migrating/retrying -> pausing (7) -> paused (3) after this delay. Default 200. */
@@ -131,6 +146,10 @@ export interface EmulatorStats {
   signedVerified: number;
   /** AKs locked now (after 5 consecutive signature failures, for 5 minutes). */
   lockedAks: string[];
+  /** OMS requests that carried one account's token or AK to another account's project (`accounts`). */
+  crossAccount: number;
+  /** project -> the accounts whose credentials were accepted for it (`accounts`). */
+  accountsSeen: Record<string, string[]>;
   /** By kind: '429', '503', '500', 'reset', 'stall', 'html', 'latency', 'task-fault'. */
   faultsInjected: Record<string, number>;
   /** OMS requests by the wall-clock second (Unix seconds) they arrived in: what a rate budget really achieved. */

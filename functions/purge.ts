@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { regionsByProject } from '../lib/auth/iam.js';
-import { resolveSecretCredentials } from '../lib/auth/resolve.js';
+import { checkStagePrefix, logTargetCredentials, resolveSecretCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
 import { secretValues } from '../lib/auth/secrets.js';
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
@@ -26,6 +26,7 @@ const policyFile = process.env.POLICY_FILE ?? `policies/${stage}.yaml`;
 const setup = (async () => {
   const allowedHosts = HostAllowList.fromEnv(process.env);
   const { policy, sha256 } = await loadPolicyFile(policyFile, { allowedHosts });
+  checkStagePrefix(policy.targets, process.env.OMS_CREDENTIALS_SECRET_ID);
   return { allowedHosts, policy, policySha256: sha256, iamHttp: createHttp({ allowedHosts }) };
 })();
 setup.catch(() => undefined); // reported by the first invocation, not as an unhandled rejection
@@ -59,20 +60,21 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const request = buildRequest(policy, choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
-    const resolved = await resolveSecretCredentials(
-      secretId,
-      secrets,
-      { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value) => redactor.add(value) },
-      { signal: deadline },
-    );
-    redactor.add(...secretValues(resolved.credentials));
-    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved.kind, policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
+    const authDeps = { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) };
+    const runTargets = policy.targets.filter((t) => !request.targets || request.targets.includes(t.name));
+    // The stage's secret is read only when some target of the run has no credentials of its own.
+    const resolved = runTargets.some((t) => t.credentials === undefined) ? await resolveSecretCredentials(secretId, secrets, authDeps, { signal: deadline }) : undefined;
+    if (resolved) redactor.add(...secretValues(resolved.credentials));
+    const targetCredentials = await resolveTargetCredentials(runTargets, secrets, { ...authDeps, onResolved: (c) => redactor.add(...secretValues(c)) }, { signal: deadline });
+    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved?.kind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
+    logTargetCredentials(log, runTargets, targetCredentials);
 
-    const { oms, counters } = createRunClient(policy, resolved.authenticator, { deadline, log, allowedHosts });
+    const { oms, counters, clientFor } = createRunClient(policy, resolved?.authenticator, { deadline, log, allowedHosts, targetCredentials });
     const failures = failureCounter();
     const startedMs = Date.now();
     const summary = await runPurge(request, {
       oms,
+      clientFor,
       log,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onOutcome: failures.onOutcome,

@@ -152,3 +152,74 @@ function resolved(credentials: Credentials, source: CredentialsSource, deps: Aut
   Object.defineProperty(result, 'credentials', { value: credentials, enumerable: false });
   return result as ResolvedCredentials;
 }
+
+/** A target's own credentials, or why it has none this run (that target stops; the others go on). */
+export type TargetCredentials = { ok: true; resolved: ResolvedCredentials } | { ok: false; error: Error };
+
+/**
+ * The credentials of targets that name their own (`targets[].credentials.secretId`: another Huawei account), each
+ * secret read once for the run through `secrets` (the Lambda's cached source, or the CLI's), by target name. A
+ * secret that cannot be read or used fails only the targets that name it. Every value obtained is given to
+ * `onResolved` (log redaction) before anything else happens with it.
+ */
+export async function resolveTargetCredentials(
+  targets: readonly { name: string; credentials?: { secretId: string } }[],
+  secrets: SecretSource,
+  deps: AuthenticatorDeps & { onResolved?: (credentials: Credentials) => void },
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<string, TargetCredentials>> {
+  const bySecret = new Map<string, Promise<TargetCredentials>>();
+  const out = new Map<string, TargetCredentials>();
+  for (const target of targets) {
+    const secretId = target.credentials?.secretId;
+    if (secretId === undefined) continue;
+    let pending = bySecret.get(secretId);
+    if (pending === undefined) {
+      pending = resolveSecretCredentials(secretId, secrets, deps, options).then(
+        (resolved) => {
+          deps.onResolved?.(resolved.credentials);
+          return { ok: true as const, resolved };
+        },
+        (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+      bySecret.set(secretId, pending);
+    }
+    out.set(target.name, await pending);
+  }
+  return out;
+}
+
+/** One line per target with credentials of its own: which secret and kind, or (a warning) why they failed. */
+export function logTargetCredentials(
+  log: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void },
+  targets: readonly { name: string; credentials?: { secretId: string } }[],
+  resolved: ReadonlyMap<string, TargetCredentials>,
+): void {
+  for (const target of targets) {
+    const entry = resolved.get(target.name);
+    if (entry === undefined) continue;
+    const secretId = target.credentials?.secretId;
+    if (entry.ok) log.info('target credentials resolved', { target: target.name, secretId, kind: entry.resolved.kind });
+    else log.warn('target credentials failed', { target: target.name, secretId, error: entry.error });
+  }
+}
+
+/**
+ * In Lambda the function may read only the stage's secret and the secrets under it (`<stage secret>/...`, the IAM
+ * policy in serverless.yml): a target naming any other secret is refused at cold start, naming its field, instead of
+ * failing with AccessDenied in the middle of a run. Throws CredentialsError.
+ */
+export function checkStagePrefix(targets: readonly { credentials?: { secretId: string } }[], stageSecret: string | undefined): void {
+  if (!stageSecret) return; // the invocation reports a missing stage secret
+  const prefix = `${stageSecret}/`;
+  targets.forEach((target, index) => {
+    const secretId = target.credentials?.secretId;
+    if (secretId !== undefined && !(secretId.startsWith(prefix) && secretId.length > prefix.length)) {
+      const field = `targets[${index}].credentials.secretId`;
+      throw new CredentialsError(
+        `${field}: ${JSON.stringify(secretId)} is not under this stage's prefix ${JSON.stringify(prefix)}: the function may read only those secrets (give the secret's name, not its ARN); nothing was done`,
+        { field },
+      );
+    }
+  });
+}

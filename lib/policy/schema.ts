@@ -17,6 +17,7 @@ export const MAX_REQUESTS_PER_SECOND = 1000;
 
 // Safe to place in a URL path as it is: no escaping needed, no way to smuggle `/` or `..`.
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
 const REGION = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 // The shipped policies hold placeholders such as 00000000000000000000000000000de1 that pass every other check; a
 // deployed placeholder would list an empty (or someone else's) project run after run and report success. Real ids
@@ -39,6 +40,13 @@ const targetFields = z.strictObject({
       if (result.ok) return result.endpoint;
       ctx.addIssue({ code: 'custom', message: result.message });
       return z.NEVER;
+    })
+    .optional(),
+  // Another account's credentials for this target (several Huawei accounts in one policy); the other targets use the
+  // run's. A Secrets Manager secret name or ARN: AWS allows letters, digits and /_+=.@- (ARNs add `:`).
+  credentials: z
+    .strictObject({
+      secretId: z.string().regex(SECRET_ID, { error: (i) => expected('a Secrets Manager secret name or ARN (letters, digits and /_+=.@-:)', i.input) }),
     })
     .optional(),
 });

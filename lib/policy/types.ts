@@ -23,6 +23,8 @@ export interface Target {
   region: string;
   /** Base URL of OMS, no trailing slash: the policy's `endpoint`, or https://oms.{region}.myhuaweicloud.com. */
   endpoint: string;
+  /** This target's own credentials (another account); absent = the run's credentials. */
+  credentials?: { secretId: string };
 }
 
 export interface Rule {

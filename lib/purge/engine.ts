@@ -25,6 +25,11 @@ export interface PurgeRequest extends Omit<SelectionOptions, 'planned'> {
 
 export interface EngineDeps {
   oms: OmsClient;
+  /**
+   * The client of a target that has credentials of its own (another account; lib/purge/runtime.ts), or the reason
+   * it has none: that target stops before any request, the others go on. Default: `oms` for every target.
+   */
+  clientFor?: (target: Target) => OmsClient | Error;
   log: EventLog;
   /** Default Date.now. */
   clock?: () => number;
@@ -55,6 +60,8 @@ export interface EngineDeps {
 
 interface TargetRun {
   target: Target;
+  /** This target's client, or why it has none (its credentials failed). */
+  oms: OmsClient | Error;
   summary: TargetSummary;
   selection?: TargetSelection;
   /** Valid ids of the listing, kept only for explicit purges (to report named tasks no listing had). */
@@ -75,7 +82,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   const wanted = request.targets ? new Set(request.targets) : undefined;
   const runs: TargetRun[] = policy.targets
     .filter((target) => !wanted || wanted.has(target.name))
-    .map((target) => ({ target, summary: emptyTarget(target), consecutive403: 0, consecutiveThrottled: 0 }));
+    .map((target) => ({ target, oms: deps.clientFor?.(target) ?? deps.oms, summary: emptyTarget(target), consecutive403: 0, consecutiveThrottled: 0 }));
 
   log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), explicitTaskIds: request.taskIds?.length });
   let listedTargets = 0;
@@ -113,7 +120,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
       outcome = await purgeTask(
         candidate,
         {
-          oms: deps.oms,
+          oms: run.oms as OmsClient, // only targets that were listed have tasks to purge
           project: run.target,
           schedule,
           sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
@@ -164,8 +171,17 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
   const { target, summary } = run;
   // Ages are measured from before the listing, so a slow listing never makes a task look older than it was.
   const nowMs = clock();
+  if (run.oms instanceof Error) {
+    // Its own credentials could not be read or used: nothing is sent for this target (and never another account's
+    // credentials instead).
+    summary.error = `stopped: its credentials failed: ${run.oms.message}`;
+    summary.truncated = true;
+    deps.log.error('target stopped', { target: target.name, reason: summary.error, secretId: target.credentials?.secretId });
+    return;
+  }
+  const oms = run.oms;
   try {
-    const listing = await deps.oms.listTasks(target, { schedule, parallelPages: request.policy.concurrency });
+    const listing = await oms.listTasks(target, { schedule, parallelPages: request.policy.concurrency });
     summary.listed = listing.tasks.length;
     summary.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });

@@ -132,11 +132,15 @@ function expectedRoleStatements(stage: string) {
     // The framework's logging statements, scoped to this function's log group.
     { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource'], Resource: [logGroupArn(stage, ':*')] },
     { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: [logGroupArn(stage, ':*:*')] },
-    // Ours: read this stage's secret, nothing else (Secrets Manager appends -XXXXXX to the name in the ARN).
+    // Ours: read this stage's secret and the secrets under its name (other accounts' targets), nothing else (Secrets
+    // Manager appends -XXXXXX to the name in the ARN).
     {
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue'],
-      Resource: sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:oms-janitor/${stage}-??????`),
+      Resource: [
+        sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:oms-janitor/${stage}-??????`),
+        sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:oms-janitor/${stage}/*`),
+      ],
     },
   ];
 }
