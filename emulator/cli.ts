@@ -67,7 +67,7 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     throw error;
   });
   const lines = [
-    `OMS emulator (OMS, IAM and Secrets Manager) listening on ${emu.url}`,
+    `OMS emulator (OMS, IAM, Secrets Manager and SNS) listening on ${emu.url}`,
     `  token:    ${DEMO_TOKEN}   (send as X-Auth-Token)`,
     ...Object.entries(DEMO_PROJECTS).map(([label, id]) => `  project:  ${id}  (${label})`),
     `  try:      curl -H 'X-Auth-Token: ${DEMO_TOKEN}' '${emu.url}/v2/${DEMO_PROJECTS.beijing4}/tasks?limit=5'`,

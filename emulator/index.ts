@@ -7,6 +7,8 @@ export type {
   FaultOptions,
   FaultRoute,
   IamUser,
+  PublishedMessage,
+  SnsFault,
   RawTask,
   TaskFault,
   TaskInput,

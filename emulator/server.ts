@@ -11,6 +11,7 @@ import { DEFAULT_IAM_TOKEN_TTL_MS, IamTokenStore, handleIamToken } from './iam.j
 import { handleOms, matchOmsRoute } from './oms.js';
 import type { OmsRoute } from './oms.js';
 import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
+import { SnsTopics, handleSns, isSnsRequest } from './sns.js';
 import { bump, countDeleteInProgress, createStats, resetStats } from './stats.js';
 import { TaskFaults } from './task-faults.js';
 import { TaskStore } from './task-store.js';
@@ -18,7 +19,7 @@ import type { Emulator, EmulatorOptions } from './types.js';
 
 export const DEFAULT_STOP_DELAY_MS = 200;
 
-/** Starts the emulator: OMS, IAM and Secrets Manager on one loopback HTTP server. */
+/** Starts the emulator: OMS, IAM, Secrets Manager and SNS (Publish) on one loopback HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const now = options.now ?? Date.now;
   const stats = createStats();
@@ -29,6 +30,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   faults.set(options.faults ?? {});
   const taskFaults = new TaskFaults();
   const secrets = new SecretStore(options.secrets, options.deniedSecrets);
+  const topics = new SnsTopics(options.deniedTopics);
   const accounts = options.accounts ?? [];
   const authDeps: OmsAuthDeps = {
     requireAuth: options.requireAuth ?? true,
@@ -91,6 +93,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       bump(stats.calls, req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue' ? 'secrets-get' : 'secrets-other');
       return handleSecretsManager(ex, secrets);
     }
+    if (isSnsRequest(ex)) {
+      bump(stats.calls, 'sns-publish');
+      return handleSns(ex, topics, stats.published);
+    }
     bump(stats.calls, 'unknown-route');
     sendError(ex, 404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.');
   }
@@ -143,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     expireIamTokens: () => iam.expireAll(),
     issuedIamTokens: () => iam.issuedTokens(),
     setSecret: (id, value) => secrets.set(id, value),
+    setSnsFault: (fault) => (topics.fault = fault),
     close: () =>
       new Promise<void>((resolve) => {
         faults.clearTimers();

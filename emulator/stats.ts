@@ -18,6 +18,7 @@ export function createStats(): EmulatorStats {
     lockedAks: [],
     faultsInjected: {},
     perSecond: {},
+    published: [],
   };
 }
 

@@ -76,6 +76,8 @@ export interface EmulatorOptions {
   secrets?: Record<string, string>;
   /** SecretIds (name or ARN) that answer 400 AccessDeniedException. */
   deniedSecrets?: string[];
+  /** SNS topics (name or ARN) whose Publish answers 403 AuthorizationError. */
+  deniedTopics?: string[];
   faults?: FaultOptions;
   /** Seed of the PRNG that picks faults, so fault patterns are reproducible. Default 1. */
   seed?: number;
@@ -130,7 +132,7 @@ export interface TaskFault {
 export interface EmulatorStats {
   /** Every request, OMS, IAM, Secrets Manager and unknown. */
   total: number;
-  /** By route ('list','show','stop','delete','iam-token','secrets-get','unknown-route') counted on arrival, plus 'unauthorized'. */
+  /** By route ('list','show','stop','delete','iam-token','secrets-get','sns-publish','unknown-route') counted on arrival, plus 'unauthorized'. */
   calls: Record<string, number>;
   /** By HTTP status answered (resets and stalls answer nothing and are not counted here). */
   byStatus: Record<string, number>;
@@ -154,10 +156,28 @@ export interface EmulatorStats {
   faultsInjected: Record<string, number>;
   /** OMS requests by the wall-clock second (Unix seconds) they arrived in: what a rate budget really achieved. */
   perSecond: Record<string, number>;
+  /** SNS: every message Publish accepted, in order (what a subscriber of the topic would receive). */
+  published: PublishedMessage[];
 }
 
+/** One SNS message, as the emulator received it. */
+export interface PublishedMessage {
+  topicArn: string;
+  subject?: string;
+  /** The Message parameter as sent (with MessageStructure json: the JSON document). */
+  message: string;
+  messageStructure?: string;
+  /** MessageStructure json: the message per protocol (`default`, `https`, …), parsed. */
+  byProtocol?: Record<string, string>;
+  attributes: Record<string, { DataType: string; StringValue: string }>;
+  messageId: string;
+}
+
+/** What SNS Publish answers instead of accepting the message: an error (after the SDK's retries), or nothing. */
+export type SnsFault = { kind: 'error'; status: number; code: string; message: string } | { kind: 'hang' };
+
 export interface Emulator {
-  /** http://127.0.0.1:PORT: OMS, IAM and Secrets Manager all on this one server. */
+  /** http://127.0.0.1:PORT: OMS, IAM, Secrets Manager and SNS all on this one server. */
   readonly url: string;
   /** Live: the same object for the emulator's whole life (resetStats clears it in place). */
   readonly stats: EmulatorStats;
@@ -174,6 +194,8 @@ export interface Emulator {
   issuedIamTokens(): string[];
   /** Adds or replaces a Secrets Manager secret. */
   setSecret(secretId: string, secretString: string): void;
+  /** Every SNS Publish from now on gets this answer (an error, or none: `hang`); undefined ends it. */
+  setSnsFault(fault: SnsFault | undefined): void;
   /** Stops listening and destroys open sockets (stalled requests included). */
   close(): Promise<void>;
 }

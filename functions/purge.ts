@@ -16,6 +16,7 @@ import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import type { RunSummary } from '../lib/purge/summary.js';
+import { createRunReporter } from '../lib/report/reporter.js';
 
 // Built once per cold start and reused by warm invocations: the policy (validated now, so a bad policy fails the
 // first invocation loudly), the secret cache, the IAM token cache (module scope in lib/auth/iam.ts), the loggers.
@@ -35,6 +36,9 @@ const redactor = new Redactor();
 const logger = new StdoutLogger({ serviceName: 'oms-task-janitor', persistentKeys: { stage } });
 const metrics = new Metrics({ namespace: 'OmsTaskJanitor', serviceName: 'oms-task-janitor', defaultDimensions: { stage } });
 const log = powertoolsLog(logger, redactor);
+// The run report (stage param `report`, lib/report): REPORT_MODE and REPORT_TOPIC are checked now, and a bad value
+// fails the cold start naming the variable, as a bad SECRET_CACHE_SECONDS does. The SNS client waits for a report.
+const reporter = createRunReporter({ env: process.env, stage, log, redactor });
 
 /**
  * Scheduled events run the policy as written; any other event is a manual run, a dry run unless "dryRun": false.
@@ -71,18 +75,25 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
 
     const { oms, counters, clientFor } = createRunClient(policy, resolved?.authenticator, { deadline, log, allowedHosts, targetCredentials });
     const failures = failureCounter();
+    const reportOutcomes = reporter.collector();
     const startedMs = Date.now();
     const summary = await runPurge(request, {
       oms,
       clientFor,
       log,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      onOutcome: failures.onOutcome,
+      onOutcome: (target, candidate, outcome) => {
+        failures.onOutcome(target, candidate, outcome);
+        reportOutcomes.onOutcome(target, candidate, outcome);
+      },
       closingFields: () => ({ http: { ...counters } }),
       runId: context.awsRequestId,
       howToForce: (target) => `invoke the function with {"dryRun": false, "force": true, "targets": [${JSON.stringify(target)}]}`,
     });
-    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts }, Date.now() - startedMs);
+    const durationMs = Date.now() - startedMs;
+    // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
+    const report = await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn });
+    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0 }, durationMs);
     return redactor.value(summary) as RunSummary;
   } catch (error) {
     log.error('invocation refused', { error });

@@ -8,6 +8,11 @@ export interface FailureCounts {
   http403: number;
 }
 
+/** The run report (lib/report): 1 when the mode called for one and it could not be sent, else 0. */
+export interface ReportCounts {
+  reportsFailed: number;
+}
+
 /** Counts 400 and 403 task failures as they happen (the summary lists only the first failures per target). */
 export function failureCounter(): { counts: FailureCounts; onOutcome: (target: unknown, candidate: unknown, outcome: Outcome) => void } {
   const counts: FailureCounts = { http400: 0, http403: 0 };
@@ -25,7 +30,7 @@ export function failureCounter(): { counts: FailureCounts; onOutcome: (target: u
  * One run's metrics in CloudWatch embedded metric format (namespace and the stage dimension are set on the
  * Metrics instance). Alarms watch TasksFailed; dashboards the rest.
  */
-export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counters: HttpCounters & FailureCounts, durationMs: number): void {
+export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counters: HttpCounters & FailureCounts & ReportCounts, durationMs: number): void {
   const t = summary.totals;
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count('TasksListed', t.listed);
@@ -38,6 +43,7 @@ export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counter
   count('Throttled', counters.throttled);
   count('TargetsRefused', summary.targets.filter((target) => target.refused).length);
   count('TargetsStopped', summary.targets.filter((target) => target.error !== undefined).length);
+  count('ReportsFailed', counters.reportsFailed);
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, durationMs);
   metrics.publishStoredMetrics();
 }

@@ -1,6 +1,6 @@
 /**
  * `serverless invoke local -f purge --stage dev`: the real bundle (serverless-esbuild, .cjs), the real handler, the
- * real SecretsManagerClient and OMS client, against the emulator on a random loopback port. Three processes only:
+ * real SecretsManagerClient, SNSClient and OMS client, against the emulator on a random loopback port. Few processes:
  * each invoke bundles and boots osls (~4 s).
  */
 import { afterAll, beforeAll, beforeEach, expect, jest, test } from '@jest/globals';
@@ -16,6 +16,11 @@ jest.setTimeout(120_000);
 
 // The dev stage's secret name from serverless.yml (params: secretName), served by the emulator's Secrets Manager.
 const SECRET_ID = 'oms-janitor/dev';
+/**
+ * The dev stage's report topic as an ARN: invoke local gives the handler no function ARN to complete serverless.yml's
+ * topic name with (docs/operations.md section 4 passes it the same way). The emulator's SNS receives the report.
+ */
+const REPORT_TOPIC_ARN = 'arn:aws:sns:ap-southeast-1:123456789012:oms-task-janitor-dev-reports';
 const OLD_SUCCEEDED = ['1001', '1002', '1003'];
 const OLD_FAILED = '1004';
 /** In the purge test, OMS refuses these deletions (one 403, one 400); the other two selected tasks go. */
@@ -56,10 +61,12 @@ beforeEach(() => {
   emu.resetStats();
 });
 
-/** Runs the dev stage's function with `event`, the policy above, and the emulator as Secrets Manager. */
+/** Runs the dev stage's function with `event`, the policy above, and the emulator as Secrets Manager and SNS. */
 function invoke(event: unknown) {
-  return serverless(service.dir, ['invoke', 'local', '-f', 'purge', '--stage', 'dev', '--data', JSON.stringify(event), '--env', `POLICY_FILE=${policyFile}`], {
+  const args = ['invoke', 'local', '-f', 'purge', '--stage', 'dev', '--data', JSON.stringify(event), '--env', `POLICY_FILE=${policyFile}`, '--env', `REPORT_TOPIC=${REPORT_TOPIC_ARN}`];
+  return serverless(service.dir, args, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url,
+    AWS_ENDPOINT_URL_SNS: emu.url,
     AWS_REGION: 'ap-southeast-1',
   });
 }
@@ -73,6 +80,8 @@ test('a manual {} event is a dry run: tasks listed and selected, no DELETE reach
   expect(emu.stats.calls.list).toBeGreaterThan(0);
   expect(emu.stats.calls['secrets-get']).toBe(1);
   expect(lines).toContainEqual(expect.objectContaining({ message: 'invocation', trigger: 'manual', dryRun: true, credentials: 'token', stage: 'dev' }));
+  // dev's `report: changes` (the default): a dry run changes nothing, so no report.
+  expect(emu.stats.calls['sns-publish'] ?? 0).toBe(0);
 });
 
 test('{"dryRun": false} purges; a 403 and a 400 are failed, logged with their codes and counted in the metrics the alarms watch', async () => {
@@ -118,8 +127,24 @@ test('{"dryRun": false} purges; a 403 and a 400 are failed, logged with their co
   expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0 });
   expect(typeof emf!.RunDuration).toBe('number'); // the heartbeat: one sample per finished run
   expect(meta[0]!.Metrics.map((m) => m.Name)).toEqual(
-    expect.arrayContaining(['TasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration']),
+    expect.arrayContaining(['TasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration', 'ReportsFailed']),
   );
+
+  // The run report, from the bundle's lazily required SNS client (the runtime's SDK in Lambda, node_modules here).
+  expect(emf).toMatchObject({ ReportsFailed: 0 });
+  expect(emu.stats.published).toHaveLength(1);
+  const report = emu.stats.published[0]!;
+  expect(report).toMatchObject({
+    topicArn: REPORT_TOPIC_ARN,
+    subject: 'OMS Task Janitor dev: 2 deleted, 2 failed',
+    attributes: { stage: { DataType: 'String', StringValue: 'dev' }, outcome: { DataType: 'String', StringValue: 'failures' } },
+  });
+  const body = report.byProtocol!.default!;
+  expect(body).toMatch(new RegExp(`^task +main +${FORBIDDEN} +succeeded +403 +APIGW\\.0306 +denied$`, 'm'));
+  expect(body).toMatch(new RegExp(`^task +main +${INVALID} +failed +400 +OMS\\.0054 +invalid task id$`, 'm'));
+  expect(body).toContain(`| filter function_request_id = ${JSON.stringify(result!.runId)}`);
+  expect(body).toContain('/aws/lambda/oms-task-janitor-dev-purge');
+  expect(lines).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'run report sent', topic: REPORT_TOPIC_ARN, stage: 'dev' }));
 });
 
 test('{"dryrun": false} (a typo) is refused with nothing done, and the error names the field', async () => {

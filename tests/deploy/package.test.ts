@@ -24,7 +24,7 @@ interface Packaged {
 
 const STAGES = ['dev', 'staging', 'prod'] as const;
 type Stage = (typeof STAGES)[number];
-/** prod again, with the two optional params set: the KMS policy and the e-mail subscription switch on. */
+/** prod again, with the optional params set: the KMS policy and both e-mail subscriptions switch on, reports always. */
 const KMS_KEY = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const WITH_OPTIONS = 'prod+options';
 
@@ -87,7 +87,10 @@ beforeAll(async () => {
   const runs: [string, Promise<Packaged>][] = [
     ...STAGES.map((stage): [string, Promise<Packaged>] => [stage, packageStage(stage)]),
     // scheduleEnabled from the command line is the string 'true' (docs/operations.md switches dev's schedule on so).
-    [WITH_OPTIONS, packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true'])],
+    [
+      WITH_OPTIONS,
+      packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always']),
+    ],
     [NEW_STAGE, packageStage(NEW_STAGE, [], addNewStageBlock)],
   ];
   // All at once, and all awaited together: a rejection is reported as soon as it happens, never left unhandled
@@ -142,6 +145,8 @@ function expectedRoleStatements(stage: string) {
         sub(`arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:oms-janitor/${stage}/*`),
       ],
     },
+    // The run report: publish to this stage's report topic, and only that.
+    { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } },
   ];
 }
 
@@ -168,7 +173,7 @@ describe.each(STAGES)('stage %s', (stage) => {
     });
   });
 
-  test('the environment: secret id, policy file inside the artifact, stage, cache, Powertools', () => {
+  test('the environment: secret id, policy file inside the artifact, stage, cache, Powertools, report mode and topic', () => {
     const fn = resource(get(stage).template, 'AWS::Lambda::Function').Properties;
     expect(fn.Environment.Variables).toEqual({
       STAGE: stage,
@@ -180,6 +185,8 @@ describe.each(STAGES)('stage %s', (stage) => {
       POWERTOOLS_LOG_LEVEL: expected.logLevel,
       NODE_OPTIONS: `--max-old-space-size=${stage === 'prod' ? 256 : 128}`,
       OMS_JANITOR_ALLOWED_HOSTS: '', // no host beyond loopback and Huawei Cloud's API domains unless a stage says so
+      REPORT_MODE: 'changes', // the stage param `report`, default changes
+      REPORT_TOPIC: `oms-task-janitor-${stage}-reports`, // a name, completed into an ARN from the function's own
     });
   });
 
@@ -218,8 +225,8 @@ describe.each(STAGES)('stage %s', (stage) => {
 
   test('alarms: function errors, failed deletions, targets not cleaned, and no runs when scheduled; all to the stage topic', () => {
     const t = get(stage).template;
-    expect(resource(t, 'AWS::SNS::Topic').Properties.TopicName).toBe(`oms-task-janitor-${stage}-alarms`);
-    expect(resource(t, 'AWS::SNS::Subscription').Condition).toBe('HasAlarmEmail');
+    expect(resource(t, 'AlarmTopic').Properties.TopicName).toBe(`oms-task-janitor-${stage}-alarms`);
+    expect(resource(t, 'AlarmEmailSubscription').Condition).toBe('HasAlarmEmail');
     expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
 
     const alarmResources = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
@@ -321,7 +328,26 @@ describe.each(STAGES)('stage %s', (stage) => {
     expect(bundle).not.toMatch(/^\s*(import|export)\s/m);
     const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
     const notBuiltIn = [...required].filter((name) => !name.startsWith('node:') && !['process', 'buffer', 'util', 'crypto', 'fs', 'os', 'path', 'stream', 'http', 'https', 'url', 'zlib', 'events', 'child_process', 'net', 'tls'].includes(name));
-    expect(notBuiltIn).toEqual(['@aws-sdk/client-secrets-manager']);
+    // Both loaded lazily, on the first secret read and the first report (never at cold import).
+    expect(notBuiltIn.sort()).toEqual(['@aws-sdk/client-secrets-manager', '@aws-sdk/client-sns']);
+  });
+
+  test('the run report: a topic of its own (not the alarm topic), sns:Publish on it alone, its name in the environment', () => {
+    const t = get(stage).template;
+    const topics = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map(([id]) => id).sort()).toEqual(['AlarmTopic', 'ReportTopic']);
+    const report = resource(t, 'ReportTopic');
+    expect(report).toEqual({ Type: 'AWS::SNS::Topic', Properties: { TopicName: `oms-task-janitor-${stage}-reports`, DisplayName: `OMS Task Janitor reports (${stage})` } });
+    // The function completes this name into the topic's ARN: it must be the name of exactly this topic.
+    expect(resource(t, 'AWS::Lambda::Function').Properties.Environment.Variables.REPORT_TOPIC).toBe(report.Properties.TopicName);
+    // The one SNS permission of the role: Publish on the report topic (the statements are asserted whole above).
+    const statements = resource(t, 'IamRoleLambdaExecution').Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+    expect(statements.filter((st) => st.Action.some((a) => a.startsWith('sns:')))).toEqual([{ Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } }]);
+    // No alarm notifies the report topic, and the e-mail subscription exists only with reportEmail.
+    expect(JSON.stringify(Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm'))).not.toContain('ReportTopic');
+    expect(resource(t, 'ReportEmailSubscription')).toMatchObject({ Condition: 'HasReportEmail', Properties: { TopicArn: { Ref: 'ReportTopic' }, Protocol: 'email' } });
+    expect(t.Conditions?.HasReportEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(t.Outputs?.ReportTopicArn).toMatchObject({ Value: { Ref: 'ReportTopic' } });
   });
 
   test('the template is fully resolved: no framework variables, no AWS account id, no ${aws:...}', () => {
@@ -332,7 +358,7 @@ describe.each(STAGES)('stage %s', (stage) => {
   });
 });
 
-describe('prod with kmsKeyArn and alarmEmail params', () => {
+describe('prod with kmsKeyArn, alarmEmail, reportEmail and report params', () => {
   test('kms:Decrypt on that key only, only through Secrets Manager, attached to the function role', () => {
     const t = get(WITH_OPTIONS).template;
     expect(t.Conditions?.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
@@ -354,7 +380,14 @@ describe('prod with kmsKeyArn and alarmEmail params', () => {
   test('the e-mail subscription is switched on', () => {
     const t = get(WITH_OPTIONS).template;
     expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
-    expect(resource(t, 'AWS::SNS::Subscription').Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(resource(t, 'AlarmEmailSubscription').Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  test('reportEmail subscribes to the report topic; report=always reaches the environment', () => {
+    const t = get(WITH_OPTIONS).template;
+    expect(t.Conditions?.HasReportEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['reports@example.com', ''] }] });
+    expect(resource(t, 'ReportEmailSubscription').Properties).toEqual({ TopicArn: { Ref: 'ReportTopic' }, Protocol: 'email', Endpoint: 'reports@example.com' });
+    expect(resource(t, 'AWS::Lambda::Function').Properties.Environment.Variables).toMatchObject({ REPORT_MODE: 'always', REPORT_TOPIC: 'oms-task-janitor-prod-reports' });
   });
 });
 
@@ -370,7 +403,13 @@ test('a new stage block with only secretName, policyFile and heartbeatHours inhe
   const t = get(NEW_STAGE).template;
   const fn = resource(t, 'AWS::Lambda::Function').Properties;
   expect(fn).toMatchObject({ FunctionName: `oms-task-janitor-${NEW_STAGE}-purge`, MemorySize: 256, ReservedConcurrentExecutions: 1, Timeout: 900 });
-  expect(fn.Environment.Variables).toMatchObject({ STAGE: NEW_STAGE, OMS_CREDENTIALS_SECRET_ID: `oms-janitor/${NEW_STAGE}`, POWERTOOLS_LOG_LEVEL: 'INFO' });
+  expect(fn.Environment.Variables).toMatchObject({
+    STAGE: NEW_STAGE,
+    OMS_CREDENTIALS_SECRET_ID: `oms-janitor/${NEW_STAGE}`,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    REPORT_MODE: 'changes',
+    REPORT_TOPIC: `oms-task-janitor-${NEW_STAGE}-reports`,
+  });
   expect(resource(t, 'AWS::Logs::LogGroup')).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
   // The default schedule, switched off: the stage runs only when invoked until its block says scheduleEnabled: true,
   // and without a schedule there is no no-runs alarm (its condition is false).

@@ -1,0 +1,45 @@
+import { forTerminal } from '../log/terminal.js';
+
+/**
+ * SNS refuses a subject that is not printable ASCII, has a line break or control character, or is 100 characters or
+ * longer (the Publish API reference). Anything else becomes `?`, and a long subject is cut with `...`.
+ */
+export const MAX_SUBJECT_CHARS = 99;
+
+export function snsSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?').replace(/ {2,}/g, ' ').trim();
+  // It must begin with a letter, a number or punctuation: never a space (trimmed above).
+  return ascii.length <= MAX_SUBJECT_CHARS ? ascii : `${ascii.slice(0, MAX_SUBJECT_CHARS - 3).trimEnd()}...`;
+}
+
+/** One table cell or inline value: controls and bidi characters as visible escapes, cut to `maxChars`. */
+export function cell(text: string, maxChars: number): string {
+  const safe = forTerminal(text);
+  return safe.length <= maxChars ? safe : `${safe.slice(0, maxChars - 1)}…`;
+}
+
+export type Align = 'left' | 'right';
+
+/** Rows padded into columns (two spaces apart); the last column is never padded. */
+export function columns(rows: readonly (readonly string[])[], align: readonly Align[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((value, i) => (widths[i] = Math.max(widths[i] ?? 0, value.length)));
+  return rows.map((row) =>
+    row
+      .map((value, i) => {
+        if (i === row.length - 1 && align[i] !== 'right') return value;
+        return align[i] === 'right' ? value.padStart(widths[i] ?? 0) : value.padEnd(widths[i] ?? 0);
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** What a line costs inside the SNS message: JSON-escaped (the message is a JSON document), plus its line break. */
+export function travellingBytes(line: string): number {
+  return Buffer.byteLength(JSON.stringify(line), 'utf8') - 2 + 2;
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
