@@ -145,7 +145,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
     const { oms, counters, clientFor } = createRunClient(policy, authenticator, { log, allowedHosts, targetCredentials });
     const policyFile = v.policy;
-    const howToForce = (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
+    // Applying a manifest, a refused target is never steered to a forced run by the rules (it would delete tasks
+    // nobody reviewed): the way on is a new plan, reviewed.
+    const howToForce = manifest
+      ? (target: string) => `nothing: apply has no --force; plan again (oms-janitor plan --policy ${shellWord(policyFile)} --target ${shellWord(target)} --out MANIFEST), review, and apply that`
+      : (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;

@@ -93,7 +93,9 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'ap
   const guidance = refused.length
     ? [
         '',
-        `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\` lists it), then force it:`,
+        command === 'apply'
+          ? 'Refused: the planned tasks still there are over limits.maxDeletePercent of the listed tasks. Nothing in the target was touched:'
+          : `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\` lists it), then force it:`,
         ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name) ?? `--force (target ${t.name})`}`)),
       ]
     : [];

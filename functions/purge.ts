@@ -88,7 +88,9 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       },
       closingFields: () => ({ http: { ...counters } }),
       runId: context.awsRequestId,
-      howToForce: (target) => `invoke the function with {"dryRun": false, "force": true, "targets": [${JSON.stringify(target)}]}`,
+      howToForce: manifest
+        ? (target) => `nothing: a manifest is applied without force; plan again for target ${JSON.stringify(target)}, review, and apply that`
+        : (target) => `invoke the function with {"dryRun": false, "force": true, "targets": [${JSON.stringify(target)}]}`,
     });
     const durationMs = Date.now() - startedMs;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.

@@ -113,6 +113,19 @@ describe('plan --out, review, apply exactly that', () => {
     expect(deletedIds(emu)).toEqual(['1', '6', '9']);
   });
 
+  it('a target the fresh listing makes refused (over maxDeletePercent) is never steered to a forced purge: plan again', async () => {
+    // 7 planned of 9 listed; with a 90% limit the plan passes. Then the two unplanned tasks go: 7 of 7 is over 90%.
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90 }\n`));
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    emu.setTasks(PROJECT, ['1', '2', '3', '4', '5', '6', '9'].map((id) => world[id]!));
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
+    expect(r.code).toBe(1);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(r.stdout).toMatch(/REFUSED/);
+    expect(r.stdout).toMatch(/apply has no --force; plan again/);
+    expect(r.stdout + r.stderr).not.toMatch(/--no-dry-run --force/);
+  });
+
   it.each([
     ['older than --max-age', (m: Manifest) => ({ ...m, createdAt: new Date(Date.now() - 8 * DAY).toISOString() }), [] as string[], /createdAt: the plan is 8\.0 days old/],
     ['older than a shorter --max-age', (m: Manifest) => ({ ...m, createdAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }), ['--max-age', '1h'], /createdAt: the plan is/],
