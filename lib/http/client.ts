@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
+import { setMaxListeners } from 'node:events';
 import { types } from 'node:util';
 import { HttpError, RefusedHostError, TransportError, type TransportFailure } from './errors.js';
 import { HostAllowList } from './allowed-hosts.js';
@@ -66,6 +67,7 @@ export function createHttp(options: HttpOptions = {}): Http {
   const send = options.fetch ?? globalThis.fetch;
   // The attempt's Request as ky hands it to `fetch` is the one beforeRequest saw: its exchange is looked up by it.
   const exchanges = new WeakMap<Request, Exchange>();
+  const unlimited = new WeakSet<AbortSignal>(); // deadline signals whose listener limit is lifted
   const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
   const retry = kyRetryOptions(policy);
 
@@ -92,7 +94,20 @@ export function createHttp(options: HttpOptions = {}): Http {
     const timer = setTimeout(() => abortWith(new DOMException('the attempt timed out', 'TimeoutError')), policy.attemptTimeoutMs + ATTEMPT_ABORT_LAG_MS);
     const onDeadline = () => abortWith(request.signal?.reason);
     if (request.signal?.aborted) onDeadline();
-    else request.signal?.addEventListener('abort', onDeadline, { once: true });
+    else if (request.signal) {
+      // One run deadline serves every request of the run: `concurrency` attempts (up to 64) listen to it at once,
+      // and Node would warn of a leak past 10 listeners (a non-JSON line in the logs). Each is removed when its
+      // attempt ends.
+      if (!unlimited.has(request.signal)) {
+        unlimited.add(request.signal);
+        try {
+          setMaxListeners(0, request.signal);
+        } catch {
+          // A signal of another realm (a test runner's sandbox): the warning is all that is at stake.
+        }
+      }
+      request.signal.addEventListener('abort', onDeadline, { once: true });
+    }
     // Held here until the attempt is over: the abort reaches the fetch only while this Request object is alive.
     let own: Request | undefined;
     try {

@@ -1,4 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ROOT } from '../deploy/sandbox.js';
+
+const run = promisify(execFile);
 import { passwordAuthenticator } from '../../lib/auth/iam.js';
 import { tokenAuthenticator } from '../../lib/auth/types.js';
 import { AuthError } from '../../lib/auth/errors.js';
@@ -238,5 +243,15 @@ describe('an attempt after a retry can always be ended (nodejs/undici#4068)', ()
     expect(abortedAt).toBeGreaterThan(0);
     expect(performance.now() - abortedAt).toBeLessThan(1500); // not the 10 s attempt timeout
     expect(server.arrivals).toHaveLength(2);
+  });
+});
+
+describe('one run deadline, many requests', () => {
+  // Node warns (MaxListenersExceededWarning, a non-JSON line in the logs) once 11 listeners wait on one AbortSignal,
+  // and every attempt of a run listens to the run's deadline. Jest neither passes process warnings to tests nor lets
+  // node:events handle its sandbox's signals, so the check runs in a plain Node process.
+  it("64 requests waiting together on the run's deadline raise no MaxListenersExceededWarning", async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tests/helpers/deadline-listeners.ts'], { cwd: ROOT });
+    expect(JSON.parse(stdout)).toEqual({ settled: 64, arrivals: 64, warnings: [] });
   });
 });
