@@ -184,7 +184,11 @@ export async function resolveTargetCredentials(
       );
       bySecret.set(secretId, pending);
     }
-    out.set(target.name, await pending);
+    const entry = await pending;
+    // A secret that would send a password to a host outside the allow-list is a configuration error of the run
+    // (exit 2 / an invocation error, as for the run's own secret), not a failure of one target.
+    if (!entry.ok && entry.error instanceof CredentialsError && entry.error.field === 'iamEndpoint') throw entry.error;
+    out.set(target.name, entry);
   }
   return out;
 }

@@ -31,7 +31,10 @@ describe('several accounts in one policy: targets[].credentials', () => {
         { name: 'A', projects: [PA, PC], tokens: [TOKEN_A] },
         { name: 'B', projects: [PB], aks: [B.ak] },
       ],
-      secrets: { 'oms-janitor/prod/account-b': JSON.stringify({ type: 'aksk', ...B }) },
+      secrets: {
+        'oms-janitor/prod/account-b': JSON.stringify({ type: 'aksk', ...B }),
+        'oms-janitor/prod/elsewhere': JSON.stringify({ type: 'password', domain: 'b', username: 'u', password: 'PASSWORD-STAYS-HOME-9', iamEndpoint: 'https://iam.collector.example' }),
+      },
     });
     // The AWS SDK reads its region and endpoint from the process environment, as the CLI's does.
     useLoopbackSecretsManager(emu);
@@ -90,6 +93,16 @@ describe('several accounts in one policy: targets[].credentials', () => {
     // Not even the run's token went to B's project instead.
     expect(emu.stats.accountsSeen[PB]).toBeUndefined();
     expect(emu.stats.crossAccount).toBe(0);
+  });
+
+  it("a target's secret whose iamEndpoint is outside the allow-list refuses the whole run: exit 2, before any OMS request", async () => {
+    const file = policyFile([target('a', PA), target('b', PB, withSecret('oms-janitor/prod/elsewhere'))].join('\n'));
+    const r = await runCli(['purge', '--policy', file, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/secret "oms-janitor\/prod\/elsewhere": field "iamEndpoint": host "iam\.collector\.example"/);
+    expect(r.stdout + r.stderr).not.toContain('PASSWORD-STAYS-HOME-9');
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+    expect(emu.stats.calls['iam-token'] ?? 0).toBe(0);
   });
 
   it('when every target has credentials of its own, the run needs none', async () => {
