@@ -37,7 +37,9 @@ export interface PagingOptions {
  */
 export async function listAllPages(fetchPage: (offset: number) => Promise<Page>, options: PagingOptions): Promise<Listing> {
   const state = new ListingState(options);
+  let arrivals = 0; // the order pages came back in (not their offset order), for comparing their counts
   const first = await fetchPage(0); // a refused first page is no partial view: it is an error
+  state.arrived(first, arrivals++);
   const end = state.take(first, 0, true);
   if (end) return end;
   const stride = first.tasks.length;
@@ -49,7 +51,15 @@ export async function listAllPages(fetchPage: (offset: number) => Promise<Page>,
   let offset = stride;
   const issue = () => {
     while (inFlight.size < options.parallelPages && toIssue < planEnd) {
-      inFlight.set(toIssue, settle(fetchPage(toIssue)));
+      inFlight.set(
+        toIssue,
+        settle(
+          fetchPage(toIssue).then((page) => {
+            state.arrived(page, arrivals++);
+            return page;
+          }),
+        ),
+      );
       toIssue += stride;
     }
   };
@@ -76,6 +86,7 @@ export async function listAllPages(fetchPage: (offset: number) => Promise<Page>,
     } catch (error) {
       return state.failed(error, offset);
     }
+    state.arrived(page, arrivals++);
     const stop = state.take(page, offset, true);
     if (stop) return stop;
     offset += page.tasks.length;
@@ -97,8 +108,8 @@ class ListingState {
   readonly #options: PagingOptions;
   #pages = 0;
   count: number | undefined;
-  /** The smallest `count` a page reported before a later one reported less: tasks were deleted while paging. */
-  #countDrop: string | undefined;
+  /** Each page's `count` by the order the pages came back in. */
+  readonly #counts: { arrival: number; count: number }[] = [];
 
   constructor(options: PagingOptions) {
     this.#options = options;
@@ -110,12 +121,6 @@ class ListingState {
    */
   take(page: Page, offset: number, last: boolean): Listing | undefined {
     this.#pages += 1;
-    // Fewer tasks counted than a page before counted: some were deleted while paging, and every task after them
-    // moved to a smaller offset, some past pages already read. Those are not seen this run (a growing count only
-    // moves tasks to later offsets, which are still read).
-    if (page.count !== undefined && this.count !== undefined && page.count < this.count) {
-      this.#countDrop ??= `the count fell from ${this.count} to ${page.count} while paging (offset ${offset}): tasks deleted meanwhile moved others past the pages read`;
-    }
     this.count = page.count;
     let fresh = 0;
     for (const task of page.tasks) {
@@ -148,8 +153,29 @@ class ListingState {
     throw error;
   }
 
+  /** Notes a page's `count` as it comes back (pages read in parallel come back in any order). */
+  arrived(page: Page, arrival: number): void {
+    if (page.count !== undefined) this.#counts.push({ arrival, count: page.count });
+  }
+
+  /**
+   * Fewer tasks counted by a page than by one that came back before it: some were deleted while paging, and every
+   * task after them moved to a smaller offset, some past pages already read, unseen this run. Compared in the order
+   * the pages came back, not their offsets: a count that grows (new tasks only push others to later offsets, which
+   * are still read) must not look like a drop because a later page was answered first.
+   */
+  #countDrop(): string | undefined {
+    const counts = [...this.#counts].sort((a, b) => a.arrival - b.arrival);
+    for (let i = 1; i < counts.length; i += 1) {
+      const [before, after] = [counts[i - 1]!.count, counts[i]!.count];
+      if (after < before) return `the count fell from ${before} to ${after} while paging: tasks deleted meanwhile moved others past the pages read`;
+    }
+    return undefined;
+  }
+
   done(truncated: boolean, truncation?: string): Listing {
-    if (!truncated && this.#countDrop !== undefined) return this.done(true, this.#countDrop);
+    const drop = truncated ? undefined : this.#countDrop();
+    if (drop !== undefined) return this.done(true, drop);
     // Fewer distinct tasks than the API counted: tasks went unseen (or were deleted while paging). Say so.
     if (!truncated && this.count !== undefined && this.#byKey.size < this.count) {
       return this.done(true, `the API counted ${this.count} tasks but the pages held ${this.#byKey.size}`);

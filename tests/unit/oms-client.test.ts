@@ -58,6 +58,15 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     expect(listing.truncation).toMatch(/the count fell from 300 to 290 while paging/);
   });
 
+  it('a count that grows while pages come back out of order is no drop: counts are compared in arrival order', async () => {
+    // Later offsets answer sooner here, so in offset order the growing count would seem to fall.
+    let answered = 0;
+    const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 400 - offsetOf(r)))), 400 + answered++) }));
+    const listing = await oms.listTasks(project);
+    expect(listing.tasks).toHaveLength(400);
+    expect(listing.truncation ?? '').not.toMatch(/count fell/);
+  });
+
   it('a count that grows between pages does not: tasks created meanwhile only push others to later pages', async () => {
     const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 250 - offsetOf(r)))), offsetOf(r) === 0 ? 240 : 250) }));
     const listing = await oms.listTasks(project);
