@@ -2,7 +2,7 @@ import type { Outcome } from '../lib/purge/outcome.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
 import { isInProgress, statusName } from '../lib/oms/status.js';
-import { forTerminal } from '../lib/log/terminal.js';
+import { alignColumns, forTerminal } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
 export interface PlanRow {
@@ -26,9 +26,7 @@ export const REFUSED_ACTION = 'refused (over maxDeletePercent)';
 export function table(header: string[], rawRows: string[][], numeric: boolean[] = []): string {
   const rows = rawRows.map((row) => row.map(forTerminal));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return alignColumns([header, widths.map((w) => '-'.repeat(w)), ...rows], numeric).join('\n');
 }
 
 /** `3d 4h`, `5h 2m`, `42m`, `17s`: enough precision to judge a retention rule. */

@@ -10,11 +10,12 @@
  * site, eu-west-101).
  */
 
+import { LOOPBACK_HOSTS } from './endpoint.js';
+
 export const OFFICIAL_API_DOMAINS: readonly string[] = ['myhuaweicloud.com', 'myhuaweicloud.cn', 'myhuaweicloud.eu'];
 
 export const ALLOWED_HOSTS_ENV = 'OMS_JANITOR_ALLOWED_HOSTS';
 
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 // A host name as an operator writes it: labels of letters, digits and hyphens, or `*.` before such a name.
 const HOST_ENTRY = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;

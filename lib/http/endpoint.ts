@@ -4,7 +4,8 @@
  * query would silently change every request the client builds.
  */
 
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Loopback host names as URL.hostname gives them (IPv6 in brackets): where the local emulator runs. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // Scheme, then an authority with no path, query or fragment, then at most one trailing slash. Checked on the raw
 // text before URL parsing, because the URL parser quietly repairs things (`https://h?` has an empty `search`).

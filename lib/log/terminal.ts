@@ -37,3 +37,14 @@ export function terminalSafeJson(value: unknown): string {
 export function escapeJsonText(json: string): string {
   return json.replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Rows padded into columns two spaces apart; `rightAligned[i]` pads column i on the left (numbers). Trailing spaces
+ * are dropped, so the last column is never padded. Cells are laid out as they are: escape them first (forTerminal).
+ * Used by the CLI's tables and the run report's.
+ */
+export function alignColumns(rows: readonly (readonly string[])[], rightAligned: readonly boolean[] = []): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((value, i) => (widths[i] = Math.max(widths[i] ?? 0, value.length)));
+  return rows.map((row) => row.map((value, i) => (rightAligned[i] ? value.padStart(widths[i]!) : value.padEnd(widths[i]!))).join('  ').trimEnd());
+}

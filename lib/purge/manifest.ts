@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { STATUS_NAMES, isInProgress, statusName, type StatusName } from '../oms/status.js';
+import { formatPath } from '../policy/issues.js';
 import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
 import type { Candidate, PlannedTask, Policy } from '../policy/types.js';
 
@@ -85,7 +86,7 @@ export function parseManifest(value: unknown, where: string): Manifest {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(the manifest)';
+    const field = formatPath(issue.path) || '(the manifest)';
     const message = issue.code === 'unrecognized_keys' ? `unknown field ${JSON.stringify(issue.keys[0])}` : issue.message;
     throw new ManifestError(where, field, message);
   }

@@ -1,7 +1,8 @@
 import type { RunSummary, TargetSummary } from '../purge/summary.js';
 import type { CollectedOutcomes, ReportFailure } from './collector.js';
 import { runOutcome, type RunOutcome } from './outcome.js';
-import { cell, columns, plural, snsSubject, travellingBytes } from './text.js';
+import { alignColumns } from '../log/terminal.js';
+import { cell, plural, snsSubject, travellingBytes } from './text.js';
 
 export interface ReportContext {
   stage: string;
@@ -123,7 +124,7 @@ function targetTable(targets: readonly TargetSummary[], safe: (text: string, max
     ...shown.map((t) => [safe(t.name, 100), ...numbers(t), targetState(t)]),
     ...(targets.length > 1 ? [['TOTAL', ...numbers(total), '']] : []),
   ];
-  const lines = columns(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'left']);
+  const lines = alignColumns(rows, [false, true, true, true, true, true, false]);
   if (targets.length > shown.length) lines.push(`… and ${plural(targets.length - shown.length, 'more target')} (in the run summary)`);
   return lines;
 }
@@ -143,7 +144,7 @@ function failureLines(failures: readonly ReportFailure[], budgetBytes: number, s
       safe(f.message || '-', 400),
     ]),
   ];
-  const all = columns(rows, ['left', 'left', 'left', 'left', 'right', 'left', 'left']);
+  const all = alignColumns(rows, [false, false, false, false, true, false, false]);
   const lines: string[] = [];
   let used = 0;
   for (const line of all) {

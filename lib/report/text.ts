@@ -18,23 +18,6 @@ export function cell(text: string, maxChars: number): string {
   return safe.length <= maxChars ? safe : `${safe.slice(0, maxChars - 1)}…`;
 }
 
-export type Align = 'left' | 'right';
-
-/** Rows padded into columns (two spaces apart); the last column is never padded. */
-export function columns(rows: readonly (readonly string[])[], align: readonly Align[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((value, i) => (widths[i] = Math.max(widths[i] ?? 0, value.length)));
-  return rows.map((row) =>
-    row
-      .map((value, i) => {
-        if (i === row.length - 1 && align[i] !== 'right') return value;
-        return align[i] === 'right' ? value.padStart(widths[i] ?? 0) : value.padEnd(widths[i] ?? 0);
-      })
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 /** What a line costs inside the SNS message: JSON-escaped (the message is a JSON document), plus its line break. */
 export function travellingBytes(line: string): number {
   return Buffer.byteLength(JSON.stringify(line), 'utf8') - 2 + 2;
