@@ -41,7 +41,9 @@ export async function stallAfterRetriedAnswer(): Promise<ReproResult> {
   const timer = setInterval(gc, 5);
   try {
     const p = { ...policy(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n'), concurrency: 1 };
-    await runEngine(p, {}, {}, tokenAuthenticator(TOKEN), CHAOS_RETRY);
+    // A longer attempt timeout than the scenarios' (still under the 1.5 s stall): with garbage collected every 5 ms on
+    // a loaded machine, a 300 ms attempt that should succeed can time out, and every extra attempt draws another fault.
+    await runEngine(p, {}, {}, tokenAuthenticator(TOKEN), { ...CHAOS_RETRY, attemptTimeoutMs: 1000 });
     const s = emu.stats;
     return { concurrency: 1, maxInFlight: s.maxInFlight, deleteCalls: s.calls.delete ?? 0, faults: { ...s.faultsInjected }, deleted: [...(s.deleted[PROJECT] ?? [])] };
   } finally {
