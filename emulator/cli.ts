@@ -1,4 +1,5 @@
 import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
+import { demoSyncTasks, demoTaskGroups } from './demo-kinds.js';
 import { startEmulator } from './server.js';
 
 export const DEMO_TOKEN = 'demo-token';
@@ -45,7 +46,8 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
 }
 
 /**
- * `oms-janitor emulator`: the emulator with demo data and the static token 'demo-token', until SIGINT or SIGTERM.
+ * `oms-janitor emulator`: the emulator with demo data (tasks, task groups, sync tasks) and the static token
+ * 'demo-token', until SIGINT or SIGTERM.
  * Resolves once it has closed.
  */
 export async function runEmulatorCli(argv: string[]): Promise<void> {
@@ -54,10 +56,13 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const nowMs = Date.now();
   const emu = await startEmulator({
     port: args.port,
     seed: args.seed,
-    projects: demoProjects(Date.now()),
+    projects: demoProjects(nowMs),
+    taskGroups: demoTaskGroups(nowMs),
+    syncTasks: demoSyncTasks(nowMs),
     tokens: [DEMO_TOKEN],
     faults: args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {},
   }).catch((error: unknown) => {

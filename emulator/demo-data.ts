@@ -1,15 +1,9 @@
+import { demoGroupMembers } from './demo-kinds.js';
+import { DAY_MS, DEMO_PROJECTS, HOUR_MS, MINUTE_MS, demoSite } from './demo-projects.js';
 import { mulberry32 } from './prng.js';
 import type { EmuTask } from './types.js';
 
-/** The demo's two projects: project id -> a label a policy would use as the target name. */
-export const DEMO_PROJECTS = {
-  beijing4: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
-  shanghai1: 'f9e8d7c6b5a4938271605f4e3d2c1b0a',
-} as const;
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
+export { DEMO_PROJECTS } from './demo-projects.js';
 
 interface ProjectShape {
   region: string;
@@ -24,22 +18,20 @@ interface ProjectShape {
 
 const SHAPES: Record<string, ProjectShape> = {
   [DEMO_PROJECTS.beijing4]: {
-    region: 'cn-north-4',
+    ...demoSite(DEMO_PROJECTS.beijing4),
     seed: 4,
     count: 64,
     firstId: 191297407830872n,
     bigIds: [9007199254740993n, 9007199254741001n],
     srcBuckets: ['acme-prod-logs', 'acme-media-assets', 'acme-data-lake'],
-    dstBucket: 'obs-acme-bj4',
   },
   [DEMO_PROJECTS.shanghai1]: {
-    region: 'cn-east-3',
+    ...demoSite(DEMO_PROJECTS.shanghai1),
     seed: 1,
     count: 48,
     firstId: 208815503297114n,
     bigIds: [9223372036854775001n],
     srcBuckets: ['acme-backups', 'acme-analytics-exports'],
-    dstBucket: 'obs-acme-sh1',
   },
 };
 
@@ -47,13 +39,26 @@ type Kind = 'nightly' | 'adhoc' | 'weekly' | 'keep' | 'backfill';
 
 /**
  * Realistic demo data: ~1 KB task objects like the real API's, a mix of statuses and ages from minutes to 60 days,
- * a few task-group and sync tasks, two stuck migrations older than two days per project. Deterministic for a given
- * nowMs, and free of malformed entries (those belong in tests, not in a demo).
+ * a few task-group and sync tasks, two stuck migrations older than two days per project, and the member tasks of the
+ * demo's task groups (demoTaskGroups) that have them. Deterministic for a given nowMs, and free of malformed entries
+ * (those belong in tests, not in a demo).
  */
 export function demoProjects(nowMs: number): Record<string, EmuTask[]> {
   const out: Record<string, EmuTask[]> = {};
-  for (const [projectId, shape] of Object.entries(SHAPES)) out[projectId] = demoTasks(shape, nowMs);
+  for (const [projectId, shape] of Object.entries(SHAPES)) {
+    out[projectId] = [...demoTasks(shape, nowMs), ...memberTasks(projectId, shape, nowMs)];
+  }
   return out;
+}
+
+/** Succeeded GROUP_TASK tasks of the demo groups. Their own PRNG stream leaves every other demo task as it was. */
+function memberTasks(projectId: string, shape: ProjectShape, nowMs: number): EmuTask[] {
+  const random = mulberry32(shape.seed + 1000);
+  return demoGroupMembers(projectId, nowMs).map((m, k) => {
+    const task = buildTask(shape, m.id, 5, 'adhoc', 'GROUP_TASK', m.startMs, nowMs, random);
+    const src = task.src_node as Record<string, unknown>;
+    return { ...task, name: `group-part-${k + 1}`, group_id: m.groupId, src_node: { ...src, bucket: m.srcBucket } };
+  });
 }
 
 function demoTasks(shape: ProjectShape, nowMs: number): EmuTask[] {

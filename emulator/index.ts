@@ -4,6 +4,8 @@ export type {
   EmulatorOptions,
   EmulatorStats,
   EmuTask,
+  EmuTaskGroup,
+  EmuSyncTask,
   FaultOptions,
   FaultRoute,
   IamUser,
@@ -12,9 +14,12 @@ export type {
   RawTask,
   TaskFault,
   TaskInput,
+  TaskGroupInput,
+  SyncTaskInput,
 } from './types.js';
 export { startEmulator } from './server.js';
 export { demoProjects, DEMO_PROJECTS } from './demo-data.js';
+export { demoTaskGroups, demoSyncTasks } from './demo-kinds.js';
 export { runEmulatorCli, EmulatorCliError, DEMO_TOKEN, DEMO_PORT } from './cli.js';
 export { verifyAkSk, parseAuthorization, canonicalRequest, stringToSign } from './aksk-verify.js';
 export type { SignedRequestParts, VerifyContext, VerifyResult } from './aksk-verify.js';

@@ -8,13 +8,14 @@ import { FaultInjector } from './faults.js';
 import type { Exchange } from './http-util.js';
 import { newRequestId, readBody, sendError } from './http-util.js';
 import { DEFAULT_IAM_TOKEN_TTL_MS, IamTokenStore, handleIamToken } from './iam.js';
+import { createKindStores } from './kind-store.js';
+import { KINDS, callKey } from './kinds.js';
 import { handleOms, matchOmsRoute } from './oms.js';
-import type { OmsRoute } from './oms.js';
+import type { OmsRoute, OmsState } from './oms.js';
 import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
 import { SnsTopics, handleSns, isSnsRequest } from './sns.js';
 import { bump, countDeleteInProgress, createStats, resetStats } from './stats.js';
 import { TaskFaults } from './task-faults.js';
-import { TaskStore } from './task-store.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
 export const DEFAULT_STOP_DELAY_MS = 200;
@@ -23,8 +24,13 @@ export const DEFAULT_STOP_DELAY_MS = 200;
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const now = options.now ?? Date.now;
   const stats = createStats();
-  const store = new TaskStore(now, options.stopDelayMs ?? DEFAULT_STOP_DELAY_MS, options.pauseSettleMs ?? 0);
-  for (const [projectId, tasks] of Object.entries(options.projects ?? {})) store.set(projectId, tasks);
+  const stores = createKindStores(now, options.stopDelayMs ?? DEFAULT_STOP_DELAY_MS, options.pauseSettleMs ?? 0);
+  for (const [projectId, tasks] of Object.entries(options.projects ?? {})) stores.task.set(projectId, tasks);
+  for (const [projectId, groups] of Object.entries(options.taskGroups ?? {})) stores.taskGroup.set(projectId, groups);
+  for (const [projectId, syncTasks] of Object.entries(options.syncTasks ?? {})) stores.syncTask.set(projectId, syncTasks);
+  const oms: OmsState = { stores, offsetCap: options.offsetCap, groupDeleteRemovesMembers: options.groupDeleteRemovesMembers ?? false };
+  // Routes this region has not published answer 404 APIGW.0101 like any unknown path.
+  const unpublished = new Set(options.syncStopUnsupported === true ? [callKey(KINDS.syncTask, 'stop')] : []);
   const iam = new IamTokenStore(now, options.iamTokenTtlMs ?? DEFAULT_IAM_TOKEN_TTL_MS, options.iamTokenMaxUses);
   const faults = new FaultInjector(options.seed ?? 1, now);
   faults.set(options.faults ?? {});
@@ -45,9 +51,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const users = options.users ?? [];
 
   async function answerOms(ex: Exchange, route: OmsRoute): Promise<void> {
-    bump(stats.calls, route.route);
+    bump(stats.calls, callKey(KINDS[route.kind], route.route));
     // Judged at arrival, before latency and faults: what the janitor sent, whatever became of it.
-    if (route.route === 'delete' && route.taskId !== undefined) countDeleteInProgress(stats, store.show(route.projectId, route.taskId));
+    if (route.route === 'delete' && route.id !== undefined) countDeleteInProgress(stats, stores[route.kind].inProgress(route.projectId, route.id));
     const fault = faults.pick(route.route);
     const latencyMs = faults.latencyMs;
     if (latencyMs > 0) {
@@ -60,20 +66,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       bump(stats.calls, 'unauthorized');
       return sendError(ex, 401, auth.errorCode, auth.errorMsg);
     }
-    if (route.taskId !== undefined) {
-      const taskFault = taskFaults.take(route.projectId, route.taskId, ex.req.method ?? '');
+    if (route.id !== undefined) {
+      const taskFault = taskFaults.take(route.kind, route.projectId, route.id, ex.req.method ?? '');
       if (taskFault !== undefined) {
         bump(stats.faultsInjected, 'task-fault');
         return sendError(ex, taskFault.status, taskFault.errorCode, taskFault.errorMsg, taskFault.headers);
       }
     }
-    handleOms(ex, route, store, options.offsetCap);
+    handleOms(ex, route, oms);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.total += 1;
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const route = matchOmsRoute(req.method ?? '', url.pathname);
+    const route = matchOmsRoute(req.method ?? '', url.pathname, unpublished);
     if (route !== undefined) {
       trackInFlight(res);
       bump(stats.perSecond, String(Math.floor(now() / 1000)));
@@ -143,9 +149,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stats,
     resetStats: () => resetStats(stats),
     setFaults: (f) => faults.set(f),
-    setTasks: (projectId, tasks) => store.set(projectId, tasks),
-    tasks: (projectId) => store.snapshot(projectId),
-    setTaskFault: (projectId, taskId, fault) => taskFaults.set(projectId, taskId, fault),
+    setTasks: (projectId, tasks) => stores.task.set(projectId, tasks),
+    tasks: (projectId) => stores.task.snapshot(projectId),
+    setTaskGroups: (projectId, groups) => stores.taskGroup.set(projectId, groups),
+    taskGroups: (projectId) => stores.taskGroup.snapshot(projectId),
+    setSyncTasks: (projectId, syncTasks) => stores.syncTask.set(projectId, syncTasks),
+    syncTasks: (projectId) => stores.syncTask.snapshot(projectId),
+    setGroupDeleteRemovesMembers: (value) => (oms.groupDeleteRemovesMembers = value),
+    setTaskFault: (projectId, taskId, fault) => taskFaults.set('task', projectId, taskId, fault),
     expireIamTokens: () => iam.expireAll(),
     issuedIamTokens: () => iam.issuedTokens(),
     setSecret: (id, value) => secrets.set(id, value),

@@ -1,4 +1,3 @@
-import { STATUS } from './task-store.js';
 import type { EmulatorStats } from './types.js';
 
 export function createStats(): EmulatorStats {
@@ -10,6 +9,11 @@ export function createStats(): EmulatorStats {
     maxInFlight: 0,
     deleted: {},
     stopped: {},
+    groupsDeleted: {},
+    groupsStopped: {},
+    syncTasksDeleted: {},
+    syncTasksStopped: {},
+    membersRemoved: {},
     signatureFailures: 0,
     signedRequests: 0,
     signedVerified: 0,
@@ -43,22 +47,15 @@ export function record(lists: Record<string, string[]>, project: string, id: str
 }
 
 /**
- * A `calls` key: DELETEs that arrived while their task was in progress (waiting, migrating, retrying or pausing, as a
- * show would read it at that moment), counted on arrival, before latency or an injected fault. OMS refuses them
- * (OMS.0063), but a janitor that pauses first and waits for paused never sends one: the chaos suite asserts 0. A task
- * only just paused (pauseSettleMs) reads paused and is not counted.
+ * A `calls` key: DELETEs of any kind (task, task group, sync task) that arrived while it was in progress (as a show
+ * would read it at that moment: a task waiting, migrating, retrying or pausing; a group executing, monitoring or
+ * pausing; a sync task synchronizing, also while a stop takes effect), counted on arrival, before latency or an
+ * injected fault. OMS refuses them (OMS.0063), but a janitor that pauses first and waits for paused never sends one:
+ * the chaos suite asserts 0. One only just paused (pauseSettleMs) reads paused and is not counted.
  */
 export const DELETE_IN_PROGRESS = 'delete-in-progress';
-const IN_PROGRESS_STATUSES: readonly number[] = [STATUS.waiting, STATUS.migrating, STATUS.retrying, STATUS.pausing];
 
-/** Counts a DELETE under DELETE_IN_PROGRESS when `taskJson` (the task as a show would answer now) is in progress. */
-export function countDeleteInProgress(stats: EmulatorStats, taskJson: string | undefined): void {
-  if (taskJson === undefined) return;
-  let status: unknown;
-  try {
-    status = (JSON.parse(taskJson) as { status?: unknown } | null)?.status;
-  } catch {
-    return; // a raw entry that is not JSON has no status to judge by
-  }
-  if (typeof status === 'number' && IN_PROGRESS_STATUSES.includes(status)) bump(stats.calls, DELETE_IN_PROGRESS);
+/** Counts a DELETE under DELETE_IN_PROGRESS when its target was in progress on arrival (see `KindStore.inProgress`). */
+export function countDeleteInProgress(stats: EmulatorStats, inProgress: boolean): void {
+  if (inProgress) bump(stats.calls, DELETE_IN_PROGRESS);
 }

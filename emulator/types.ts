@@ -20,6 +20,40 @@ export interface RawTask {
 
 export type TaskInput = EmuTask | RawTask;
 
+/** A task group as the emulator holds it (no `name`: groups have none). `group_id` is always emitted as a JSON string. */
+export interface EmuTaskGroup {
+  group_id: string;
+  /** 0 waiting, 1 executing, 2 monitoring, 3 paused, 4 creation failed, 5 migration failed, 6 succeeded, 7 pausing, 8/9 deleting. */
+  status?: number;
+  description?: string;
+  start_time?: number;
+  total_time?: number;
+  src_node?: { bucket?: string; region?: string; cloud_type?: string; [k: string]: unknown };
+  dst_node?: { bucket?: string; region?: string; [k: string]: unknown };
+  total_task_num?: number;
+  [k: string]: unknown;
+}
+
+/** A sync task as the emulator holds it. `sync_task_id` is always emitted as a JSON string. */
+export interface EmuSyncTask {
+  sync_task_id: string;
+  /** 'SYNCHRONIZING' or 'STOPPED'. */
+  status?: string;
+  description?: string;
+  src_cloud_type?: string;
+  src_region?: string;
+  src_bucket?: string;
+  dst_region?: string;
+  dst_bucket?: string;
+  create_time?: number;
+  last_start_time?: number;
+  [k: string]: unknown;
+}
+
+/** Raw entries of these kinds are addressed by the `group_id` / `sync_task_id` read from their text. */
+export type TaskGroupInput = EmuTaskGroup | RawTask;
+export type SyncTaskInput = EmuSyncTask | RawTask;
+
 export interface AkSkCredential {
   ak: string;
   sk: string;
@@ -49,6 +83,20 @@ export interface EmulatorOptions {
   port?: number;
   /** Tasks per project id. An unknown project lists as empty. */
   projects?: Record<string, TaskInput[]>;
+  /** Task groups per project id (GET/PUT/DELETE /v2/{project}/taskgroups...). */
+  taskGroups?: Record<string, TaskGroupInput[]>;
+  /** Sync tasks per project id (/v2/{project}/sync-tasks...). */
+  syncTasks?: Record<string, SyncTaskInput[]>;
+  /**
+   * Deleting a task group also removes every task of the project whose group_id is the group's (stats.membersRemoved).
+   * Default false: Huawei does not say which it does, so a client must be tested against both.
+   */
+  groupDeleteRemovesMembers?: boolean;
+  /**
+   * POST /v2/{project}/sync-tasks/{id}/stop answers 404 APIGW.0101 (counted as 'unknown-route'), as in the regions
+   * that do not publish that API. Default false.
+   */
+  syncStopUnsupported?: boolean;
   /** Valid static X-Auth-Token values. */
   tokens?: string[];
   akskCredentials?: AkSkCredential[];
@@ -66,11 +114,14 @@ export interface EmulatorOptions {
    * bound (as without this option).
    */
   accounts?: EmuAccount[];
-  /** List offsets above this answer 400 OMS.0064. Default: no cap. */
+  /** List offsets above this answer 400 OMS.0064 (every kind; sync tasks also refuse offsets above 10000). Default: no cap. */
   offsetCap?: number;
-  /** After a stop: waiting/migrating/retrying -> pausing (7) -> paused (3) after this delay. Default 200. */
+  /**
+   * After a stop: waiting/migrating/retrying tasks (groups: waiting/executing/monitoring) -> pausing (7) -> paused (3)
+   * after this delay; a sync task stays SYNCHRONIZING for it, then reads STOPPED. Default 200.
+   */
   stopDelayMs?: number;
-  /** For this long after a task became paused (by a stop), DELETE still answers 400 OMS.0063. Default 0. */
+  /** For this long after a task, group or sync task became paused or stopped (by a stop), DELETE still answers 400 OMS.0063. Default 0. */
   pauseSettleMs?: number;
   /** Secrets Manager: SecretId (name or ARN) -> SecretString. */
   secrets?: Record<string, string>;
@@ -113,7 +164,7 @@ export interface FaultOptions {
   rateBadJson?: number;
   /** The body of every bad-json answer, instead of one picked from BAD_JSON_BODIES. */
   badJsonBody?: string;
-  /** Routes the faults apply to. Default: all four OMS task routes. */
+  /** Routes the faults apply to, for every kind (tasks, task groups, sync tasks). Default: all four. */
   routes?: FaultRoute[];
 }
 
@@ -132,7 +183,11 @@ export interface TaskFault {
 export interface EmulatorStats {
   /** Every request, OMS, IAM, Secrets Manager and unknown. */
   total: number;
-  /** By route ('list','show','stop','delete','iam-token','secrets-get','sns-publish','unknown-route') counted on arrival, plus 'unauthorized'. */
+  /**
+   * By route, counted on arrival: tasks 'list','show','stop','delete'; task groups 'taskGroup.list' … 'taskGroup.delete';
+   * sync tasks 'syncTask.list' … 'syncTask.delete'; 'iam-token','secrets-get','sns-publish','unknown-route'; plus
+   * 'unauthorized' and 'delete-in-progress' (DELETEs of any kind sent while it was in progress).
+   */
   calls: Record<string, number>;
   /** By HTTP status answered (resets and stalls answer nothing and are not counted here). */
   byStatus: Record<string, number>;
@@ -143,6 +198,16 @@ export interface EmulatorStats {
   deleted: Record<string, string[]>;
   /** project -> ids stopped (moved to pausing), in order. */
   stopped: Record<string, string[]>;
+  /** project -> task group ids actually deleted, in order. */
+  groupsDeleted: Record<string, string[]>;
+  /** project -> task group ids stopped (moved to pausing), in order. */
+  groupsStopped: Record<string, string[]>;
+  /** project -> sync task ids actually deleted, in order. */
+  syncTasksDeleted: Record<string, string[]>;
+  /** project -> sync task ids stopped, in order. */
+  syncTasksStopped: Record<string, string[]>;
+  /** project -> task ids removed along with their group (`groupDeleteRemovesMembers`), in order. */
+  membersRemoved: Record<string, string[]>;
   signatureFailures: number;
   signedRequests: number;
   signedVerified: number;
@@ -187,6 +252,17 @@ export interface Emulator {
   setTasks(projectId: string, tasks: TaskInput[]): void;
   /** Current (not deleted) tasks, with the status as a client would read it now; raw entries best effort. */
   tasks(projectId: string): EmuTask[];
+  /** Replaces a project's task groups. */
+  setTaskGroups(projectId: string, groups: TaskGroupInput[]): void;
+  /** Current task groups, with the status a client would read now; raw entries best effort. */
+  taskGroups(projectId: string): EmuTaskGroup[];
+  /** Replaces a project's sync tasks. */
+  setSyncTasks(projectId: string, syncTasks: SyncTaskInput[]): void;
+  /** Current sync tasks, with the status a client would read now; raw entries best effort. */
+  syncTasks(projectId: string): EmuSyncTask[];
+  /** Switches `groupDeleteRemovesMembers` for the deletes that follow. */
+  setGroupDeleteRemovesMembers(value: boolean): void;
+  /** Answers for one task (tasks only, not groups or sync tasks). */
   setTaskFault(projectId: string, taskId: string, fault: TaskFault): void;
   /** Every IAM token issued so far now answers 401 APIGW.0307. */
   expireIamTokens(): void;
