@@ -1,7 +1,8 @@
 import type { Outcome } from '../lib/purge/outcome.js';
-import type { RunSummary } from '../lib/purge/summary.js';
+import { BLOCK_KEYS, kindRows, type RunSummary, type Totals } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
-import { isInProgress, statusName } from '../lib/oms/status.js';
+import type { Item } from '../lib/oms/item.js';
+import { isInProgress, statusName, type Kind } from '../lib/oms/kinds.js';
 import { alignColumns, forTerminal } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
@@ -15,8 +16,10 @@ export interface PlanRow {
 /** The plan's ACTION for a task's outcome. */
 export function planAction(outcome: Outcome, candidate: Candidate): string {
   if (outcome.kind === 'deferred') return `deferred (${outcome.reason})`;
-  // An in-progress task (a stopFirst rule) is paused first, as the manifest's `pause-then-delete` says.
-  return isInProgress(candidate.task.status) ? 'pause, then delete' : 'delete';
+  // An in-progress item (a stopFirst rule) is paused (a sync task: stopped) first, as the manifest's
+  // `pause-then-delete` says.
+  const { kind, status } = candidate.item;
+  return isInProgress(kind, status) ? `${kind === 'syncTask' ? 'stop' : 'pause'}, then delete` : 'delete';
 }
 
 /** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */
@@ -40,27 +43,45 @@ export function formatAge(ms: number): string {
   return `${s}s`;
 }
 
-/** The plan as records, oldest first per target: the table's rows, and `plan --json`'s `plan` array. */
+/**
+ * What a person recognises an item by: a task's name; a task group's or sync task's description, or its buckets
+ * when it has none (neither has a name).
+ */
+export function itemLabel(item: Item): string {
+  if (item.kind === 'task') return item.name;
+  if (item.description) return item.description;
+  return item.srcBucket || item.dstBucket ? `${item.srcBucket || '?'} -> ${item.dstBucket || '?'}` : '';
+}
+
+/**
+ * The plan as records, oldest first per target: the table's rows, and `plan --json`'s `plan` array. Every record
+ * says its `kind` and `id`; a task's also keeps `taskId`, as before kinds.
+ */
 export function planRecords(rows: PlanRow[], nowMs: number) {
   return [...rows]
     .sort((a, b) => a.target.localeCompare(b.target) || a.candidate.lastActivityMs - b.candidate.lastActivityMs)
-    .map(({ target, candidate, action }) => ({
-      target,
-      taskId: candidate.task.id,
-      name: candidate.task.name,
-      status: statusName(candidate.task.status) ?? String(candidate.task.status),
-      ageMs: candidate.task.lastActivityMs === null ? null : nowMs - candidate.task.lastActivityMs,
-      rule: candidate.rule,
-      action,
-    }));
+    .map(({ target, candidate, action }) => {
+      const { item } = candidate;
+      return {
+        target,
+        kind: item.kind,
+        id: item.id,
+        ...(item.kind === 'task' ? { taskId: item.id } : {}),
+        name: itemLabel(item),
+        status: statusName(item.kind, item.status) ?? String(item.status),
+        ageMs: item.lastActivityMs === null ? null : nowMs - item.lastActivityMs,
+        rule: candidate.rule,
+        action,
+      };
+    });
 }
 
 /** `unlisted`: targets whose listing failed, so that an empty plan is not mistaken for "nothing to do". */
 export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = []): string {
   if (rows.length === 0) return unlisted.length > 0 ? `Nothing selected, but ${unlisted.join(', ')} could not be listed (see NOTES below).` : 'Nothing to delete.';
   return table(
-    ['TARGET', 'ID', 'NAME', 'STATUS', 'AGE', 'RULE', 'ACTION'],
-    planRecords(rows, nowMs).map((r) => [r.target, r.taskId, truncate(r.name, 40), r.status, r.ageMs === null ? '?' : formatAge(r.ageMs), r.rule, r.action]),
+    ['TARGET', 'KIND', 'ID', 'NAME', 'STATUS', 'AGE', 'RULE', 'ACTION'],
+    planRecords(rows, nowMs).map((r) => [r.target, r.kind, r.id, truncate(r.name, 40), r.status, r.ageMs === null ? '?' : formatAge(r.ageMs), r.rule, r.action]),
   );
 }
 
@@ -69,25 +90,34 @@ export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = [
  * reviewed (the exact command).
  */
 export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'apply' = 'purge', howToForce?: (target: string) => string): string {
-  const rows = summary.targets.map((t) => [
-    t.name,
-    String(t.listed),
-    String(t.selected),
-    String(t.deleted),
-    String(t.failed),
-    String(t.deferred),
-    // A target that stopped or could not be listed says why; "more next run" is only true of one that was cut short.
-    t.error ?? [t.refused ? 'REFUSED (maxDeletePercent)' : '', t.truncated ? 'incomplete: more next run' : ''].filter(Boolean).join('; '),
-  ]);
-  const tt = summary.totals;
-  rows.push(['total', String(tt.listed), String(tt.selected), String(tt.deleted), String(tt.failed), String(tt.deferred), `${tt.protected} protected, ${tt.skipped} skipped`]);
+  // A KIND column only when the run had task groups or sync tasks: a tasks-only run reads as it always did.
+  const kinds = summary.taskGroups !== undefined || summary.syncTasks !== undefined;
+  const counts = (t: Pick<Totals, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred'>) => [t.listed, t.selected, t.deleted, t.failed, t.deferred].map(String);
+  const rows = summary.targets.flatMap((t) =>
+    kindRows(t).map((r) => [
+      t.name,
+      ...(kinds ? [r.kind] : []),
+      ...counts(r),
+      // A target that stopped or could not be listed says why; "more next run" is only true of one that was cut short.
+      r.error ?? [r.refused ? 'REFUSED (maxDeletePercent)' : '', r.truncated ? 'incomplete: more next run' : ''].filter(Boolean).join('; '),
+    ]),
+  );
+  const blockKinds = Object.entries(BLOCK_KEYS) as [Kind, 'taskGroups' | 'syncTasks'][];
+  const totalsByKind: [Kind, Totals][] = [['task', summary.totals]];
+  for (const [kind, key] of blockKinds) {
+    const block = summary[key];
+    if (block) totalsByKind.push([kind, block]);
+  }
+  for (const [kind, tt] of totalsByKind) rows.push(['total', ...(kinds ? [kind] : []), ...counts(tt), `${tt.protected} protected, ${tt.skipped} skipped`]);
+  const all = totalsByKind.reduce((sum, [, tt]) => ({ deleted: sum.deleted + tt.deleted, failed: sum.failed + tt.failed, deferred: sum.deferred + tt.deferred }), { deleted: 0, failed: 0, deferred: 0 });
   const head = summary.dryRun
     ? `Dry run ${summary.runId}: nothing was changed. ${command === 'plan' ? 'Run `oms-janitor purge --no-dry-run` to delete.' : 'Add --no-dry-run to delete.'}`
-    : `Run ${summary.runId}: ${tt.deleted} deleted, ${tt.failed} failed, ${tt.deferred} deferred.`;
-  const failures = summary.targets.flatMap((t) =>
-    t.failures.slice(0, 10).map((f) => forTerminal(`  ${t.name} ${f.taskId}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd())),
-  );
-  const refused = summary.targets.filter((t) => t.refused);
+    : `Run ${summary.runId}: ${all.deleted} deleted, ${all.failed} failed, ${all.deferred} deferred.`;
+  const failures = summary.targets.flatMap((t) => [
+    ...t.failures.slice(0, 10).map((f) => ({ kind: 'task', id: f.taskId, f })),
+    ...blockKinds.flatMap(([kind, key]) => (t[key]?.failures ?? []).slice(0, 10).map((f) => ({ kind, id: f.id, f }))),
+  ].map(({ kind, id, f }) => forTerminal(`  ${t.name} ${kinds ? `${kind} ` : ''}${id}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd())));
+  const refused = summary.targets.filter((t) => kindRows(t).some((r) => r.refused));
   const guidance = refused.length
     ? [
         '',
@@ -105,7 +135,11 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'ap
   return [
     head,
     '',
-    table(['TARGET', 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'], rows, [false, true, true, true, true, true, false]),
+    table(
+      ['TARGET', ...(kinds ? ['KIND'] : []), 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'],
+      rows,
+      [false, ...(kinds ? [false] : []), true, true, true, true, true, false],
+    ),
     ...(failures.length ? ['', 'Failures (first 10 per target; all are in the logs):', ...failures] : []),
     ...guidance,
     ...named,

@@ -3,8 +3,9 @@ import { HttpError } from '../http/errors.js';
 import type { Http } from '../http/types.js';
 import { OmsResponseError } from './errors.js';
 import { finiteNumber, parseLossless } from './json.js';
+import { KIND_MODELS, type Kind } from './kinds.js';
 import { listAllPages, type Listing, type Page } from './listing.js';
-import { isValidTaskId, parseTask, type Task } from './task.js';
+import { isValidId, parseItem, type Item } from './item.js';
 
 export type { Listing } from './listing.js';
 
@@ -41,8 +42,9 @@ export interface OmsClientOptions {
 }
 
 /**
- * The OMS v2 task calls. It reads and reports; it never decides what to delete. Ids are strings end to end and are
- * checked again here before they go into a URL, whoever calls.
+ * The OMS v2 calls for every kind (tasks, task groups, sync tasks; lib/oms/kinds.ts says where each lives). It reads
+ * and reports; it never decides what to delete. Ids are strings end to end and are checked again here, for their
+ * kind, before they go into a URL, whoever calls.
  */
 export class OmsClient {
   readonly #http: Http;
@@ -60,58 +62,61 @@ export class OmsClient {
   }
 
   /**
-   * Every task of the project (offset paging is no snapshot: pages may shift, so ids are merged; see listing.ts).
-   * Each page is parsed into owned Task records as soon as it arrives, so no page's text outlives its request.
+   * Every item of this kind in the project (offset paging is no snapshot: pages may shift, so ids are merged; see
+   * listing.ts). Each page is parsed into owned records as soon as it arrives, so no page's text outlives its request.
    */
-  async listTasks(project: OmsProject, options: ListOptions = {}): Promise<Listing> {
+  async list(kind: Kind, project: OmsProject, options: ListOptions = {}): Promise<Listing> {
     const schedule = options.schedule ?? ((work) => work());
-    return listAllPages((offset) => schedule(() => this.#listPage(project, offset)), {
+    return listAllPages((offset) => schedule(() => this.#listPage(kind, project, offset)), {
       pageSize: this.#pageSize,
       maxPages: this.#maxPages,
       parallelPages: options.parallelPages ?? 1,
     });
   }
 
-  async #listPage(project: OmsProject, offset: number): Promise<Page> {
-    const path = `/v2/${project.projectId}/tasks`;
+  async #listPage(kind: Kind, project: OmsProject, offset: number): Promise<Page> {
+    const path = `/v2/${project.projectId}/${KIND_MODELS[kind].api.collection}`;
     const response = await this.#http.request({
       method: 'GET',
       url: project.endpoint + path,
       searchParams: { limit: this.#pageSize, offset },
       projectId: project.projectId,
       auth: this.#auth,
-      parse: (text) => readPage(text, `GET ${path}`),
+      parse: (text) => readPage(kind, text, `GET ${path}`),
       ...this.#signalOption(),
     });
     return response.value as Page;
   }
 
-  async showTask(project: OmsProject, taskId: string): Promise<Task> {
-    const path = this.#taskPath(project, taskId);
+  /** One item as it is now. A sync task's show needs `query_time` (the month whose statistics it adds): now. */
+  async show(kind: Kind, project: OmsProject, id: string): Promise<Item> {
+    const path = this.#itemPath(kind, project, id);
     const response = await this.#http.request({
       method: 'GET',
       url: project.endpoint + path,
+      ...(kind === 'syncTask' ? { searchParams: { query_time: Date.now() } } : {}),
       projectId: project.projectId,
       auth: this.#auth,
       maxBodyBytes: MAX_SHOW_BODY_BYTES,
-      parse: (text) => readShow(text, `GET ${path}`, taskId),
+      parse: (text) => readShow(kind, text, `GET ${path}`, id),
       ...this.#signalOption(),
     });
-    return response.value as Task;
+    return response.value as Item;
   }
 
-  /** Pause a task (POST …/stop). */
-  async stopTask(project: OmsProject, taskId: string): Promise<void> {
-    const path = `${this.#taskPath(project, taskId)}/stop`;
-    await this.#http.request({ method: 'POST', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
+  /** Pause a task or a task group, stop a sync task (POST or PUT …/stop, no body). */
+  async pause(kind: Kind, project: OmsProject, id: string): Promise<void> {
+    const path = `${this.#itemPath(kind, project, id)}/stop`;
+    const method = KIND_MODELS[kind].api.pauseMethod;
+    await this.#http.request({ method, url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
   }
 
   /**
-   * Delete a task. 400 OMS.1009 ("no resources found") and 404 mean it is already gone, except API Gateway's
+   * Delete an item. 400 OMS.1009 ("no resources found") and 404 mean it is already gone, except API Gateway's
    * 404 APIGW.0101, which says the API itself does not exist (a wrong endpoint): that is a failure, not a success.
    */
-  async deleteTask(project: OmsProject, taskId: string): Promise<DeleteResult> {
-    const path = this.#taskPath(project, taskId);
+  async delete(kind: Kind, project: OmsProject, id: string): Promise<DeleteResult> {
+    const path = this.#itemPath(kind, project, id);
     try {
       await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
       return 'deleted';
@@ -125,9 +130,10 @@ export class OmsClient {
     return this.#signal ? { signal: this.#signal } : {};
   }
 
-  #taskPath(project: OmsProject, taskId: string): string {
-    if (!isValidTaskId(taskId)) throw new RangeError(`refusing to put a malformed task id in a URL: ${JSON.stringify(taskId.slice(0, 40))}`);
-    return `/v2/${project.projectId}/tasks/${taskId}`;
+  #itemPath(kind: Kind, project: OmsProject, id: string): string {
+    const model = KIND_MODELS[kind];
+    if (!isValidId(kind, id)) throw new RangeError(`refusing to put a malformed ${model.noun} id in a URL: ${JSON.stringify(id.slice(0, 40))}`);
+    return `/v2/${project.projectId}/${model.api.collection}/${id}`;
   }
 }
 
@@ -137,25 +143,28 @@ export function isAlreadyGone(error: HttpError): boolean {
 }
 
 /**
- * A list page: an object with a `tasks` array and, when present, a numeric `count`. Anything else throws (inside the
- * attempt, so the page is asked for again like after a 502). Its tasks become owned records at once.
+ * A list page: an object with the kind's array (`tasks`, `taskgroups`) and, when present, a numeric `count`. Anything
+ * else throws (inside the attempt, so the page is asked for again like after a 502). Its items become owned records
+ * at once.
  */
-function readPage(text: string, what: string): Page {
+function readPage(kind: Kind, text: string, what: string): Page {
   const body = parseBody(text, what);
-  if (!Array.isArray(body.tasks)) throw new OmsResponseError(what, 'no "tasks" array in the answer');
+  const key = KIND_MODELS[kind].api.listKey;
+  const items = body[key];
+  if (!Array.isArray(items)) throw new OmsResponseError(what, `no "${key}" array in the answer`);
   const count = body.count === undefined || body.count === null ? undefined : finiteNumber(body.count);
   if (count === undefined && body.count !== undefined && body.count !== null) throw new OmsResponseError(what, '"count" is not a number');
-  return { tasks: (body.tasks as unknown[]).map(parseTask), count };
+  return { tasks: (items as unknown[]).map((raw) => parseItem(kind, raw)), count };
 }
 
 /**
- * A show answer: only one that names exactly this task may steer what happens to it (after a pause, its status
- * decides the delete); another id, a missing id or an unreadable one throws, and the task is asked for again.
+ * A show answer: only one that names exactly this item may steer what happens to it (after a pause, its status
+ * decides the delete); another id, a missing id or an unreadable one throws, and the item is asked for again.
  */
-function readShow(text: string, what: string, taskId: string): Task {
-  const task = parseTask(parseBody(text, what));
-  if (task.id !== taskId) throw new OmsResponseError(what, `it describes task ${task.idText}, not ${taskId}`);
-  return task;
+function readShow(kind: Kind, text: string, what: string, id: string): Item {
+  const item = parseItem(kind, parseBody(text, what));
+  if (item.id !== id) throw new OmsResponseError(what, `it describes ${KIND_MODELS[kind].noun} ${item.idText}, not ${id}`);
+  return item;
 }
 
 function parseBody(text: string, what: string): Record<string, unknown> {

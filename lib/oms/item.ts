@@ -1,52 +1,106 @@
 import { finiteNumber, losslessText, numberText } from './json.js';
+import { KIND_MODELS, type Kind, type RawStatus } from './kinds.js';
 
-/** A task as the janitor sees it: every field of the API object is optional, so each one is normalised here once. */
-export interface Task {
-  /** 1..19 decimal digits, exactly as in the JSON; null when malformed. A null id is never placed in a URL. */
+/**
+ * One listed resource of any kind (a migration task, a task group, a sync task) as the janitor sees it: every field
+ * of the API object is optional, so each one is normalised here once. Fields that only one kind has are absent (not
+ * empty) on the others, so that a listing of 100,000 tasks carries no slot for them.
+ */
+export interface Item {
+  kind: Kind;
+  /** An id that may be placed in a URL, exactly as listed (see isValidId); null when malformed. */
   id: string | null;
   /** The id as listed, printable and bounded, for logs (also for malformed ids). */
   idText: string;
-  /** '' when missing or not a string. */
+  /** Tasks: the task's name; '' when missing or not a string, and for the kinds that have none. */
   name: string;
-  /** The status code as listed; null when missing or not an integer. Unknown codes stay as they are. */
-  status: number | null;
-  /** Unix ms; null when missing, 0, negative or not a number. */
-  startTimeMs: number | null;
-  /** `start_time + total_time` (total_time missing counts as 0); null when the age is unknown. */
+  /** The status as listed (an integer for tasks and groups, a word for sync tasks); null when missing or of the
+   * wrong type. Unknown values stay as they are. */
+  status: RawStatus | null;
+  /** Unix ms; null when the age is unknown (see parseItem). */
   lastActivityMs: number | null;
-  /** group_type as a string; null when absent (a normal task). */
+  /** Tasks: group_type as a string; null when absent (a normal task) and for the other kinds. */
   groupType: string | null;
+  /** Task groups and sync tasks: their description ('' when missing). */
+  description?: string;
+  /** Task groups and sync tasks: source and destination bucket ('' when missing). */
+  srcBucket?: string;
+  dstBucket?: string;
 }
 
-const VALID_ID = /^(0|[1-9][0-9]{0,18})$/;
+/** A task id: 1..19 decimal digits, no leading zero (an int64 kept as text). */
+const TASK_ID = /^(0|[1-9][0-9]{0,18})$/;
+/**
+ * A group or sync task id: a string of 1..1024 characters (shared/oms-api.md). Only letters, digits, `_`, `-` and
+ * `.` (not first) are accepted: such an id goes into a URL path as it is, with nothing to escape and no way to form
+ * `/`, `..`, `?` or `%`. Real ids are UUID-like; anything else is malformed and never placed in a URL.
+ */
+const STRING_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,1023}$/;
 const MAX_ID_TEXT = 40;
 
+/** True for an id of this kind that may be placed in a URL. */
+export function isValidId(kind: Kind, id: string): boolean {
+  return (kind === 'task' ? TASK_ID : STRING_ID).test(id);
+}
+
 /**
- * Reads one task object from a lossless parse (see json.ts). Never throws: whatever is missing or odd becomes a
- * value that selection treats as "leave it alone" (malformed id, unknown status, unknown age).
+ * Reads one object of a lossless parse (see json.ts) as an item of `kind`. Never throws: whatever is missing or odd
+ * becomes a value that selection treats as "leave it alone" (malformed id, unknown status, unknown age).
+ * - tasks and groups: last activity = start_time + total_time (total_time missing counts as 0);
+ * - sync tasks: last_start_time, or create_time when never started (last_start_time missing, null or 0).
+ * A time that is present but not a positive number makes the age unknown: fail closed.
  */
-export function parseTask(raw: unknown): Task {
+export function parseItem(kind: Kind, raw: unknown): Item {
   const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const id = readId(obj.id);
-  const statusNumber = finiteNumber(obj.status);
-  const startTime = finiteNumber(obj.start_time);
-  const startTimeMs = startTime !== undefined && startTime > 0 ? startTime : null;
-  const totalTimeMs = obj.total_time === undefined || obj.total_time === null ? 0 : finiteNumber(obj.total_time);
-  // A total_time that is present but not a non-negative number makes the age unknown: fail closed.
-  const lastActivityMs =
-    startTimeMs !== null && totalTimeMs !== undefined && totalTimeMs >= 0 ? startTimeMs + totalTimeMs : null;
+  const idValue = obj[KIND_MODELS[kind].api.idField];
+  const id = readId(kind, idValue);
   // Every string kept is an owned copy: a listing keeps 100,000 of these records, and a substring of a page's text
-  // would keep the whole ~100 KB page alive (about 1 KB per task instead of about 100 bytes).
+  // would keep the whole ~100 KB page alive (about 1 KB per item instead of about 100 bytes).
   const ownId = id === null ? null : owned(id);
-  return {
+  const item: Item = {
+    kind,
     id: ownId,
-    idText: ownId ?? owned(printable(obj.id)),
-    name: typeof obj.name === 'string' ? owned(obj.name) : '',
-    status: statusNumber !== undefined && Number.isInteger(statusNumber) ? statusNumber : null,
-    startTimeMs,
-    lastActivityMs,
-    groupType: obj.group_type === undefined || obj.group_type === null ? null : owned(printable(obj.group_type)),
+    idText: ownId ?? owned(printable(idValue)),
+    name: kind === 'task' && typeof obj.name === 'string' ? owned(obj.name) : '',
+    status: readStatus(kind, obj.status),
+    lastActivityMs: kind === 'syncTask' ? syncActivity(obj) : startPlusTotal(obj),
+    groupType: kind === 'task' && obj.group_type !== undefined && obj.group_type !== null ? owned(printable(obj.group_type)) : null,
   };
+  if (kind === 'task') return item;
+  const node = (field: string) => (obj[field] !== null && typeof obj[field] === 'object' ? (obj[field] as Record<string, unknown>) : {});
+  item.description = text(obj.description);
+  item.srcBucket = text(kind === 'taskGroup' ? node('src_node').bucket : obj.src_bucket);
+  item.dstBucket = text(kind === 'taskGroup' ? node('dst_node').bucket : obj.dst_bucket);
+  return item;
+}
+
+function startPlusTotal(obj: Record<string, unknown>): number | null {
+  const start = positiveTime(obj.start_time);
+  const total = obj.total_time === undefined || obj.total_time === null ? 0 : finiteNumber(obj.total_time);
+  // A total_time that is present but not a non-negative number makes the age unknown.
+  return start !== null && total !== undefined && total >= 0 ? start + total : null;
+}
+
+function syncActivity(obj: Record<string, unknown>): number | null {
+  const last = obj.last_start_time;
+  if (last === undefined || last === null || numberText(last) === '0') return positiveTime(obj.create_time);
+  return positiveTime(last);
+}
+
+/** Unix ms from a positive JSON number; null when missing, 0, negative or not a number. */
+function positiveTime(value: unknown): number | null {
+  const n = finiteNumber(value);
+  return n !== undefined && n > 0 ? n : null;
+}
+
+function readStatus(kind: Kind, value: unknown): RawStatus | null {
+  if (kind === 'syncTask') return typeof value === 'string' ? owned(printable(value)) : null;
+  const n = finiteNumber(value);
+  return n !== undefined && Number.isInteger(n) ? n : null;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? owned(value) : '';
 }
 
 /**
@@ -54,26 +108,24 @@ export function parseTask(raw: unknown): Task {
  * holds the whole parent alive; the JSON round trip makes a fresh string and, unlike a UTF-8 round trip, keeps
  * every code unit exactly (lone surrogates included), so a name compares and matches as it was listed.
  */
-export function owned(text: string): string {
-  return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
+export function owned(value: string): string {
+  return value.length < 13 ? value : (JSON.parse(JSON.stringify(value)) as string);
 }
 
-/** A valid id from a JSON number or a digit string; leading zeros are refused (they could name another task). */
-function readId(value: unknown): string | null {
-  const text = typeof value === 'string' ? value : numberText(value);
-  return text !== undefined && VALID_ID.test(text) ? text : null;
+/**
+ * A valid id of this kind. Tasks: a JSON number or a digit string, leading zeros refused (they could name another
+ * task). Groups and sync tasks: only a JSON string (a number such as 1e3 would name another id once printed).
+ */
+function readId(kind: Kind, value: unknown): string | null {
+  const text = kind === 'task' ? (typeof value === 'string' ? value : numberText(value)) : typeof value === 'string' ? value : undefined;
+  return text !== undefined && isValidId(kind, text) ? text : null;
 }
 
 function printable(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = '(missing)';
-  else if (typeof value === 'string') text = value;
-  else text = numberText(value) ?? losslessText(value);
-  text = text.replace(/[^\x20-\x7e]/g, '?');
-  return text.length > MAX_ID_TEXT ? `${text.slice(0, MAX_ID_TEXT)}…` : text;
-}
-
-/** True for an id that may be placed in a URL: 1..19 decimal digits, no leading zero. */
-export function isValidTaskId(id: string): boolean {
-  return VALID_ID.test(id);
+  let shown: string;
+  if (value === undefined) shown = '(missing)';
+  else if (typeof value === 'string') shown = value;
+  else shown = numberText(value) ?? losslessText(value);
+  shown = shown.replace(/[^\x20-\x7e]/g, '?');
+  return shown.length > MAX_ID_TEXT ? `${shown.slice(0, MAX_ID_TEXT)}…` : shown;
 }

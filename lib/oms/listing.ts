@@ -1,9 +1,9 @@
 import { HttpError } from '../http/errors.js';
-import type { Task } from './task.js';
+import type { Item } from './item.js';
 
 export interface Listing {
   /** De-duplicated by id (malformed ids by their printed form), in listing order. */
-  tasks: Task[];
+  tasks: Item[];
   /** `count` of the last page read, when it was a number. */
   count: number | undefined;
   pages: number;
@@ -14,7 +14,7 @@ export interface Listing {
 
 /** One page as the client read it: its tasks already parsed into owned records, and the page's `count`. */
 export interface Page {
-  tasks: Task[];
+  tasks: Item[];
   count: number | undefined;
 }
 
@@ -104,7 +104,7 @@ function settle(promise: Promise<Page>): Promise<Settled> {
 
 /** The merged view of the pages judged so far. */
 class ListingState {
-  readonly #byKey = new Map<string, Task>();
+  readonly #byKey = new Map<string, Item>();
   readonly #options: PagingOptions;
   #pages = 0;
   count: number | undefined;
@@ -129,7 +129,7 @@ class ListingState {
       if (seen === undefined) {
         fresh += 1;
         this.#byKey.set(key, task);
-      } else if (!sameTask(seen, task)) {
+      } else if (!sameItem(seen, task)) {
         // Listed twice with different contents (it changed between pages, or the server is confused): neither
         // copy can be trusted this run, so its status becomes unknown and selection leaves it alone.
         this.#byKey.set(key, { ...seen, status: null });
@@ -185,6 +185,14 @@ class ListingState {
 }
 
 /** The fields selection reads; two listings of one id that differ here cannot both be right. */
-function sameTask(a: Task, b: Task): boolean {
-  return a.name === b.name && a.status === b.status && a.lastActivityMs === b.lastActivityMs && a.groupType === b.groupType;
+function sameItem(a: Item, b: Item): boolean {
+  return (
+    a.name === b.name &&
+    a.status === b.status &&
+    a.lastActivityMs === b.lastActivityMs &&
+    a.groupType === b.groupType &&
+    a.description === b.description &&
+    a.srcBucket === b.srcBucket &&
+    a.dstBucket === b.dstBucket
+  );
 }

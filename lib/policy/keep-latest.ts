@@ -7,30 +7,30 @@
  * (it is itself never deleted, having no id to put in a URL). A tie in last activity between a valid and a malformed
  * id goes to the valid id: malformed ids order below every valid one, and among themselves keep listing order.
  */
-import type { Task } from '../oms/task.js';
+import type { Item } from '../oms/item.js';
 import type { CompiledRule } from './rule-match.js';
 import { compareTaskIds } from './task-id.js';
 
-type AgedTask = Task & { lastActivityMs: number };
+type AgedTask = Item & { lastActivityMs: number };
 
 /**
- * Ids kept by some rule's window. `unprotected` must not contain protected tasks and should hold each valid id once;
- * tasks of unknown age are left out here, status and name pattern are checked by `covers`. Tasks with a malformed id
- * fill slots but, having no id, are not in the returned set.
+ * The items kept by some rule's window. `unprotected` must not contain protected items and should hold each valid id
+ * once; items of unknown age are left out here, kind, status and patterns are checked by `covers`. Items with a
+ * malformed id fill slots but, having no id, are not in the returned set (they are never deleted anyway).
  */
-export function keptByWindows(unprotected: readonly Task[], rules: readonly CompiledRule[]): Set<string> {
+export function keptByWindows(unprotected: readonly Item[], rules: readonly CompiledRule[]): Set<Item> {
   const aged = unprotected.filter(hasKnownAge);
-  const kept = new Set<string>();
+  const kept = new Set<Item>();
   for (const compiled of rules) {
     const n = compiled.rule.keepLatest;
     if (!(n > 0)) continue;
     const window = aged.filter((task) => compiled.covers(task)).sort(newestFirst).slice(0, n);
-    for (const task of window) if (task.id !== null) kept.add(task.id);
+    for (const task of window) if (task.id !== null) kept.add(task);
   }
   return kept;
 }
 
-function hasKnownAge(task: Task): task is AgedTask {
+function hasKnownAge(task: Item): task is AgedTask {
   return task.lastActivityMs !== null;
 }
 

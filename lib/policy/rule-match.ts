@@ -1,6 +1,6 @@
-/** A retention rule prepared for matching: its statuses as a set and its name pattern compiled once. */
-import { statusName } from '../oms/status.js';
-import type { Task } from '../oms/task.js';
+/** A retention rule prepared for matching: its statuses as a set and its patterns compiled once. */
+import { statusName } from '../oms/kinds.js';
+import type { Item } from '../oms/item.js';
 import { compileGlob } from './glob.js';
 import type { NameMatcher } from './glob.js';
 import type { Rule } from './types.js';
@@ -10,25 +10,34 @@ export const EXPLICIT_PURGE_RULE = 'task-id';
 
 export interface CompiledRule {
   rule: Rule;
-  /** Status and name pattern match, age ignored: who a rule is about (and whose keepLatest window a task is in). */
-  covers(task: Task): boolean;
-  /** `covers` and strictly older than `olderThan` at `nowMs`. A task of unknown age never matches. */
-  matches(task: Task, nowMs: number): boolean;
+  /** Kind, status and patterns match, age ignored: who a rule is about (and whose keepLatest window an item is in). */
+  covers(item: Item): boolean;
+  /** `covers` and strictly older than `olderThan` at `nowMs`. An item of unknown age never matches. */
+  matches(item: Item, nowMs: number): boolean;
 }
 
 export function compileRule(rule: Rule): CompiledRule {
   const statuses = new Set<string>(rule.statuses);
-  const name: NameMatcher | undefined = rule.namePattern === undefined ? undefined : compileGlob(rule.namePattern);
-  const covers = (task: Task): boolean => {
-    const status = statusName(task.status);
-    return status !== undefined && statuses.has(status) && (name === undefined || name(task.name));
+  // Every pattern the rule gives must match (each narrows); a field the item lacks reads as ''.
+  const patterns: Array<[NameMatcher, (item: Item) => string]> = [];
+  const add = (pattern: string | undefined, field: (item: Item) => string) => {
+    if (pattern !== undefined) patterns.push([compileGlob(pattern), field]);
+  };
+  add(rule.namePattern, (item) => item.name);
+  add(rule.descriptionPattern, (item) => item.description ?? '');
+  add(rule.sourceBucketPattern, (item) => item.srcBucket ?? '');
+  add(rule.destinationBucketPattern, (item) => item.dstBucket ?? '');
+  const covers = (item: Item): boolean => {
+    if (item.kind !== rule.kind) return false;
+    const status = statusName(item.kind, item.status);
+    return status !== undefined && statuses.has(status) && patterns.every(([matches, field]) => matches(field(item)));
   };
   return {
     rule,
     covers,
-    // Strictly greater: a task exactly `olderThan` old is not yet due. A last activity in the future (clock skew)
+    // Strictly greater: an item exactly `olderThan` old is not yet due. A last activity in the future (clock skew)
     // gives a negative age and never matches.
-    matches: (task, nowMs) =>
-      task.lastActivityMs !== null && covers(task) && nowMs - task.lastActivityMs > rule.olderThanMs,
+    matches: (item, nowMs) =>
+      item.lastActivityMs !== null && covers(item) && nowMs - item.lastActivityMs > rule.olderThanMs,
   };
 }

@@ -27,7 +27,7 @@ export function applyRunCap(selections: readonly TargetSelection[], maxDeletesPe
   all.sort(
     (a, b) =>
       a.candidate.lastActivityMs - b.candidate.lastActivityMs ||
-      compareTaskIds(a.candidate.task.id, b.candidate.task.id) ||
+      compareTaskIds(a.candidate.item.id, b.candidate.item.id) ||
       a.target - b.target ||
       a.position - b.position,
   );

@@ -5,7 +5,7 @@
  * here, so they are read defensively.
  */
 import type { z } from 'zod';
-import { IN_PROGRESS_STATUSES } from '../oms/status.js';
+import { KIND_MODELS, isKind, type Kind } from '../oms/kinds.js';
 import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { show } from './schema-fields.js';
 
@@ -32,20 +32,69 @@ export function uniqueNames(list: string): ListCheck {
   };
 }
 
-/** OMS refuses to delete a task in progress, so a rule that names such a status must pause first. */
+/** The kind a raw rule item is about: `task` when absent, undefined when it names no kind (reported on its field). */
+function kindOf(rule: unknown): Kind | undefined {
+  const kind = (rule as { kind?: unknown } | null)?.kind;
+  if (kind === undefined) return 'task';
+  return isKind(kind) ? kind : undefined;
+}
+
+/** Each status a rule names must be one of its kind's (a task group has no `migrating`, a sync task no `failed`). */
+export const statusesOfKind: ListCheck = (rules, ctx) => {
+  if (!Array.isArray(rules)) return;
+  rules.forEach((rule, index) => {
+    const kind = kindOf(rule);
+    const statuses = (rule as { statuses?: unknown } | null)?.statuses;
+    if (kind === undefined || !Array.isArray(statuses)) return;
+    const model = KIND_MODELS[kind];
+    statuses.forEach((status, j) => {
+      if (typeof status !== 'string' || model.ruleStatuses.includes(status)) return;
+      const message = model.deleting.includes(status)
+        ? `${show(status)} means a delete is already under way: such ${model.noun}s are never selected`
+        : `expected a ${model.noun} status name (${model.ruleStatuses.join(', ')}), got ${show(status)}`;
+      ctx.addIssue({ code: 'custom', path: [index, 'statuses', j], message });
+    });
+  });
+};
+
+/**
+ * Patterns match fields a kind has: a task has a name; task groups and sync tasks have none, and are matched by
+ * description and buckets. A pattern on a field the kind lacks would never match, so it is refused instead.
+ */
+export const fieldsOfKind: ListCheck = (rules, ctx) => {
+  if (!Array.isArray(rules)) return;
+  rules.forEach((rule, index) => {
+    const kind = kindOf(rule);
+    if (kind === undefined || rule === null || typeof rule !== 'object') return;
+    const given = (field: string) => (rule as Record<string, unknown>)[field] !== undefined;
+    const noun = KIND_MODELS[kind].noun;
+    if (kind === 'task') {
+      for (const field of ['descriptionPattern', 'sourceBucketPattern', 'destinationBucketPattern']) {
+        if (given(field)) ctx.addIssue({ code: 'custom', path: [index, field], message: 'is for kind taskGroup or syncTask; a task rule matches names with namePattern' });
+      }
+    } else if (given('namePattern')) {
+      const message = `a ${noun} has no name: match it with descriptionPattern, sourceBucketPattern or destinationBucketPattern`;
+      ctx.addIssue({ code: 'custom', path: [index, 'namePattern'], message });
+    }
+  });
+};
+
+/** OMS refuses to delete a task (group, sync task) in progress, so a rule that names such a status must pause first. */
 export const stopFirstForInProgress: ListCheck = (rules, ctx) => {
   if (!Array.isArray(rules)) return;
   rules.forEach((rule, index) => {
     const r = rule as { statuses?: unknown; stopFirst?: unknown } | null;
+    const kind = kindOf(rule);
+    if (kind === undefined) return;
     const statuses: unknown[] = Array.isArray(r?.statuses) ? r.statuses : [];
-    const inProgress = IN_PROGRESS_STATUSES.filter((s) => statuses.includes(s));
+    const inProgress = KIND_MODELS[kind].inProgress.filter((s) => statuses.includes(s));
     if (inProgress.length === 0 || r?.stopFirst === true) return;
     ctx.addIssue({
       code: 'custom',
       path: [index, 'stopFirst'],
       message:
         `statuses include ${inProgress.join(', ')}, which OMS cannot delete while in progress: ` +
-        'set stopFirst: true (pause, wait until paused, then delete) or remove ' +
+        `set stopFirst: true (${kind === 'syncTask' ? 'stop, wait until stopped' : 'pause, wait until paused'}, then delete) or remove ` +
         (inProgress.length === 1 ? 'it' : 'them'),
     });
   });

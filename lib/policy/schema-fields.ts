@@ -3,8 +3,7 @@
  * found. Assembled into the whole file in schema.ts.
  */
 import { z } from 'zod';
-import { STATUS_NAMES } from '../oms/status.js';
-import type { StatusName } from '../oms/status.js';
+import { KINDS } from '../oms/kinds.js';
 import { parseDuration } from './duration.js';
 import { canonicalTaskId, TASK_ID_DIGITS } from './task-id.js';
 
@@ -65,8 +64,21 @@ export const duration = z
     return { text, ms: result.ms };
   });
 
-export const statusName = z.enum(STATUS_NAMES as [StatusName, ...StatusName[]], {
-  error: expecting(`a status name (${STATUS_NAMES.join(', ')})`),
+/** A status name; which names are valid depends on the rule's kind (schema-checks.ts `statusesOfKind`). */
+export const statusName = z.string({ error: expecting('a status name') });
+
+export const kind = z.enum(KINDS, { error: expecting(`a kind (${KINDS.join(', ')})`) });
+
+/**
+ * A task group or sync task id: a string as OMS lists it (a whole number is read as its digits). Any string is
+ * accepted, so that protection only widens; one that could never be a valid id (lib/oms/item.ts) simply protects
+ * nothing that could be deleted.
+ */
+export const stringId = z.unknown().transform((value, ctx) => {
+  if (typeof value === 'string' && value.length >= 1 && value.length <= 1024) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  ctx.addIssue({ code: 'custom', message: value === undefined ? 'required' : `expected an id of 1 to 1024 characters, quoted, got ${show(value)}` });
+  return z.NEVER;
 });
 
 /** A glob: `*` any run of characters, `?` one character, the rest literal. */

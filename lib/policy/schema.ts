@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { EXPLICIT_PURGE_RULE } from './rule-match.js';
-import { ALWAYS, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
-import { duration, flag, glob, label, positiveNumber, show, statusName, taskId, wholeNumber } from './schema-fields.js';
+import { ALWAYS, fieldsOfKind, statusesOfKind, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
+import { duration, flag, glob, kind, label, positiveNumber, show, statusName, stringId, taskId, wholeNumber } from './schema-fields.js';
 import type { Policy, Rule, Target } from './types.js';
 
 /** Upper bound of `limits.maxDeletesPerRun`: a typo such as 10000000 should not pass for a deliberate setting. */
@@ -56,22 +56,29 @@ const ruleFields = z.strictObject({
   name: label.refine((s) => s !== EXPLICIT_PURGE_RULE, {
     error: `"${EXPLICIT_PURGE_RULE}" is reserved for explicit purges by task id`,
   }),
+  kind: kind.default('task'),
   statuses: z.array(statusName, { error: (i) => expected('a list of status names', i.input) }).min(1, {
     error: 'must name at least one status',
   }),
   olderThan: duration,
   keepLatest: wholeNumber(0).default(0),
+  // Which patterns go with which kind is checked across the rule (schema-checks.ts `fieldsOfKind`).
   namePattern: glob.optional(),
+  descriptionPattern: glob.optional(),
+  sourceBucketPattern: glob.optional(),
+  destinationBucketPattern: glob.optional(),
   stopFirst: flag.default(false),
 });
+const PATTERNS = ['namePattern', 'descriptionPattern', 'sourceBucketPattern', 'destinationBucketPattern'] as const;
 const rule = ruleFields.transform(
   (r): Rule => ({
     name: r.name,
+    kind: r.kind,
     statuses: [...new Set(r.statuses)],
     olderThan: r.olderThan.text,
     olderThanMs: r.olderThan.ms,
     keepLatest: r.keepLatest,
-    ...(r.namePattern === undefined ? {} : { namePattern: r.namePattern }),
+    ...Object.fromEntries(PATTERNS.flatMap((field) => (r[field] === undefined ? [] : [[field, r[field]]]))),
     stopFirst: r.stopFirst,
   }),
 );
@@ -80,6 +87,10 @@ const protectFields = z.strictObject({
   names: z.array(glob).default([]),
   taskIds: z.array(taskId).default([]),
   groupTasks: flag.default(true),
+  taskGroupIds: z.array(stringId).default([]),
+  syncTaskIds: z.array(stringId).default([]),
+  descriptions: z.array(glob).default([]),
+  buckets: z.array(glob).default([]),
 });
 
 const limitsFields = z.strictObject({
@@ -105,6 +116,8 @@ const policyFields = z.strictObject({
     .array(rule)
     .min(1, { error: 'must list at least one rule' })
     .superRefine(uniqueNames('rules'), ALWAYS)
+    .superRefine(statusesOfKind, ALWAYS)
+    .superRefine(fieldsOfKind, ALWAYS)
     .superRefine(stopFirstForInProgress, ALWAYS),
   protect: protectFields.prefault({}),
   limits: limits.prefault({}),

@@ -1,10 +1,12 @@
 /**
- * Which listed tasks of one target go: shared/spec.md "Selection, exactly", as a pure function of plain data. No
- * I/O, no clock: `nowMs` is passed in. Every listed task lands in exactly one bucket (selected, protected, kept,
- * skipped, or untouched, which is counted nowhere but in `listed`).
+ * Which listed items of one listing go (one kind in one target: tasks, task groups or sync tasks):
+ * shared/spec.md "Selection, exactly", as a pure function of plain data, the same for every kind (lib/oms/kinds.ts
+ * says what differs). No I/O, no clock: `nowMs` is passed in. Every listed item lands in exactly one bucket
+ * (selected, protected, kept, skipped, or untouched, which is counted nowhere but in `listed`). A rule only ever
+ * covers items of its own kind.
  */
-import { isInProgress, statusName } from '../oms/status.js';
-import type { Task } from '../oms/task.js';
+import { KIND_MODELS, isInProgress, statusName, type Kind } from '../oms/kinds.js';
+import type { Item } from '../oms/item.js';
 import { keptByWindows } from './keep-latest.js';
 import { compileProtection } from './protection.js';
 import { compileRule, EXPLICIT_PURGE_RULE } from './rule-match.js';
@@ -18,135 +20,149 @@ type SelectionPolicy = Pick<Policy, 'rules' | 'protect' | 'limits'>;
 type Buckets = Omit<TargetSelection, 'listed' | 'refused' | 'refusal'>;
 
 export function select(
-  tasks: readonly Task[],
+  items: readonly Item[],
   policy: SelectionPolicy,
   nowMs: number,
   options: SelectionOptions = {},
 ): TargetSelection {
   if (!Number.isFinite(nowMs)) throw new TypeError(`select: nowMs must be a finite number, got ${nowMs}`);
-  const listed = firstOccurrences(tasks);
+  const listed = firstOccurrences(items);
   const isProtected = compileProtection(policy.protect);
   const buckets: Buckets = { selected: [], protected: 0, kept: 0, skipped: [] };
   const rules = policy.rules.map(compileRule);
-  const protectedTasks = new Set(listed.filter(isProtected));
+  const protectedItems = new Set(listed.filter(isProtected));
   // The keepLatest windows over the whole listing, for rule runs and explicit purges alike: "a task kept by any rule
   // is never deleted" holds for both.
-  const kept = keptByWindows(listed.filter((task) => !protectedTasks.has(task)), rules);
+  const kept = keptByWindows(listed.filter((item) => !protectedItems.has(item)), rules);
   // An explicit purge is recognised by the presence of the list, not by its length: an empty list purges nothing
   // rather than falling back to the rules.
-  if (options.planned !== undefined) byPlan(listed, options.planned, protectedTasks, kept, buckets);
-  else if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedTasks, kept, buckets);
-  else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedTasks, kept, buckets);
+  if (options.planned !== undefined) byPlan(listed, options.planned, protectedItems, kept, buckets);
+  else if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedItems, kept, buckets);
+  else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedItems, kept, buckets);
   buckets.selected.sort(oldestFirst);
-  return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options) };
+  const noun = listed[0] === undefined ? 'tasks' : `${KIND_MODELS[listed[0].kind].noun}s`;
+  return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options, noun) };
 }
 
 function byRules(
-  tasks: readonly Task[],
+  items: readonly Item[],
   policy: SelectionPolicy,
   rules: readonly CompiledRule[],
   nowMs: number,
-  protectedTasks: ReadonlySet<Task>,
-  kept: ReadonlySet<string>,
+  protectedItems: ReadonlySet<Item>,
+  kept: ReadonlySet<Item>,
   out: Buckets,
 ): void {
-  const watched = new Set(policy.rules.flatMap((rule) => rule.statuses));
+  const watched = new Set(policy.rules.flatMap((rule) => rule.statuses.map((status) => `${rule.kind}:${status}`)));
 
-  for (const task of tasks) {
-    if (protectedTasks.has(task)) {
+  for (const item of items) {
+    if (protectedItems.has(item)) {
       out.protected += 1;
       continue;
     }
-    const status = statusName(task.status);
-    const id = task.id;
-    if (id === null) skip(out, task, 'malformed-id');
-    else if (status === undefined) skip(out, task, 'unknown-status');
-    else if (task.lastActivityMs === null) {
-      // Reported only when a rule is about this status; an ageless task no rule is about is simply not our concern.
-      if (watched.has(status)) skip(out, task, 'unknown-age');
+    const status = statusName(item.kind, item.status);
+    const id = item.id;
+    if (id === null) skip(out, item, 'malformed-id');
+    else if (status === undefined) skip(out, item, 'unknown-status');
+    else if (item.lastActivityMs === null) {
+      // Reported only when a rule is about this status; an ageless item no rule is about is simply not our concern.
+      if (watched.has(`${item.kind}:${status}`)) skip(out, item, 'unknown-age');
     } else {
-      const rule = firstMatchingRule(rules, task, nowMs);
-      if (rule === 'needs-stop-first') skip(out, task, 'in-progress-without-stop-first');
+      const rule = firstMatchingRule(rules, item, nowMs);
+      if (rule === 'needs-stop-first') skip(out, item, 'in-progress-without-stop-first');
       else if (rule === undefined) continue;
-      else if (kept.has(id)) out.kept += 1;
-      else out.selected.push({ task: withId(task), rule: rule.name, lastActivityMs: task.lastActivityMs });
+      else if (kept.has(item)) out.kept += 1;
+      else out.selected.push({ item: withId(item), rule: rule.name, lastActivityMs: item.lastActivityMs });
     }
   }
 }
 
 /**
- * The first rule, in policy order, that matches. An in-progress task is only taken by a rule with stopFirst: the
+ * The first rule, in policy order, that matches. An in-progress item is only taken by a rule with stopFirst: the
  * schema already refuses other rules naming such statuses, and this keeps a hand-built policy just as safe.
  */
-function firstMatchingRule(rules: readonly CompiledRule[], task: Task, nowMs: number) {
-  const matching = rules.filter((compiled) => compiled.matches(task, nowMs));
+function firstMatchingRule(rules: readonly CompiledRule[], item: Item, nowMs: number) {
+  const matching = rules.filter((compiled) => compiled.matches(item, nowMs));
   if (matching.length === 0) return undefined;
-  const usable = isInProgress(task.status) ? matching.filter((compiled) => compiled.rule.stopFirst) : matching;
+  const usable = isInProgress(item.kind, item.status) ? matching.filter((compiled) => compiled.rule.stopFirst) : matching;
   return usable[0]?.rule ?? 'needs-stop-first';
 }
 
 /**
- * Explicit purge: the named listed tasks, whether or not a rule describes them and whatever their age. Protection
- * and the keepLatest windows still apply (a named task a window keeps counts in `kept`).
+ * Explicit purge: the named listed items, whether or not a rule describes them and whatever their age. Protection
+ * and the keepLatest windows still apply (a named item a window keeps counts in `kept`). Ids name migration tasks
+ * only: an item of another kind is never selected by one, even if its id reads the same.
  */
 function byTaskIds(
-  tasks: readonly Task[],
+  items: readonly Item[],
   named: ReadonlySet<string>,
   stopFirst: boolean,
-  protectedTasks: ReadonlySet<Task>,
-  kept: ReadonlySet<string>,
+  protectedItems: ReadonlySet<Item>,
+  kept: ReadonlySet<Item>,
   out: Buckets,
 ): void {
-  for (const task of tasks) {
-    const id = task.id;
-    // Ids are compared exactly as typed: `0042` must not purge task 42 (lib/oms/task.ts refuses such ids as
+  for (const item of items) {
+    const id = item.id;
+    // Ids are compared exactly as typed: `0042` must not purge task 42 (lib/oms/item.ts refuses such ids as
     // malformed for the same reason). A malformed id named by its printed form is reported, never selected.
-    if (!named.has(id ?? task.idText)) continue;
-    if (protectedTasks.has(task)) out.protected += 1;
-    else if (id === null) skip(out, task, 'malformed-id');
-    else if (statusName(task.status) === undefined) skip(out, task, 'unknown-status');
-    else if (isInProgress(task.status) && !stopFirst) skip(out, task, 'in-progress-without-stop-first');
-    else if (kept.has(id)) out.kept += 1;
+    if (item.kind !== 'task' || !named.has(id ?? item.idText)) continue;
+    if (protectedItems.has(item)) out.protected += 1;
+    else if (id === null) skip(out, item, 'malformed-id');
+    else if (statusName(item.kind, item.status) === undefined) skip(out, item, 'unknown-status');
+    else if (isInProgress(item.kind, item.status) && !stopFirst) skip(out, item, 'in-progress-without-stop-first');
+    else if (kept.has(item)) out.kept += 1;
     // The age does not matter here; an unknown one sorts first, as the oldest.
     else {
-      out.selected.push({ task: withId(task), rule: EXPLICIT_PURGE_RULE, lastActivityMs: task.lastActivityMs ?? 0 });
+      out.selected.push({ item: withId(item), rule: EXPLICIT_PURGE_RULE, lastActivityMs: item.lastActivityMs ?? 0 });
     }
   }
 }
 
 /**
- * Applying a manifest: only planned tasks, each only if the listing shows it exactly as planned (name, status, last
- * activity; anything else is `changed-since-plan`) and the policy does not protect or keep it now. A listed task the
+ * Applying a manifest: only planned items, each only if the listing shows it exactly as planned (what rules match on,
+ * status, last activity; anything else is `changed-since-plan`) and the policy does not protect or keep it now. A listed item the
  * plan did not name (one created since) is never touched, whatever the rules say. The rules are not asked again:
- * the reviewed manifest is what decides, and the policy can only take tasks out of it.
+ * the reviewed manifest is what decides, and the policy can only take items out of it.
  */
-function byPlan(tasks: readonly Task[], planned: ReadonlyMap<string, PlannedTask>, protectedTasks: ReadonlySet<Task>, kept: ReadonlySet<string>, out: Buckets): void {
-  for (const task of tasks) {
-    const id = task.id;
+function byPlan(items: readonly Item[], planned: ReadonlyMap<string, PlannedTask>, protectedItems: ReadonlySet<Item>, kept: ReadonlySet<Item>, out: Buckets): void {
+  for (const item of items) {
+    const id = item.id;
     const plan = id === null ? undefined : planned.get(id);
     if (id === null || plan === undefined) continue;
-    const status = statusName(task.status);
-    if (protectedTasks.has(task)) out.protected += 1;
-    else if (status === undefined) skip(out, task, 'unknown-status');
-    else if (task.name !== plan.name || status !== plan.status || task.lastActivityMs !== plan.lastActivityMs) skip(out, task, 'changed-since-plan');
+    const status = statusName(item.kind, item.status);
+    if (protectedItems.has(item)) out.protected += 1;
+    else if (status === undefined) skip(out, item, 'unknown-status');
+    else if (!unchanged(item, status, plan)) skip(out, item, 'changed-since-plan');
     // Unchanged, so in progress only when the plan said so; this keeps a hand-edited manifest from deleting a
     // running migration without its pause.
-    else if (isInProgress(task.status) && !plan.pauseFirst) skip(out, task, 'in-progress-without-stop-first');
-    else if (kept.has(id)) out.kept += 1;
-    else out.selected.push({ task: withId(task), rule: plan.rule, lastActivityMs: plan.lastActivityMs });
+    else if (isInProgress(item.kind, item.status) && !plan.pauseFirst) skip(out, item, 'in-progress-without-stop-first');
+    else if (kept.has(item)) out.kept += 1;
+    else out.selected.push({ item: withId(item), rule: plan.rule, lastActivityMs: plan.lastActivityMs });
   }
+}
+
+/** Listed as planned: everything a rule or a protection matches on, the status and the last activity. */
+function unchanged(item: Item, status: string, plan: PlannedTask): boolean {
+  return (
+    item.name === plan.name &&
+    (item.description ?? '') === (plan.description ?? '') &&
+    (item.srcBucket ?? '') === (plan.srcBucket ?? '') &&
+    (item.dstBucket ?? '') === (plan.dstBucket ?? '') &&
+    status === plan.status &&
+    item.lastActivityMs === plan.lastActivityMs
+  );
 }
 
 /**
  * The listed record itself, typed as having an id (the caller checked it is not null): a candidate shares its
- * task's storage instead of copying it (100,000 copies are 8 MB). Task records are never changed after parsing.
+ * item's storage instead of copying it (100,000 copies are 8 MB). Item records are never changed after parsing.
  */
-function withId(task: Task): Task & { id: string } {
-  return task as Task & { id: string };
+function withId(item: Item): Item & { id: string } {
+  return item as Item & { id: string };
 }
 
-function skip(out: Buckets, task: Task, reason: SkipReason): void {
-  out.skipped.push({ idText: task.idText, reason });
+function skip(out: Buckets, item: Item, reason: SkipReason): void {
+  out.skipped.push({ idText: item.idText, reason });
 }
 
 /**
@@ -154,19 +170,21 @@ function skip(out: Buckets, task: Task, reason: SkipReason): void {
  * from being selected twice, from filling two window slots, and from inflating `listed` (which would loosen the
  * blast-radius limit). Tasks without a valid id cannot be compared, so each one counts.
  */
-function firstOccurrences(tasks: readonly Task[]): Task[] {
-  const seen = new Set<string>();
-  return tasks.filter((task) => {
-    if (task.id === null) return true;
-    if (seen.has(task.id)) return false;
-    seen.add(task.id);
+function firstOccurrences(items: readonly Item[]): Item[] {
+  // By kind and id: a group and a task may carry the same id text and are still two items.
+  const seen: Record<Kind, Set<string>> = { task: new Set(), taskGroup: new Set(), syncTask: new Set() };
+  return items.filter((item) => {
+    if (item.id === null) return true;
+    const ids = seen[item.kind];
+    if (ids.has(item.id)) return false;
+    ids.add(item.id);
     return true;
   });
 }
 
 /** Oldest last activity first; ties: smaller id first. Also the order in which deletions run. */
 export function oldestFirst(a: Candidate, b: Candidate): number {
-  return a.lastActivityMs - b.lastActivityMs || compareTaskIds(a.task.id, b.task.id);
+  return a.lastActivityMs - b.lastActivityMs || compareTaskIds(a.item.id, b.item.id);
 }
 
 function blastRadius(
@@ -174,6 +192,7 @@ function blastRadius(
   listed: number,
   policy: SelectionPolicy,
   options: SelectionOptions,
+  noun: string,
 ): Pick<TargetSelection, 'refused' | 'refusal'> {
   const max = policy.limits.maxDeletePercent;
   // Compared as selected * 100 <= max * listed, without a division: on the exact boundary (not "exceeds") the
@@ -185,7 +204,7 @@ function blastRadius(
   return {
     refused: true,
     refusal:
-      `${selected} of ${listed} listed tasks (${shown}%) were selected, more than limits.maxDeletePercent ` +
+      `${selected} of ${listed} listed ${noun} (${shown}%) were selected, more than limits.maxDeletePercent ` +
       `(${max}%): the target is refused and nothing in it is touched; force the run to override.`,
   };
 }

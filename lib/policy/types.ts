@@ -1,5 +1,5 @@
-import type { StatusName } from '../oms/status.js';
-import type { Task } from '../oms/task.js';
+import type { Item } from '../oms/item.js';
+import type { Kind } from '../oms/kinds.js';
 
 /** A validated, normalised retention policy (see shared/spec.md "Retention policy file"). */
 export interface Policy {
@@ -29,22 +29,37 @@ export interface Target {
 
 export interface Rule {
   name: string;
-  statuses: StatusName[];
+  /** What the rule deletes: `task` (the default), `taskGroup` or `syncTask`. */
+  kind: Kind;
+  /** Status names of the rule's kind (lib/oms/kinds.ts). */
+  statuses: string[];
   /** The duration as written (`7d`), for logs and tables. */
   olderThan: string;
   olderThanMs: number;
   /** Default 0. */
   keepLatest: number;
+  /** Tasks: a glob on the name. */
   namePattern?: string;
+  /** Task groups and sync tasks (which have no name): globs on the description and the buckets. */
+  descriptionPattern?: string;
+  sourceBucketPattern?: string;
+  destinationBucketPattern?: string;
   /** Default false. Required true when `statuses` names an in-progress status. */
   stopFirst: boolean;
 }
 
 export interface Protect {
+  /** Tasks: globs on the name. */
   names: string[];
   taskIds: string[];
   /** Default true: tasks whose group_type is present and not NORMAL_TASK are left alone. */
   groupTasks: boolean;
+  taskGroupIds: string[];
+  syncTaskIds: string[];
+  /** Task groups and sync tasks: globs on the description. */
+  descriptions: string[];
+  /** Task groups and sync tasks: globs on the source OR the destination bucket (either protects). */
+  buckets: string[];
 }
 
 export interface Limits {
@@ -66,16 +81,25 @@ export interface SelectionOptions {
   /** Skip the maxDeletePercent refusal. */
   force?: boolean;
   /**
-   * Applying a manifest (lib/purge/manifest.ts): this target's planned tasks by id. Only these may be selected, each
-   * only if it is listed unchanged (name, status, last activity) and not protected or kept by the policy now.
+   * Applying a manifest (lib/purge/manifest.ts): this target's planned items of the listing's kind, by id. Only these
+   * may be selected, each only if it is listed unchanged (what rules match on, status, last activity) and not
+   * protected or kept by the policy now.
    */
   planned?: ReadonlyMap<string, PlannedTask>;
 }
 
-/** One task of a manifest, as selection compares it with the fresh listing. */
+/** A target's planned items, by kind, then id (lib/purge/manifest.ts plannedByTarget). */
+export type PlannedItems = ReadonlyMap<Kind, ReadonlyMap<string, PlannedTask>>;
+
+/** One item of a manifest, as selection compares it with the fresh listing. */
 export interface PlannedTask {
+  /** What rules and protections match on, as planned: the name (tasks), description and buckets (other kinds). */
   name: string;
-  status: StatusName;
+  description?: string;
+  srcBucket?: string;
+  dstBucket?: string;
+  /** A status name of the item's kind. */
+  status: string;
   lastActivityMs: number;
   /** The rule that selected it at plan time. */
   rule: string;
@@ -83,9 +107,9 @@ export interface PlannedTask {
   pauseFirst: boolean;
 }
 
-/** A task with a valid id whose deletion the selection decided. */
+/** An item (of any kind) with a valid id whose deletion the selection decided. */
 export interface Candidate {
-  task: Task & { id: string };
+  item: Item & { id: string };
   /** The first rule (policy order) that matched, or `task-id` for an explicit purge. */
   rule: string;
   lastActivityMs: number;
@@ -93,7 +117,7 @@ export interface Candidate {
 
 export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first' | 'changed-since-plan';
 
-/** The outcome of `select` for one target. Every listed task falls in exactly one bucket. */
+/** The outcome of `select` for one listing (one kind in one target). Every listed item falls in exactly one bucket. */
 export interface TargetSelection {
   listed: number;
   /** Oldest last activity first; ties: smaller id first. When refused, still lists what would have gone (for

@@ -4,14 +4,14 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { HttpError, TransportError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
-import { statusName } from '../oms/status.js';
+import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
-import type { Candidate, PlannedTask, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
-import { logOutcome } from './outcome-log.js';
+import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
+import { ID_FIELD, logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
-import { MAX_FAILURES_LISTED, emptyTotals, type RunSummary, type TargetSummary } from './summary.js';
-import { purgeTask } from './task-purge.js';
+import { BLOCK_KEYS, MAX_FAILURES_LISTED, emptyTotals, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
+import { purgeItem } from './item-purge.js';
 
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
 export interface PurgeRequest extends Omit<SelectionOptions, 'planned'> {
@@ -19,8 +19,8 @@ export interface PurgeRequest extends Omit<SelectionOptions, 'planned'> {
   dryRun: boolean;
   /** Target names to run; default all. */
   targets?: string[];
-  /** Applying a manifest: its tasks by target, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
-  plannedByTarget?: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>;
+  /** Applying a manifest: its items by target, then kind, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
+  plannedByTarget?: ReadonlyMap<string, PlannedItems>;
 }
 
 export interface EngineDeps {
@@ -58,17 +58,47 @@ export interface EngineDeps {
   closingFields?: () => Record<string, unknown>;
 }
 
+/** One kind of one target: its listing, selection and counters. */
+interface Lane {
+  kind: Kind;
+  tally: Tally;
+  selection?: TargetSelection;
+  /** Valid ids of the listing, kept only for explicit purges and manifests (to report named items no listing had). */
+  listedIds?: string[];
+}
+
+/** A lane's counters: a KindSummary (tasks: the target's own fields) being filled. */
+interface Tally extends Totals {
+  refused: boolean;
+  truncated: boolean;
+  failures: Failure[];
+  failuresOmitted?: number;
+  /** Listing this kind failed: why. */
+  error?: string;
+}
+
 interface TargetRun {
   target: Target;
   /** This target's client, or why it has none (its credentials failed). */
   oms: OmsClient | Error;
-  summary: TargetSummary;
-  selection?: TargetSelection;
-  /** Valid ids of the listing, kept only for explicit purges (to report named tasks no listing had). */
-  listedIds?: string[];
+  /** One per kind of the run, in KINDS order. */
+  lanes: Lane[];
+  /** The target stopped (its credentials failed, 5 403s or 5 throttled requests in a row, a 401): why. Every kind
+   * of it stops: they share the credentials and the project. */
+  stopped?: string;
   consecutive403: number;
   /** Requests in a row that ended throttled (429 after every retry). */
   consecutiveThrottled: number;
+}
+
+/**
+ * The kinds a run lists: those the policy has rules for (an explicit purge: tasks only; applying a manifest: also
+ * the kinds it planned). A kind nothing asks about is never listed.
+ */
+function runKinds(request: PurgeRequest): Kind[] {
+  if (request.taskIds) return ['task'];
+  const planned = [...(request.plannedByTarget?.values() ?? [])].flatMap((byKind) => [...byKind.keys()]);
+  return KINDS.filter((kind) => request.policy.rules.some((rule) => rule.kind === kind) || planned.includes(kind));
 }
 
 /** list -> select -> cap -> (pause) -> delete, for every target of the request. Never throws for a task's failure. */
@@ -80,30 +110,40 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   const { policy, dryRun } = request;
   const schedule = pLimit(policy.concurrency);
   const wanted = request.targets ? new Set(request.targets) : undefined;
+  const kinds = runKinds(request);
   const runs: TargetRun[] = policy.targets
     .filter((target) => !wanted || wanted.has(target.name))
-    .map((target) => ({ target, oms: deps.clientFor?.(target) ?? deps.oms, summary: emptyTarget(target), consecutive403: 0, consecutiveThrottled: 0 }));
+    .map((target) => ({
+      target,
+      oms: deps.clientFor?.(target) ?? deps.oms,
+      lanes: kinds.map((kind) => ({ kind, tally: emptyTally() })),
+      consecutive403: 0,
+      consecutiveThrottled: 0,
+    }));
 
-  log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), explicitTaskIds: request.taskIds?.length });
-  let listedTargets = 0;
-  // Every target is listed at once; each page request takes a slot of the one limiter (a listing holds none itself,
-  // so pages never wait for a slot their own listing holds).
+  log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), kinds, explicitTaskIds: request.taskIds?.length });
+  for (const run of runs) if (run.oms instanceof Error) credentialsFailed(run, run.oms, log);
+  let listedLanes = 0;
+  const lanes = runs.flatMap((run) => (run.stopped === undefined ? run.lanes.map((lane) => ({ run, lane })) : []));
+  // Every target and kind is listed at once; each page request takes a slot of the one limiter (a listing holds
+  // none itself, so pages never wait for a slot their own listing holds).
   await Promise.all(
-    runs.map(async (run) => {
-      await listAndSelect(run, request, deps, clock, schedule);
-      deps.onProgress?.({ phase: 'list', done: ++listedTargets, total: runs.length });
+    lanes.map(async ({ run, lane }) => {
+      await listAndSelect(run, lane, request, deps, clock, schedule);
+      deps.onProgress?.({ phase: 'list', done: ++listedLanes, total: lanes.length });
     }),
   );
 
   const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
   const gone = request.plannedByTarget ? warnGone(request.plannedByTarget, runs, log) : undefined;
 
-  const selectable = runs.filter((r) => r.selection && !r.selection.refused);
-  const cap = applyRunCap(selectable.map((r) => r.selection!), policy.limits.maxDeletesPerRun);
-  const queue: Array<{ run: TargetRun; candidate: Candidate }> = [];
-  selectable.forEach((run, i) => {
-    for (const candidate of cap.deferred[i] ?? []) record(run, candidate, { kind: 'deferred', reason: 'run-cap' }, deps);
-    for (const candidate of cap.run[i] ?? []) queue.push({ run, candidate });
+  // The run cap is over every target and kind, oldest first; a refused lane contributes nothing.
+  const selectable = runs.flatMap((run) => run.lanes.filter((lane) => lane.selection && !lane.selection.refused).map((lane) => ({ run, lane })));
+  const cap = applyRunCap(selectable.map((s) => s.lane.selection!), policy.limits.maxDeletesPerRun);
+  const queue: Array<{ run: TargetRun; lane: Lane; candidate: Candidate }> = [];
+  selectable.forEach(({ run, lane }, i) => {
+    for (const candidate of cap.deferred[i] ?? []) record(run, lane, candidate, { kind: 'deferred', reason: 'run-cap' }, deps);
+    for (const candidate of cap.run[i] ?? []) queue.push({ run, lane, candidate });
   });
   // Oldest first over all targets (ties: smaller id), the order applyRunCap chose by.
   queue.sort((a, b) => oldestFirst(a.candidate, b.candidate));
@@ -111,13 +151,13 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   let done = 0;
   const remaining = deps.remainingTimeMs;
   const reserveMs = deps.reserveMs ?? 30_000;
-  const feeder = feed(queue, schedule, policy.concurrency, async ({ run, candidate }) => {
+  const feeder = feed(queue, schedule, policy.concurrency, async ({ run, lane, candidate }) => {
     let outcome: Outcome;
     if (dryRun) outcome = { kind: 'would-delete' };
     else {
       const gate = (): DeferReason | undefined =>
-        run.summary.error !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
-      outcome = await purgeTask(
+        run.stopped !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
+      outcome = await purgeItem(
         candidate,
         {
           oms: run.oms as OmsClient, // only targets that were listed have tasks to purge
@@ -135,7 +175,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
         gate,
       );
     }
-    record(run, candidate, outcome, deps);
+    record(run, lane, candidate, outcome, deps);
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
   });
   await feeder.done;
@@ -152,59 +192,65 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     ...(gone?.alreadyGone.length ? { alreadyGone: gone.alreadyGone } : {}),
     ...(gone?.notFound.length ? { notFound: gone.notFound } : {}),
   };
+  for (const kind of kinds) {
+    const key = BLOCK_KEYS[kind as keyof typeof BLOCK_KEYS];
+    if (key) summary[key] = emptyTotals();
+  }
   for (const run of runs) {
-    summary.targets.push(run.summary);
-    const t = summary.totals;
-    t.listed += run.summary.listed;
-    t.selected += run.summary.selected;
-    t.deleted += run.summary.deleted;
-    t.failed += run.summary.failed;
-    t.deferred += run.summary.deferred;
-    t.protected += run.selection?.protected ?? 0;
-    t.skipped += run.selection?.skipped.length ?? 0;
+    const target = targetSummary(run, gone?.alreadyGoneByLane);
+    summary.targets.push(target);
+    for (const lane of run.lanes) {
+      const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
+      addTotals(key ? summary[key]! : summary.totals, lane.tally);
+    }
   }
   log.info('run finished', { runId, dryRun, totals: summary.totals, durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
   return summary;
 }
 
-async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
-  const { target, summary } = run;
-  // Ages are measured from before the listing, so a slow listing never makes a task look older than it was.
+/** Its own credentials could not be read or used: nothing is sent for this target (and never another account's
+ * credentials instead). */
+function credentialsFailed(run: TargetRun, error: Error, log: EventLog): void {
+  run.stopped = `stopped: its credentials failed: ${error.message}`;
+  for (const lane of run.lanes) lane.tally.truncated = true;
+  log.error('target stopped', { target: run.target.name, reason: run.stopped, secretId: run.target.credentials?.secretId });
+}
+
+async function listAndSelect(run: TargetRun, lane: Lane, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
+  const { target } = run;
+  const { kind, tally } = lane;
+  // Ages are measured from before the listing, so a slow listing never makes an item look older than it was.
   const nowMs = clock();
-  if (run.oms instanceof Error) {
-    // Its own credentials could not be read or used: nothing is sent for this target (and never another account's
-    // credentials instead).
-    summary.error = `stopped: its credentials failed: ${run.oms.message}`;
-    summary.truncated = true;
-    deps.log.error('target stopped', { target: target.name, reason: summary.error, secretId: target.credentials?.secretId });
-    return;
-  }
-  const oms = run.oms;
+  const oms = run.oms as OmsClient; // a target without a client stopped before listing
+  const noun = KIND_MODELS[kind].noun;
   try {
-    const listing = await oms.listTasks(target, { schedule, parallelPages: request.policy.concurrency });
-    summary.listed = listing.tasks.length;
-    summary.truncated = listing.truncated;
-    if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, reason: listing.truncation, listed: listing.tasks.length });
+    const listing = await oms.list(kind, target, { schedule, parallelPages: request.policy.concurrency });
+    tally.listed = listing.tasks.length;
+    tally.truncated = listing.truncated;
+    if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, kind, reason: listing.truncation, listed: listing.tasks.length });
     const { taskIds, stopFirst, force, plannedByTarget } = request;
-    const options: SelectionOptions = { taskIds, stopFirst, force, ...(plannedByTarget ? { planned: plannedByTarget.get(target.name) ?? new Map() } : {}) };
+    const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
+    const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}) };
     const selection = select(listing.tasks, request.policy, nowMs, options);
-    if (request.taskIds || plannedByTarget) run.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
-    run.selection = selection;
-    summary.selected = selection.selected.length;
-    summary.refused = selection.refused;
-    for (const skip of selection.skipped) deps.log.info('task skipped', { target: target.name, taskId: skip.idText, outcome: 'skipped', reason: skip.reason });
+    if (request.taskIds || plannedByTarget) lane.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
+    lane.selection = selection;
+    tally.selected = selection.selected.length;
+    tally.refused = selection.refused;
+    tally.protected = selection.protected;
+    tally.skipped = selection.skipped.length;
+    for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [ID_FIELD[kind]]: skip.idText, outcome: 'skipped', reason: skip.reason });
     if (selection.refused) {
       deps.onRefused?.(target, selection.selected);
       const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
-      deps.log.error('target refused', { target: target.name, reason: selection.refusal, selected: summary.selected, listed: summary.listed, howToProceed });
+      deps.log.error('target refused', { target: target.name, kind, reason: selection.refusal, selected: tally.selected, listed: tally.listed, howToProceed });
     }
     deps.log.info('target selected', {
-      target: target.name, listed: summary.listed, selected: summary.selected, protected: selection.protected, kept: selection.kept,
+      target: target.name, kind, listed: tally.listed, selected: tally.selected, protected: selection.protected, kept: selection.kept,
       skipped: selection.skipped.length, refused: selection.refused,
     });
   } catch (error) {
-    summary.error = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
-    summary.truncated = true;
+    tally.error = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
+    tally.truncated = true;
     // The answer's status and code at the top level, like a task failure's, so one Logs Insights query finds every
     // 400/403 (a listing refused with 403 is the usual permission problem).
     // A transport failure says which kind (timeout, connection, invalid-response) and why, in errorMsg.
@@ -214,13 +260,13 @@ async function listAndSelect(run: TargetRun, request: PurgeRequest, deps: Engine
         : error instanceof TransportError
           ? { httpStatus: 0, reason: error.kind, errorMsg: error.message }
           : {};
-    deps.log.error('listing failed', { target: target.name, outcome: 'listing-failed', ...answer, error });
+    deps.log.error('listing failed', { target: target.name, kind, outcome: 'listing-failed', ...answer, error });
   }
 }
 
-function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: EngineDeps): void {
+function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outcome, deps: EngineDeps): void {
   const { log } = deps;
-  const s = run.summary;
+  const s = lane.tally;
   switch (outcome.kind) {
     case 'deleted':
       s.deleted += 1;
@@ -238,7 +284,7 @@ function record(run: TargetRun, candidate: Candidate, outcome: Outcome, deps: En
       break;
     }
   }
-  logOutcome(log, run.target.name, candidate, outcome, statusName(candidate.task.status));
+  logOutcome(log, run.target.name, candidate, outcome);
   deps.onOutcome?.(run.target, candidate, outcome);
 }
 
@@ -251,10 +297,10 @@ export const STOP_AFTER_IN_A_ROW = 5;
  * re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
  */
 function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
-  if (error instanceof Error && error.name === 'AuthError' && run.summary.error === undefined) {
+  if (error instanceof Error && error.name === 'AuthError' && run.stopped === undefined) {
     // The credentials cannot be used at all (IAM refused the password, or the AK/SK was refused elsewhere).
-    run.summary.error = `stopped: ${error.message}`;
-    log.error('target stopped', { target: run.target.name, reason: run.summary.error });
+    run.stopped = `stopped: ${error.message}`;
+    log.error('target stopped', { target: run.target.name, reason: run.stopped });
     return;
   }
   if (!(error instanceof HttpError)) {
@@ -266,15 +312,15 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
   }
   run.consecutive403 = error.status === 403 ? run.consecutive403 + 1 : 0;
   run.consecutiveThrottled = error.status === 429 ? run.consecutiveThrottled + 1 : 0;
-  if (run.summary.error !== undefined) return;
+  if (run.stopped !== undefined) return;
   if (run.consecutive403 >= STOP_AFTER_IN_A_ROW) {
-    run.summary.error = `stopped after ${STOP_AFTER_IN_A_ROW} consecutive 403 answers: the credentials lack permission for this project`;
+    run.stopped = `stopped after ${STOP_AFTER_IN_A_ROW} consecutive 403 answers: the credentials lack permission for this project`;
   } else if (run.consecutiveThrottled >= STOP_AFTER_IN_A_ROW) {
-    run.summary.error = `stopped after ${STOP_AFTER_IN_A_ROW} requests in a row stayed throttled (HTTP 429) through every retry: the rest is left for the next run`;
+    run.stopped = `stopped after ${STOP_AFTER_IN_A_ROW} requests in a row stayed throttled (HTTP 429) through every retry: the rest is left for the next run`;
   } else if (error.status === 401) {
-    run.summary.error = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
+    run.stopped = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
   } else return;
-  log.error('target stopped', { target: run.target.name, reason: run.summary.error });
+  log.error('target stopped', { target: run.target.name, reason: run.stopped });
 }
 
 /**
@@ -283,8 +329,10 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
  * have their own line). A log line each, and the ids for the summary.
  */
 function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): { notFound: string[]; notSelected: string[] } {
-  const listed = new Set(runs.flatMap((run) => run.listedIds ?? []));
-  const chosen = new Set(runs.flatMap((run) => [...(run.selection?.selected ?? []).map((c) => c.task.id), ...(run.selection?.skipped ?? []).map((s) => s.idText)]));
+  // An explicit purge lists tasks only (runKinds), so every lane here is a task lane.
+  const taskLanes = runs.flatMap((run) => run.lanes.filter((lane) => lane.kind === 'task'));
+  const listed = new Set(taskLanes.flatMap((lane) => lane.listedIds ?? []));
+  const chosen = new Set(taskLanes.flatMap((lane) => [...(lane.selection?.selected ?? []).map((c) => c.item.id), ...(lane.selection?.skipped ?? []).map((s) => s.idText)]));
   const notFound: string[] = [];
   const notSelected: string[] = [];
   for (const taskId of taskIds) {
@@ -300,31 +348,81 @@ function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], lo
 }
 
 /**
- * Applying a manifest, the planned tasks that the fresh listing does not hold: already gone when the listing is
+ * Applying a manifest, the planned items that the fresh listing does not hold: already gone when the listing is
  * complete (deleted by hand, or by a run killed half-way), and only "not found" when it stopped short (they may be
- * in the part not seen; nothing is done with them either way). A log line each, and the ids for the summary.
+ * in the part not seen; nothing is done with them either way). A log line each; the task ids for the summary's
+ * top-level lists, the other kinds' for their blocks.
  */
-function warnGone(planned: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[] } {
+function warnGone(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[]; alreadyGoneByLane: Map<Lane, string[]> } {
   const alreadyGone: string[] = [];
   const notFound: string[] = [];
+  const alreadyGoneByLane = new Map<Lane, string[]>();
   for (const run of runs) {
-    // A target whose listing failed has nothing to say about its tasks: its error says why.
-    if (run.listedIds === undefined) continue;
-    const listed = new Set(run.listedIds);
-    for (const taskId of planned.get(run.target.name)?.keys() ?? []) {
-      if (listed.has(taskId)) continue;
-      if (run.summary.truncated) {
-        notFound.push(taskId);
-        log.warn('planned task not seen: the listing is incomplete', { target: run.target.name, taskId, outcome: 'not-found' });
-      } else {
-        alreadyGone.push(taskId);
-        log.info('planned task already gone', { target: run.target.name, taskId, outcome: 'already-gone' });
+    for (const lane of run.lanes) {
+      // A lane whose listing failed has nothing to say about its items: its error says why.
+      if (lane.listedIds === undefined) continue;
+      const listed = new Set(lane.listedIds);
+      const idField = ID_FIELD[lane.kind];
+      for (const id of planned.get(run.target.name)?.get(lane.kind)?.keys() ?? []) {
+        if (listed.has(id)) continue;
+        if (lane.tally.truncated) {
+          if (lane.kind === 'task') notFound.push(id);
+          log.warn(`planned ${KIND_MODELS[lane.kind].noun} not seen: the listing is incomplete`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'not-found' });
+        } else {
+          if (lane.kind === 'task') alreadyGone.push(id);
+          else alreadyGoneByLane.set(lane, [...(alreadyGoneByLane.get(lane) ?? []), id]);
+          log.info(`planned ${KIND_MODELS[lane.kind].noun} already gone`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'already-gone' });
+        }
       }
     }
   }
-  return { alreadyGone, notFound };
+  return { alreadyGone, notFound, alreadyGoneByLane };
 }
 
-function emptyTarget(target: Target): TargetSummary {
-  return { name: target.name, projectId: target.projectId, listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, refused: false, truncated: false, failures: [] };
+function emptyTally(): Tally {
+  return { ...emptyTotals(), refused: false, truncated: false, failures: [] };
+}
+
+function addTotals(into: Totals, tally: Totals): void {
+  for (const key of Object.keys(into) as (keyof Totals)[]) into[key] += tally[key];
+}
+
+/**
+ * The target's summary: the task lane in the target's own fields, as they always were (zeros when the run lists no
+ * tasks), and a block per other kind. A stopped target says so in each of them.
+ */
+function targetSummary(run: TargetRun, alreadyGoneByLane: ReadonlyMap<Lane, string[]> | undefined): TargetSummary {
+  const { target, stopped } = run;
+  const tasks = run.lanes.find((lane) => lane.kind === 'task')?.tally ?? { ...emptyTally(), truncated: stopped !== undefined };
+  const error = stopped ?? tasks.error;
+  const summary: TargetSummary = {
+    name: target.name,
+    projectId: target.projectId,
+    listed: tasks.listed,
+    selected: tasks.selected,
+    deleted: tasks.deleted,
+    failed: tasks.failed,
+    deferred: tasks.deferred,
+    refused: tasks.refused,
+    truncated: tasks.truncated,
+    failures: tasks.failures,
+    ...(tasks.failuresOmitted ? { failuresOmitted: tasks.failuresOmitted } : {}),
+    ...(error === undefined ? {} : { error }),
+  };
+  for (const lane of run.lanes) {
+    const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
+    if (!key) continue;
+    const { failures, error: laneError, failuresOmitted, ...counters } = lane.tally;
+    const blockError = stopped ?? laneError;
+    const gone = alreadyGoneByLane?.get(lane);
+    const block: KindSummary = {
+      ...counters,
+      failures: failures.map(({ taskId, ...rest }) => ({ id: taskId, ...rest })),
+      ...(failuresOmitted ? { failuresOmitted } : {}),
+      ...(blockError === undefined ? {} : { error: blockError }),
+      ...(gone?.length ? { alreadyGone: gone } : {}),
+    };
+    summary[key] = block;
+  }
+  return summary;
 }

@@ -5,10 +5,10 @@
  * (lib/policy/select.ts, `planned`) decides per task.
  */
 import { z } from 'zod';
-import { STATUS_NAMES, isInProgress, statusName, type StatusName } from '../oms/status.js';
+import { isValidId } from '../oms/item.js';
+import { KIND_MODELS, KINDS, isInProgress, statusName, type Kind } from '../oms/kinds.js';
 import { formatPath } from '../policy/issues.js';
-import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
-import type { Candidate, PlannedTask, Policy } from '../policy/types.js';
+import type { Candidate, PlannedItems, PlannedTask, Policy } from '../policy/types.js';
 
 export const MANIFEST_KIND = 'oms-task-janitor/manifest';
 export const MANIFEST_VERSION = 1;
@@ -19,12 +19,25 @@ const FUTURE_SKEW_MS = 5 * 60_000;
 
 export type PlannedAction = 'delete' | 'pause-then-delete';
 
+/**
+ * One planned item. A migration task is written as it always was (`taskId`, `name`, no `kind`); a task group or a
+ * sync task says its `kind`, its `id`, and what rules match it on (description and buckets) instead of a name.
+ */
 export interface ManifestTask {
   target: string;
-  taskId: string;
-  name: string;
-  status: StatusName;
-  /** ISO 8601 UTC with milliseconds: the task's last activity (start_time + total_time), exactly. */
+  /** Absent for tasks. */
+  kind?: Kind;
+  /** Tasks. */
+  taskId?: string;
+  name?: string;
+  /** Task groups and sync tasks. */
+  id?: string;
+  description?: string;
+  sourceBucket?: string;
+  destinationBucket?: string;
+  /** A status name of the item's kind. */
+  status: string;
+  /** ISO 8601 UTC with milliseconds: the item's last activity (lib/oms/item.ts), exactly. */
   lastActivity: string;
   rule: string;
   action: PlannedAction;
@@ -58,10 +71,6 @@ const isoMs = z.string().refine((text) => {
   return Number.isFinite(ms) && new Date(ms).toISOString() === text;
 }, 'expected an ISO 8601 UTC time with milliseconds, such as 2026-11-30T12:00:00.000Z');
 
-const taskId = z
-  .string()
-  .refine((id) => TASK_ID_DIGITS.test(id) && canonicalTaskId(id) === id, 'expected a task id of 1 to 19 decimal digits without leading zeros, as a string');
-
 const schema = z.strictObject({
   kind: z.literal(MANIFEST_KIND),
   version: z.literal(MANIFEST_VERSION),
@@ -69,17 +78,45 @@ const schema = z.strictObject({
   policySha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
   targets: z.array(z.strictObject({ name: z.string().min(1), projectId: z.string().min(1), endpoint: z.string().min(1) })).min(1),
   tasks: z.array(
-    z.strictObject({
-      target: z.string().min(1),
-      taskId,
-      name: z.string(),
-      status: z.enum(STATUS_NAMES as [StatusName, ...StatusName[]]),
-      lastActivity: isoMs,
-      rule: z.string().min(1),
-      action: z.enum(['delete', 'pause-then-delete']),
-    }),
+    z
+      .strictObject({
+        target: z.string().min(1),
+        kind: z.enum(KINDS).optional(),
+        taskId: z.string().optional(),
+        name: z.string().optional(),
+        id: z.string().optional(),
+        description: z.string().optional(),
+        sourceBucket: z.string().optional(),
+        destinationBucket: z.string().optional(),
+        status: z.string(),
+        lastActivity: isoMs,
+        rule: z.string().min(1),
+        action: z.enum(['delete', 'pause-then-delete']),
+      })
+      .superRefine(entryOfKind),
   ),
 });
+
+/** The fields of an entry must be its kind's: a task's id and name, or another kind's id, description and buckets. */
+function entryOfKind(entry: { kind?: Kind; taskId?: string; name?: string; id?: string; status: string } & Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const kind = entry.kind ?? 'task';
+  const model = KIND_MODELS[kind];
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const [idField, ownFields, otherFields] =
+    kind === 'task' ? ['taskId', ['name'], ['id', 'description', 'sourceBucket', 'destinationBucket']] : ['id', ['description', 'sourceBucket', 'destinationBucket'], ['taskId', 'name']];
+  const id = entry[idField];
+  if (typeof id !== 'string' || !isValidId(kind, id)) {
+    issue(idField, kind === 'task' ? 'expected a task id of 1 to 19 decimal digits without leading zeros, as a string' : `expected a ${model.noun} id (letters, digits, _, - and .), as a string`);
+  }
+  for (const field of ownFields) if (entry[field] === undefined) issue(field, 'required');
+  for (const field of otherFields) if (entry[field] !== undefined) issue(field, `is not a field of a ${model.noun} entry`);
+  if (!model.ruleStatuses.includes(entry.status)) issue('status', `expected a ${model.noun} status (${model.ruleStatuses.join(', ')}), got ${JSON.stringify(entry.status)}`);
+}
+
+/** The id of an entry, whatever its kind. */
+function entryId(task: ManifestTask): string {
+  return (task.kind ?? 'task') === 'task' ? task.taskId! : task.id!;
+}
 
 /** Validates a parsed manifest (from a file or a Lambda event). `where` names it in errors (`manifest.json`, `event.manifest`). */
 export function parseManifest(value: unknown, where: string): Manifest {
@@ -99,8 +136,11 @@ export function parseManifest(value: unknown, where: string): Manifest {
   const seen = new Set<string>();
   manifest.tasks.forEach((task, i) => {
     if (!targets.has(task.target)) throw new ManifestError(where, `tasks[${i}].target`, `${JSON.stringify(task.target)} is not one of the manifest's targets`);
-    const key = `${task.target}\u0000${task.taskId}`;
-    if (seen.has(key)) throw new ManifestError(where, `tasks[${i}].taskId`, `task ${task.taskId} of ${task.target} appears twice`);
+    const kind = task.kind ?? 'task';
+    const key = `${task.target}\u0000${kind}\u0000${entryId(task)}`;
+    if (seen.has(key)) {
+      throw new ManifestError(where, `tasks[${i}].${kind === 'task' ? 'taskId' : 'id'}`, `${KIND_MODELS[kind].noun} ${entryId(task)} of ${task.target} appears twice`);
+    }
     seen.add(key);
   });
   return manifest;
@@ -131,12 +171,16 @@ export function checkManifest(manifest: Manifest, policy: Policy, nowMs: number,
   if (missing.length > 0) throw new ManifestError(where, 'targets', `the policy has targets the plan did not cover (${missing.join(', ')}): plan again`);
 }
 
-/** The manifest's tasks by target name, then by id, as selection reads them. */
-export function plannedByTarget(manifest: Manifest): Map<string, Map<string, PlannedTask>> {
-  const out = new Map<string, Map<string, PlannedTask>>(manifest.targets.map((t) => [t.name, new Map()]));
+/** The manifest's items by target name, then kind, then id, as selection reads them. */
+export function plannedByTarget(manifest: Manifest): Map<string, PlannedItems> {
+  const out = new Map<string, Map<Kind, Map<string, PlannedTask>>>(manifest.targets.map((t) => [t.name, new Map()]));
   for (const task of manifest.tasks) {
-    out.get(task.target)!.set(task.taskId, {
-      name: task.name,
+    const kind = task.kind ?? 'task';
+    const byKind = out.get(task.target)!;
+    if (!byKind.has(kind)) byKind.set(kind, new Map());
+    byKind.get(kind)!.set(entryId(task), {
+      name: task.name ?? '',
+      ...(kind === 'task' ? {} : { description: task.description ?? '', srcBucket: task.sourceBucket ?? '', dstBucket: task.destinationBucket ?? '' }),
       status: task.status,
       lastActivityMs: Date.parse(task.lastActivity),
       rule: task.rule,
@@ -154,21 +198,24 @@ export function buildManifest(
   rows: readonly { target: string; candidate: Candidate }[],
 ): Manifest {
   const tasks = rows.map(({ target, candidate }): ManifestTask => {
-    const { task } = candidate;
-    const status = statusName(task.status);
-    if (status === undefined || task.lastActivityMs === null) {
-      // Selection never picks such a task by a rule; if it ever did, the manifest must not freeze it.
-      throw new TypeError(`task ${task.id} has no known status or age and cannot be planned`);
+    const { item } = candidate;
+    const status = statusName(item.kind, item.status);
+    if (status === undefined || item.lastActivityMs === null) {
+      // Selection never picks such an item by a rule; if it ever did, the manifest must not freeze it.
+      throw new TypeError(`${KIND_MODELS[item.kind].noun} ${item.id} has no known status or age and cannot be planned`);
     }
+    const about =
+      item.kind === 'task'
+        ? { taskId: item.id, name: item.name }
+        : { kind: item.kind, id: item.id, description: item.description ?? '', sourceBucket: item.srcBucket ?? '', destinationBucket: item.dstBucket ?? '' };
     return {
       target,
-      taskId: task.id,
-      name: task.name,
+      ...about,
       status,
-      lastActivity: new Date(task.lastActivityMs).toISOString(),
+      lastActivity: new Date(item.lastActivityMs).toISOString(),
       rule: candidate.rule,
-      // The engine pauses exactly the in-progress tasks first (lib/purge/task-purge.ts).
-      action: isInProgress(task.status) ? 'pause-then-delete' : 'delete',
+      // The engine pauses exactly the in-progress items first (lib/purge/item-purge.ts).
+      action: isInProgress(item.kind, item.status) ? 'pause-then-delete' : 'delete',
     };
   });
   tasks.sort((a, b) => a.target.localeCompare(b.target) || Date.parse(a.lastActivity) - Date.parse(b.lastActivity));

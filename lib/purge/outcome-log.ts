@@ -1,29 +1,39 @@
 import type { EventLog } from '../log/types.js';
 import type { Candidate } from '../policy/types.js';
 import type { Outcome } from './outcome.js';
+import { KIND_MODELS, statusName, type Kind } from '../oms/kinds.js';
+
+/** The id's field in log lines, by kind: `taskId` as always for tasks. */
+export const ID_FIELD: Readonly<Record<Kind, string>> = { task: 'taskId', taskGroup: 'taskGroupId', syncTask: 'syncTaskId' };
 
 /**
- * The one log line per task outcome. 400 and 403 answers carry taskId, httpStatus, errorCode, errorMsg, requestId
- * and target; a 403 is logged at error level, a 400 at warn.
+ * The one log line per outcome, for every kind: `kind`, the id under its kind's field (ID_FIELD), target, rule,
+ * status, and the name (tasks) or description (the other kinds). 400 and 403 answers carry httpStatus, errorCode,
+ * errorMsg and requestId; a 403 is logged at error level, a 400 at warn. Messages start with the kind's noun
+ * (`task deleted`, `task group deleted`).
  */
-export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome, status: string | undefined): void {
-  const base = { taskId: candidate.task.id, target, rule: candidate.rule, status, name: candidate.task.name };
+export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome): void {
+  const { item } = candidate;
+  const noun = KIND_MODELS[item.kind].noun;
+  const status = statusName(item.kind, item.status);
+  const about = item.kind === 'task' ? { name: item.name } : { description: item.description ?? '', sourceBucket: item.srcBucket ?? '', destinationBucket: item.dstBucket ?? '' };
+  const base = { kind: item.kind, [ID_FIELD[item.kind]]: item.id, target, rule: candidate.rule, status, ...about };
   switch (outcome.kind) {
     case 'deleted':
-      log.info('task deleted', { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });
+      log.info(`${noun} deleted`, { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });
       return;
     case 'would-delete':
-      log.info('task would be deleted (dry run)', { ...base, outcome: 'would-delete' });
+      log.info(`${noun} would be deleted (dry run)`, { ...base, outcome: 'would-delete' });
       return;
     case 'deferred':
-      log.info('task deferred', { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) });
+      log.info(`${noun} deferred`, { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) });
       return;
     case 'failed': {
       const f = outcome.failure;
       const fields = { ...base, outcome: 'failed', reason: f.reason, httpStatus: f.httpStatus, errorCode: f.errorCode, errorMsg: f.errorMsg, requestId: f.requestId ?? null };
-      if (f.httpStatus === 400) log.warn('task delete refused (HTTP 400)', fields);
-      else if (f.httpStatus === 403) log.error('task delete forbidden (HTTP 403)', fields);
-      else log.error('task failed', fields);
+      if (f.httpStatus === 400) log.warn(`${noun} delete refused (HTTP 400)`, fields);
+      else if (f.httpStatus === 403) log.error(`${noun} delete forbidden (HTTP 403)`, fields);
+      else log.error(`${noun} failed`, fields);
     }
   }
 }

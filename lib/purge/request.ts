@@ -1,5 +1,5 @@
 import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
-import type { PlannedTask, Policy } from '../policy/types.js';
+import type { PlannedItems, Policy } from '../policy/types.js';
 import type { PurgeRequest } from './engine.js';
 
 /** Bad run input (an unknown target, a malformed task id), found before anything is listed or changed. */
@@ -22,8 +22,8 @@ export interface RunChoices {
   taskIds?: string[];
   stopFirst?: boolean;
   force?: boolean;
-  /** Applying a manifest (lib/purge/manifest.ts): its tasks by target; exclusive of targets, taskIds and stopFirst. */
-  plannedByTarget?: ReadonlyMap<string, ReadonlyMap<string, PlannedTask>>;
+  /** Applying a manifest (lib/purge/manifest.ts): its items by target and kind; exclusive of targets, taskIds and stopFirst. */
+  plannedByTarget?: ReadonlyMap<string, PlannedItems>;
 }
 
 /**

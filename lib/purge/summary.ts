@@ -1,4 +1,11 @@
-/** The run summary of shared/spec.md: printed by `--json`, returned by the Lambda handler. */
+import type { Kind } from '../oms/kinds.js';
+
+/**
+ * The run summary of shared/spec.md: printed by `--json`, returned by the Lambda handler. Its original fields
+ * (`totals`, a target's counters, `failures`, `error`) are about migration tasks, as they always were; task groups
+ * and sync tasks have blocks of their own (`taskGroups`, `syncTasks`), present when the policy has rules of that
+ * kind, at the top and per target.
+ */
 export interface RunSummary {
   runId: string;
   dryRun: boolean;
@@ -15,6 +22,8 @@ export interface RunSummary {
   notSelected?: string[];
   /** Applying a manifest, when not empty: planned task ids that a complete listing no longer holds (nothing to do). */
   alreadyGone?: string[];
+  taskGroups?: Totals;
+  syncTasks?: Totals;
 }
 
 export interface Totals {
@@ -42,9 +51,28 @@ export interface TargetSummary {
   failuresOmitted?: number;
   /** Only when the target stopped or could not be listed: why, in words (no secrets). */
   error?: string;
+  taskGroups?: KindSummary;
+  syncTasks?: KindSummary;
 }
 
+/** A target's task groups or sync tasks: the counters of a target and of `totals`, for that kind. */
+export interface KindSummary extends Totals {
+  /** Selection above maxDeletePercent of this kind's listing: nothing of this kind in the target was touched. */
+  refused: boolean;
+  truncated: boolean;
+  failures: KindFailure[];
+  failuresOmitted?: number;
+  /** This kind could not be listed, or the target stopped: why. */
+  error?: string;
+  /** Applying a manifest, when not empty: planned ids of this kind that a complete listing no longer holds. */
+  alreadyGone?: string[];
+}
+
+/** A failure of a task group or sync task: as a task's, with `id` for `taskId`. */
+export type KindFailure = Omit<Failure, 'taskId'> & { id: string };
+
 export interface Failure {
+  /** The item's id (of whatever kind; a KindFailure calls it `id`). */
   taskId: string;
   /** 0 when there was no HTTP answer (timeout, connection, stop-timeout). */
   httpStatus: number;
@@ -63,7 +91,50 @@ export function emptyTotals(): Totals {
   return { listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, protected: 0, skipped: 0 };
 }
 
-/** Exit status of a finished run: 1 when a task failed or a target was refused or stopped, else 0. */
+/** The summary's block key of each kind that has one. */
+export const BLOCK_KEYS = { taskGroup: 'taskGroups', syncTask: 'syncTasks' } as const satisfies Partial<Record<Kind, string>>;
+
+/** One row of a target's outcome per kind the summary has: tasks (the target's own fields), then the blocks. */
+export interface KindRow {
+  kind: Kind;
+  listed: number;
+  selected: number;
+  deleted: number;
+  failed: number;
+  deferred: number;
+  refused: boolean;
+  truncated: boolean;
+  error?: string;
+}
+
+/**
+ * A target's rows, one per kind: tasks always (the target's own fields), task groups and sync tasks when present.
+ * Text tables, reports and the exit status read outcomes through this, so no kind is ever forgotten by one of them.
+ */
+export function kindRows(target: TargetSummary): KindRow[] {
+  const rows: KindRow[] = [{ kind: 'task', ...pick(target) }];
+  for (const [kind, key] of Object.entries(BLOCK_KEYS) as [Kind, 'taskGroups' | 'syncTasks'][]) {
+    const block = target[key];
+    if (block) rows.push({ kind, ...pick(block) });
+  }
+  return rows;
+}
+
+function pick(s: TargetSummary | KindSummary): Omit<KindRow, 'kind'> {
+  const { listed, selected, deleted, failed, deferred, refused, truncated, error } = s;
+  return { listed, selected, deleted, failed, deferred, refused, truncated, ...(error === undefined ? {} : { error }) };
+}
+
+/** The totals over every kind (tasks and the blocks): what a headline counts. */
+export function allKindsTotals(summary: RunSummary): Totals {
+  const sum = { ...summary.totals };
+  for (const block of [summary.taskGroups, summary.syncTasks]) {
+    if (block) for (const key of Object.keys(sum) as (keyof Totals)[]) sum[key] += block[key];
+  }
+  return sum;
+}
+
+/** Exit status of a finished run: 1 when anything failed or a target (or a kind in it) was refused or stopped, else 0. */
 export function exitCodeOf(summary: RunSummary): 0 | 1 {
-  return summary.targets.some((t) => t.failed > 0 || t.refused || t.error !== undefined) ? 1 : 0;
+  return summary.targets.some((t) => kindRows(t).some((r) => r.failed > 0 || r.refused || r.error !== undefined)) ? 1 : 0;
 }

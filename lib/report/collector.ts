@@ -1,13 +1,10 @@
-import { statusName } from '../oms/status.js';
+import { statusName } from '../oms/kinds.js';
 import type { Candidate, Target } from '../policy/types.js';
 import type { Outcome } from '../purge/outcome.js';
 
 /** One failed deletion (or stopFirst pause) as the report lists it. */
 export interface ReportFailure {
-  /**
-   * What kind of thing failed: `task` (a migration task) today. Task groups and sync tasks are coming, so the kind
-   * is data in every entry, never words in the text around it.
-   */
+  /** What kind of thing failed: `task`, `taskGroup` or `syncTask`. */
   kind: string;
   target: string;
   id: string;
@@ -29,7 +26,7 @@ export interface CollectedOutcomes {
   failures: ReportFailure[];
   /** Failures after those (counted, not kept: the logs have every one). */
   failuresNotKept: number;
-  /** Deferred tasks by reason (run-cap, time-budget, …). */
+  /** Deferred items (of every kind) by reason (run-cap, time-budget, …). */
   deferredByReason: Record<string, number>;
 }
 
@@ -38,8 +35,6 @@ export interface CollectorOptions {
   maxFailures?: number;
   /** Applied to every message before it is cut, so a cut never leaves part of a secret unrecognised. */
   redact?: (text: string) => string;
-  /** The kind of a candidate. Default: `task` (migration tasks are the only kind the engine handles today). */
-  kindOf?: (candidate: Candidate) => string;
 }
 
 export const DEFAULT_MAX_REPORT_FAILURES = 500;
@@ -53,7 +48,6 @@ export function reportCollector(options: CollectorOptions = {}): {
 } {
   const maxFailures = options.maxFailures ?? DEFAULT_MAX_REPORT_FAILURES;
   const redact = options.redact ?? ((text: string) => text);
-  const kindOf = options.kindOf ?? (() => 'task');
   const collected: CollectedOutcomes = { failures: [], failuresNotKept: 0, deferredByReason: {} };
   return {
     collected,
@@ -70,10 +64,10 @@ export function reportCollector(options: CollectorOptions = {}): {
       const { failure } = outcome;
       const message = redact(failure.errorMsg);
       collected.failures.push({
-        kind: kindOf(candidate),
+        kind: candidate.item.kind,
         target: target.name,
-        id: candidate.task.id,
-        status: statusName(candidate.task.status) ?? String(candidate.task.status),
+        id: candidate.item.id,
+        status: statusName(candidate.item.kind, candidate.item.status) ?? String(candidate.item.status),
         httpStatus: failure.httpStatus,
         code: failure.errorCode,
         reason: failure.reason,

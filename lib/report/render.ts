@@ -1,4 +1,4 @@
-import type { RunSummary, TargetSummary } from '../purge/summary.js';
+import { allKindsTotals, kindRows, type KindRow, type RunSummary, type TargetSummary } from '../purge/summary.js';
 import type { CollectedOutcomes, ReportFailure } from './collector.js';
 import { runOutcome, type RunOutcome } from './outcome.js';
 import { alignColumns } from '../log/terminal.js';
@@ -37,7 +37,7 @@ const RESERVE_BYTES = 512; // the "… more failures" line and what redaction ma
 /** The Logs Insights query that lists everything one run did to its tasks (docs/operations.md section 9). */
 export function runQuery(runId: string): string[] {
   return [
-    'fields @timestamp, outcome, reason, target, taskId, name, status, rule, detail, httpStatus, errorCode, errorMsg',
+    'fields @timestamp, outcome, reason, target, kind, taskId, taskGroupId, syncTaskId, name, status, rule, detail, httpStatus, errorCode, errorMsg',
     `| filter function_request_id = ${JSON.stringify(runId)} and ispresent(outcome)`,
     '| sort @timestamp asc',
     '| limit 10000',
@@ -46,9 +46,10 @@ export function runQuery(runId: string): string[] {
 
 /** `120 deleted, 2 failed`: what the subject says after the stage; only what happened, deleted always. */
 export function headline(summary: RunSummary): string {
-  const t = summary.totals;
-  const refused = summary.targets.filter((target) => target.refused).length;
-  const stopped = summary.targets.filter((target) => target.error !== undefined).length;
+  // Every kind counts: 118 tasks and 2 task groups deleted are 120 deleted.
+  const t = allKindsTotals(summary);
+  const refused = summary.targets.filter((target) => kindRows(target).some((r) => r.refused)).length;
+  const stopped = summary.targets.filter((target) => kindRows(target).some((r) => r.error !== undefined)).length;
   const parts = [summary.dryRun ? `dry run, ${t.selected} would be deleted` : `${t.deleted} deleted`];
   if (t.failed > 0) parts.push(`${t.failed} failed`);
   if (t.deferred > 0) parts.push(`${t.deferred} deferred`);
@@ -82,13 +83,14 @@ export function renderReport(summary: RunSummary, collected: CollectedOutcomes, 
 
   const budget = (ctx.maxBodyBytes ?? MAX_BODY_BYTES) - RESERVE_BYTES - bytesOf(head) - bytesOf(tail);
   const listed = failureLines(collected.failures, budget, safe);
-  const failuresOmitted = Math.max(0, summary.totals.failed - listed.count);
+  const failed = allKindsTotals(summary).failed;
+  const failuresOmitted = Math.max(0, failed - listed.count);
   const failures =
-    summary.totals.failed === 0
+    failed === 0
       ? []
       : [
           '',
-          `Failures: ${summary.totals.failed} (kind, target, id, status when listed, HTTP status, code, message)`,
+          `Failures: ${failed} (kind, target, id, status when listed, HTTP status, code, message)`,
           ...listed.lines,
           ...(failuresOmitted > 0 ? [`… and ${plural(failuresOmitted, 'more failure')} not listed here: every one is in the logs (query below).`] : []),
         ];
@@ -107,24 +109,26 @@ function bytesOf(lines: readonly string[]): number {
   return lines.reduce((sum, line) => sum + travellingBytes(line), 0);
 }
 
-function targetState(target: TargetSummary): string {
-  if (target.error !== undefined) return 'stopped';
-  if (target.refused) return 'refused';
-  return target.truncated ? 'incomplete' : 'ok';
+function rowState(row: KindRow): string {
+  if (row.error !== undefined) return 'stopped';
+  if (row.refused) return 'refused';
+  return row.truncated ? 'incomplete' : 'ok';
 }
 
+/** A row per target and kind; the KIND column only when the run had task groups or sync tasks. */
 function targetTable(targets: readonly TargetSummary[], safe: (text: string, maxChars: number) => string): string[] {
   const numbers = (t: { listed: number; selected: number; deleted: number; failed: number; deferred: number }) =>
     [t.listed, t.selected, t.deleted, t.failed, t.deferred].map(String);
   const shown = targets.slice(0, MAX_TARGET_ROWS);
+  const kinds = targets.some((t) => kindRows(t).length > 1);
   const total = { listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0 };
-  for (const t of targets) for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += t[key];
+  for (const row of targets.flatMap(kindRows)) for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += row[key];
   const rows = [
-    ['TARGET', 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'STATE'],
-    ...shown.map((t) => [safe(t.name, 100), ...numbers(t), targetState(t)]),
-    ...(targets.length > 1 ? [['TOTAL', ...numbers(total), '']] : []),
+    ['TARGET', ...(kinds ? ['KIND'] : []), 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'STATE'],
+    ...shown.flatMap((t) => kindRows(t).map((r) => [safe(t.name, 100), ...(kinds ? [r.kind] : []), ...numbers(r), rowState(r)])),
+    ...(targets.length > 1 || kinds ? [['TOTAL', ...(kinds ? [''] : []), ...numbers(total), '']] : []),
   ];
-  const lines = alignColumns(rows, [false, true, true, true, true, true, false]);
+  const lines = alignColumns(rows, [false, ...(kinds ? [false] : []), true, true, true, true, true, false]);
   if (targets.length > shown.length) lines.push(`… and ${plural(targets.length - shown.length, 'more target')} (in the run summary)`);
   return lines;
 }
@@ -156,26 +160,31 @@ function failureLines(failures: readonly ReportFailure[], budgetBytes: number, s
 }
 
 function deferredLines(summary: RunSummary, collected: CollectedOutcomes): string[] {
-  if (summary.totals.deferred === 0) return [];
+  const deferred = allKindsTotals(summary).deferred;
+  if (deferred === 0) return [];
   const reasons = Object.entries(collected.deferredByReason)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
   const next = summary.dryRun ? 'a real run would leave them for the next run' : 'the next run picks them up';
-  return ['', `Deferred: ${summary.totals.deferred}, ${next}${reasons ? ` (${reasons})` : ''}.`];
+  return ['', `Deferred: ${deferred}, ${next}${reasons ? ` (${reasons})` : ''}.`];
 }
 
 function targetNotes(targets: readonly TargetSummary[], safe: (text: string, maxChars: number) => string): string[] {
-  const stopped = targets.filter((t) => t.error !== undefined);
-  const refused = targets.filter((t) => t.refused);
+  // One line per stopped target, or per kind that could not be listed when the target itself went on.
+  const stopped = targets.flatMap((t) => {
+    if (t.error !== undefined) return [{ name: t.name, error: t.error }];
+    return kindRows(t).flatMap((r) => (r.error === undefined ? [] : [{ name: `${t.name} (${r.kind})`, error: r.error }]));
+  });
+  const refused = targets.flatMap((t) => kindRows(t).filter((r) => r.refused).map((r) => (r.kind === 'task' ? t.name : `${t.name} (${r.kind})`)));
   const lines: string[] = [];
   if (stopped.length > 0) {
-    lines.push('', 'Stopped targets (nothing more was done in them):');
-    for (const t of stopped.slice(0, MAX_ERROR_LINES)) lines.push(`  ${safe(t.name, 100)}: ${safe(t.error ?? '', 400)}`);
+    lines.push('', 'Stopped (nothing more was done in them):');
+    for (const t of stopped.slice(0, MAX_ERROR_LINES)) lines.push(`  ${safe(t.name, 140)}: ${safe(t.error, 400)}`);
     if (stopped.length > MAX_ERROR_LINES) lines.push(`  … and ${plural(stopped.length - MAX_ERROR_LINES, 'more')}`);
   }
   if (refused.length > 0) {
-    const names = refused.slice(0, MAX_ERROR_LINES).map((t) => safe(t.name, 100));
+    const names = refused.slice(0, MAX_ERROR_LINES).map((name) => safe(name, 140));
     const more = refused.length > MAX_ERROR_LINES ? ` and ${refused.length - MAX_ERROR_LINES} more` : '';
     lines.push('', `Refused (selection above maxDeletePercent, nothing touched; docs/operations.md section 8): ${names.join(', ')}${more}.`);
   }
@@ -184,7 +193,7 @@ function targetNotes(targets: readonly TargetSummary[], safe: (text: string, max
 
 function queryLines(runId: string, logGroup: string, safe: (text: string, maxChars: number) => string): string[] {
   return [
-    `Everything this run did to its tasks: CloudWatch Logs Insights on ${safe(logGroup, 512)},`,
+    `Everything this run did (every kind): CloudWatch Logs Insights on ${safe(logGroup, 512)},`,
     'over the run\'s start and finish above:',
     '',
     ...runQuery(safe(runId, 100)).map((line) => `  ${line}`),

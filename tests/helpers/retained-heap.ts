@@ -19,9 +19,9 @@ const heapUsed = async () => {
   gc();
   return process.memoryUsage().heapUsed;
 };
-await oms.listTasks({ endpoint: emu.url, projectId: BENCH_PROJECT }); // warm-up: code, the emulator's caches, sockets
+await oms.list('task', { endpoint: emu.url, projectId: BENCH_PROJECT }); // warm-up: code, the emulator's caches, sockets
 const before = await heapUsed();
-const listing = await oms.listTasks({ endpoint: emu.url, projectId: BENCH_PROJECT }, { parallelPages: 8 });
+const listing = await oms.list('task', { endpoint: emu.url, projectId: BENCH_PROJECT }, { parallelPages: 8 });
 const after = await heapUsed();
 process.stdout.write(`${JSON.stringify({ tasks: listing.tasks.length, bytesPerTask: Math.round((after - before) / listing.tasks.length) })}\n`);
 await emu.close();

@@ -40,7 +40,7 @@ describe('CLI output a person reads (issue 7.5, 7.8, 7.10, 7.11)', () => {
     expect(r.stdout).toContain('d\\u202eexe.txt');
     expect(r.stdout).toContain('c\\x9b1Aup');
     // one table row per task: no name broke a line
-    expect(r.stdout.split('\n').filter((l) => /^main\s+2\d\s/.test(l))).toHaveLength(5);
+    expect(r.stdout.split('\n').filter((l) => /^main\s+task\s+2\d\s/.test(l))).toHaveLength(5);
   });
 
   it('7.5: JSON keeps the exact names (C1 and bidi written as \\u escapes), and so do the JSON log lines', async () => {

@@ -45,7 +45,7 @@ describe('redirects are never followed (issue 7.1)', () => {
   it.each([307, 308, 302, 301])('a %i to another host: final HttpError naming the Location host, not retried, nothing sent there', async (status) => {
     server.reset([{ status, headers: { Location: `${elsewhere.url}/v2/${PROJECT}/tasks/1` }, body: '' }]);
     const oms = new OmsClient({ http: createHttp({ retry: POLICY }), auth: tokenAuthenticator(TOKEN) });
-    const error = await failure(oms.deleteTask({ endpoint: server.url, projectId: PROJECT }, '1'));
+    const error = await failure(oms.delete('task', { endpoint: server.url, projectId: PROJECT }, '1'));
     expect(error).toBeInstanceOf(HttpError);
     expect(error).toMatchObject({ status, redirectHost: elsewhereHost(), errorMsg: `redirected to ${elsewhereHost()}; redirects are never followed` });
     expect(server.arrivals).toHaveLength(1);
@@ -55,7 +55,7 @@ describe('redirects are never followed (issue 7.1)', () => {
   it('a redirected listing fails; the token never reaches the other host', async () => {
     server.reset([{ status: 307, headers: { Location: `${elsewhere.url}/steal` }, body: '' }]);
     const oms = new OmsClient({ http: createHttp({ retry: POLICY }), auth: tokenAuthenticator(TOKEN) });
-    const error = await failure(oms.listTasks({ endpoint: server.url, projectId: PROJECT }));
+    const error = await failure(oms.list('task', { endpoint: server.url, projectId: PROJECT }));
     expect(error).toMatchObject({ name: 'HttpError', status: 307 });
     expect(server.arrivals[0]?.headers['x-auth-token']).toBe(TOKEN);
     expect(elsewhere.arrivals).toHaveLength(0);
@@ -116,7 +116,7 @@ describe('bodies are bounded (issue 7.3)', () => {
   it('a delete never reads its body and is never repeated because of it', async () => {
     server.reset([{ flood: { status: 200, bytes: 64 * MB } }]);
     const oms = new OmsClient({ http: createHttp({ retry: POLICY, maxBodyBytes: MB }), auth: tokenAuthenticator(TOKEN) });
-    expect(await oms.deleteTask({ endpoint: server.url, projectId: PROJECT }, '7')).toBe('deleted');
+    expect(await oms.delete('task', { endpoint: server.url, projectId: PROJECT }, '7')).toBe('deleted');
     expect(server.arrivals).toHaveLength(1);
     expect(server.floodSent()).toBeLessThan(8 * MB);
   });
@@ -124,7 +124,7 @@ describe('bodies are bounded (issue 7.3)', () => {
   it('a delete answered by a 2xx HTML page fails as invalid-response, once, and is not counted as deleted', async () => {
     server.reset([{ status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html>proxy</html>' }]);
     const oms = new OmsClient({ http: createHttp({ retry: POLICY }), auth: tokenAuthenticator(TOKEN) });
-    const error = await failure(oms.deleteTask({ endpoint: server.url, projectId: PROJECT }, '7'));
+    const error = await failure(oms.delete('task', { endpoint: server.url, projectId: PROJECT }, '7'));
     expect(error).toMatchObject({ name: 'TransportError', kind: 'invalid-response' });
     expect(server.arrivals).toHaveLength(1);
   });
@@ -161,7 +161,7 @@ describe('review findings', () => {
       process.on('unhandledRejection', (e) => { console.log('UNHANDLED', e?.name); process.exit(3); });
       const server = await startScriptServer([{ status: 429, headers: { 'Retry-After': '5' }, body: { error_code: 'APIGW.0308' } }]);
       const oms = new OmsClient({ http: createHttp(), auth: tokenAuthenticator('T'.repeat(20)), signal: AbortSignal.timeout(300) });
-      const error = await oms.deleteTask({ endpoint: server.url, projectId: 'p' }, '1').catch((e) => e);
+      const error = await oms.delete('task', { endpoint: server.url, projectId: 'p' }, '1').catch((e) => e);
       await new Promise((r) => setTimeout(r, 300));
       console.log('ENDED', error.name, error.kind);
       await server.close();`;

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { tokenAuthenticator } from '../../lib/auth/types.js';
 import { HttpError } from '../../lib/http/errors.js';
 import type { Http, HttpRequest } from '../../lib/http/types.js';
+import type { Kind } from '../../lib/oms/kinds.js';
 import { OmsClient } from '../../lib/oms/client.js';
 import { OmsResponseError } from '../../lib/oms/errors.js';
 
@@ -28,7 +29,12 @@ function scriptedBy(answer: (request: HttpRequest) => { body?: string; error?: H
     },
   };
   const client = new OmsClient({ http, auth: tokenAuthenticator('t') });
-  const oms = { listTasks: (p: typeof project) => client.listTasks(p, { parallelPages }), showTask: client.showTask.bind(client), deleteTask: client.deleteTask.bind(client), stopTask: client.stopTask.bind(client) };
+  const oms = {
+    list: (kind: Kind, p: typeof project) => client.list(kind, p, { parallelPages }),
+    show: client.show.bind(client),
+    delete: client.delete.bind(client),
+    pause: client.pause.bind(client),
+  };
   return { oms, requests, stats };
 }
 
@@ -44,7 +50,7 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     const first = `{"id": 5, "name": "keep-me", "group_type": "SYNC_TASK", "status": 4, "start_time": 1000}`;
     const second = `{"id": 5, "status": 4, "start_time": 1000}`;
     const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page([first, ...range(100, 99)], 200) : page([second, ...range(300, 10)], 200) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     const five = listing.tasks.filter((t) => t.id === '5');
     expect(five).toHaveLength(1);
     expect(five[0]).toMatchObject({ status: null, name: 'keep-me', groupType: 'SYNC_TASK' });
@@ -53,7 +59,7 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
   it('a count that falls between pages (tasks deleted meanwhile) makes the listing truncated, with the reason', async () => {
     // Page 1 counted 300; by page 2 ten tasks were deleted, so the tasks after them moved up past page 1 unseen.
     const { oms } = scripted((r) => ({ body: page(range(offsetOf(r) + (offsetOf(r) === 0 ? 0 : 10), Math.max(0, Math.min(100, 290 - offsetOf(r)))), offsetOf(r) === 0 ? 300 : 290) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.truncated).toBe(true);
     expect(listing.truncation).toMatch(/the count fell from 300 to 290 while paging/);
   });
@@ -62,21 +68,21 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     // Later offsets answer sooner here, so in offset order the growing count would seem to fall.
     let answered = 0;
     const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 400 - offsetOf(r)))), 400 + answered++) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(400);
     expect(listing.truncation ?? '').not.toMatch(/count fell/);
   });
 
   it('a count that grows between pages does not: tasks created meanwhile only push others to later pages', async () => {
     const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 250 - offsetOf(r)))), offsetOf(r) === 0 ? 240 : 250) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing).toMatchObject({ truncated: false });
     expect(listing.tasks).toHaveLength(250);
   });
 
   it('an identical repeat is simply de-duplicated', async () => {
     const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page(range(1, 100), 150) : page(range(51, 50), 150) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(100);
     expect(listing.tasks.every((t) => t.status === 4)).toBe(true);
     // 150 counted, 100 distinct seen: said, not hidden
@@ -85,14 +91,14 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
 
   it('a count that lies low does not end the listing while pages are full', async () => {
     const { oms } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 250 - offsetOf(r)))), 100) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(250);
     expect(listing.truncated).toBe(false);
   });
 
   it('a count that lies high marks the listing truncated', async () => {
     const { oms } = scripted((r) => ({ body: page(offsetOf(r) === 0 ? range(0, 30) : [], 1000) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(30);
     expect(listing.truncated).toBe(true);
     expect(listing.truncation).toMatch(/counted 1000/);
@@ -100,7 +106,7 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
 
   it('a server that caps limit quietly is paged by what it returned', async () => {
     const { oms, requests } = scripted((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(50, 120 - offsetOf(r)))), 120) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(120);
     expect(requests.map(offsetOf)).toEqual([0, 50, 100]);
     expect(listing.truncated).toBe(false);
@@ -108,7 +114,7 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
 
   it('a server repeating the same full page forever is stopped and reported', async () => {
     const { oms, requests } = scripted(() => ({ body: page(range(0, 100)) }));
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(requests).toHaveLength(2);
     expect(listing).toMatchObject({ truncated: true });
     expect(listing.tasks).toHaveLength(100);
@@ -117,9 +123,9 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
   it('a refused offset gives the partial view; a refused first page is an error', async () => {
     const refuse = new HttpError({ status: 400, errorCode: 'OMS.0064', method: 'GET', path: '/x', attempts: 1 });
     const partial = scripted((r) => (offsetOf(r) >= 100 ? { error: refuse } : { body: page(range(0, 100), 500) }));
-    expect(await partial.oms.listTasks(project)).toMatchObject({ truncated: true, tasks: expect.any(Array) });
+    expect(await partial.oms.list('task', project)).toMatchObject({ truncated: true, tasks: expect.any(Array) });
     const none = scripted(() => ({ error: refuse }));
-    await expect(none.oms.listTasks(project)).rejects.toBe(refuse);
+    await expect(none.oms.list('task', project)).rejects.toBe(refuse);
   });
 
   it.each([
@@ -129,7 +135,7 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     ['a truncated body', '{"tasks": [{"id": 1'],
   ])('%s is an OmsResponseError, never an empty listing', async (_what, body) => {
     const { oms } = scripted(() => ({ body }));
-    await expect(oms.listTasks(project)).rejects.toBeInstanceOf(OmsResponseError);
+    await expect(oms.list('task', project)).rejects.toBeInstanceOf(OmsResponseError);
   });
 });
 
@@ -138,7 +144,7 @@ describe('OmsClient.listTasks in parallel', () => {
     const answer = (r: HttpRequest) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 1050 - offsetOf(r)))), 1050) });
     const one = scriptedBy(answer, 1);
     const four = scriptedBy(answer, 4);
-    const [a, b] = await Promise.all([one.oms.listTasks(project), four.oms.listTasks(project)]);
+    const [a, b] = await Promise.all([one.oms.list('task', project), four.oms.list('task', project)]);
     expect(b).toEqual(a);
     expect(b).toMatchObject({ truncated: false, pages: 11 });
     expect(b.tasks.map((t) => t.id)).toEqual(a.tasks.map((t) => t.id)); // listing order, not arrival order
@@ -149,7 +155,7 @@ describe('OmsClient.listTasks in parallel', () => {
 
   it('a count that lies high costs at most parallelPages wasted requests', async () => {
     const { oms, requests } = scriptedBy((r) => ({ body: page(offsetOf(r) === 0 ? range(0, 30) : [], 1_000_000) }), 4);
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing).toMatchObject({ truncated: true });
     expect(requests.length).toBeLessThanOrEqual(1 + 4);
   });
@@ -157,12 +163,12 @@ describe('OmsClient.listTasks in parallel', () => {
   it('a page that fails after retries fails the listing, even when later pages were fine', async () => {
     const boom = new HttpError({ status: 503, method: 'GET', path: '/x', attempts: 6 });
     const { oms } = scriptedBy((r) => (offsetOf(r) === 300 ? { error: boom } : { body: page(range(offsetOf(r), 100), 800) }), 4);
-    await expect(oms.listTasks(project)).rejects.toBe(boom);
+    await expect(oms.list('task', project)).rejects.toBe(boom);
   });
 
   it('when the count grows while paging, full pages beyond it are still read, page by page', async () => {
     const { oms } = scriptedBy((r) => ({ body: page(range(offsetOf(r), Math.max(0, Math.min(100, 520 - offsetOf(r)))), offsetOf(r) === 0 ? 300 : 520) }), 4);
-    const listing = await oms.listTasks(project);
+    const listing = await oms.list('task', project);
     expect(listing.tasks).toHaveLength(520);
     expect(listing.truncated).toBe(false);
   });
@@ -176,27 +182,27 @@ describe('OmsClient show, stop, delete', () => {
     ['a rounded float id', '{"id": 1.91297407830872e14, "status": 3}'],
   ])('a show answering with %s is refused', async (_what, body) => {
     const { oms } = scripted(() => ({ body }));
-    await expect(oms.showTask(project, '191297407830872')).rejects.toBeInstanceOf(OmsResponseError);
+    await expect(oms.show('task', project, '191297407830872')).rejects.toBeInstanceOf(OmsResponseError);
   });
 
   it('a show naming the task is read losslessly', async () => {
     const { oms } = scripted(() => ({ body: '{"id": 9007199254740993, "status": 3, "start_time": 5}' }));
-    expect(await oms.showTask(project, '9007199254740993')).toMatchObject({ id: '9007199254740993', status: 3 });
+    expect(await oms.show('task', project, '9007199254740993')).toMatchObject({ id: '9007199254740993', status: 3 });
   });
 
   it('delete: 400 OMS.1009 and a plain 404 are already gone; 404 APIGW.0101 (no such API) is a failure', async () => {
     const answer = (status: number, errorCode?: string) =>
       scripted(() => ({ error: new HttpError({ status, ...(errorCode ? { errorCode } : {}), method: 'DELETE', path: '/x', attempts: 1 }) })).oms;
-    expect(await answer(400, 'OMS.1009').deleteTask(project, '1')).toBe('already-gone');
-    expect(await answer(404).deleteTask(project, '1')).toBe('already-gone');
-    await expect(answer(404, 'APIGW.0101').deleteTask(project, '1')).rejects.toBeInstanceOf(HttpError);
-    await expect(answer(400, 'OMS.0054').deleteTask(project, '1')).rejects.toBeInstanceOf(HttpError);
+    expect(await answer(400, 'OMS.1009').delete('task', project, '1')).toBe('already-gone');
+    expect(await answer(404).delete('task', project, '1')).toBe('already-gone');
+    await expect(answer(404, 'APIGW.0101').delete('task', project, '1')).rejects.toBeInstanceOf(HttpError);
+    await expect(answer(400, 'OMS.0054').delete('task', project, '1')).rejects.toBeInstanceOf(HttpError);
   });
 
   it.each(['12/../1', '-1', '1.5e3', '0042', '12345678901234567890', ''])('never puts the malformed id %j in a URL', async (id) => {
     const { oms, requests } = scripted(() => ({ body: '' }));
-    await expect(oms.deleteTask(project, id)).rejects.toThrow(RangeError);
-    await expect(oms.stopTask(project, id)).rejects.toThrow(RangeError);
+    await expect(oms.delete('task', project, id)).rejects.toThrow(RangeError);
+    await expect(oms.pause('task', project, id)).rejects.toThrow(RangeError);
     expect(requests).toHaveLength(0);
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { numberText, parseLossless } from '../../lib/oms/json.js';
-import { parseTask } from '../../lib/oms/task.js';
+import { parseItem } from '../../lib/oms/item.js';
 
-const read = (json: string) => parseTask(parseLossless(json));
+const read = (json: string) => parseItem('task', parseLossless(json));
 
-describe('parseTask: every field optional, ids exact', () => {
+describe('parseItem: every field optional, ids exact', () => {
   it('reads an int64 id above 2^53 exactly (JSON.parse would round it into its neighbour)', () => {
     expect(read('{"id": 9007199254740993}').id).toBe('9007199254740993');
     expect(JSON.parse('{"id": 9007199254740993}').id).toBe(9007199254740992);
@@ -85,5 +85,62 @@ describe('parseTask: every field optional, ids exact', () => {
   it('a task that is not an object yields a malformed task rather than a throw', () => {
     expect(read('[1, 2]')).toMatchObject({ id: null, status: null, lastActivityMs: null });
     expect(read('"text"')).toMatchObject({ id: null });
+  });
+});
+
+describe('parseItem: task groups and sync tasks', () => {
+  const group = (json: string) => parseItem('taskGroup', parseLossless(json));
+  const sync = (json: string) => parseItem('syncTask', parseLossless(json));
+
+  it('reads a group: string id, integer status, start_time + total_time, description and the nodes\' buckets', () => {
+    const g = group('{"group_id": "0b6c2f3a-8d5e-4e7a-9c1d-2f3e4a5b6c7d", "status": 6, "start_time": 1000, "total_time": 500, "description": "nightly", "src_node": {"bucket": "s3-a"}, "dst_node": {"bucket": "obs-b"}, "name": "ignored"}');
+    expect(g).toEqual({ kind: 'taskGroup', id: '0b6c2f3a-8d5e-4e7a-9c1d-2f3e4a5b6c7d', idText: '0b6c2f3a-8d5e-4e7a-9c1d-2f3e4a5b6c7d', name: '', status: 6, lastActivityMs: 1500, groupType: null, description: 'nightly', srcBucket: 's3-a', dstBucket: 'obs-b' });
+  });
+
+  it.each([
+    ['a number (1e3 would be printed as another id)', '1e3'],
+    ['a plain number', '42'],
+    ['a path', '"a/../b"'],
+    ['a query', '"a?x=1"'],
+    ['an escape', '"a%2Fb"'],
+    ['a leading dot', '"..a"'],
+    ['a space', '"a b"'],
+    ['empty', '""'],
+    ['1025 characters', `"${'a'.repeat(1025)}"`],
+    ['missing', 'null'],
+  ])('a group or sync task id that is %s is malformed: never placed in a URL', (_what, id) => {
+    expect(group(`{"group_id": ${id}, "status": 6, "start_time": 1}`).id).toBeNull();
+    expect(sync(`{"sync_task_id": ${id}, "status": "STOPPED", "create_time": 1}`).id).toBeNull();
+  });
+
+  it('accepts ids of letters, digits, _, - and . up to 1024 characters', () => {
+    for (const id of ['a', 'A-1_b.c', '7', 'x'.repeat(1024)]) expect(group(`{"group_id": "${id}"}`).id).toBe(id);
+  });
+
+  it('a group with a task\'s `id` field but no group_id has no id', () => {
+    expect(group('{"id": "g-1", "status": 6}').id).toBeNull();
+  });
+
+  it('reads a sync task: word status, last_start_time, else create_time when never started', () => {
+    expect(sync('{"sync_task_id": "s-1", "status": "STOPPED", "create_time": 100, "last_start_time": 900, "src_bucket": "a", "dst_bucket": "b"}')).toMatchObject({
+      kind: 'syncTask', id: 's-1', status: 'STOPPED', lastActivityMs: 900, srcBucket: 'a', dstBucket: 'b', description: '',
+    });
+    expect(sync('{"sync_task_id": "s-1", "create_time": 100}').lastActivityMs).toBe(100);
+    expect(sync('{"sync_task_id": "s-1", "create_time": 100, "last_start_time": null}').lastActivityMs).toBe(100);
+    expect(sync('{"sync_task_id": "s-1", "create_time": 100, "last_start_time": 0}').lastActivityMs).toBe(100);
+  });
+
+  it.each([
+    ['a negative last_start_time', '"last_start_time": -5, "create_time": 100'],
+    ['a text last_start_time', '"last_start_time": "900", "create_time": 100'],
+    ['no times at all', '"status": "STOPPED"'],
+    ['a zero create_time, never started', '"create_time": 0'],
+  ])('a sync task with %s has an unknown age (fail closed)', (_what, fields) => {
+    expect(sync(`{"sync_task_id": "s-1", ${fields}}`).lastActivityMs).toBeNull();
+  });
+
+  it('a status of the wrong type is unknown: a number for a sync task, a word for a group', () => {
+    expect(sync('{"sync_task_id": "s", "status": 1}').status).toBeNull();
+    expect(group('{"group_id": "g", "status": "SUCCEEDED"}').status).toBeNull();
   });
 });

@@ -40,10 +40,10 @@ describe('policy schema', () => {
       version: 1,
       targets: [{ name: 'beijing4', projectId: '2c0689c860ad4728a497c91ec0844383', region: 'cn-north-4', endpoint: 'https://oms.cn-north-4.myhuaweicloud.com' }],
       rules: [
-        { name: 'succeeded', statuses: ['succeeded'], olderThan: '7d', olderThanMs: 7 * 86_400_000, keepLatest: 0, stopFirst: false },
-        { name: 'failed', statuses: ['failed'], olderThan: '30d', olderThanMs: 30 * 86_400_000, keepLatest: 0, stopFirst: false },
+        { name: 'succeeded', kind: 'task', statuses: ['succeeded'], olderThan: '7d', olderThanMs: 7 * 86_400_000, keepLatest: 0, stopFirst: false },
+        { name: 'failed', kind: 'task', statuses: ['failed'], olderThan: '30d', olderThanMs: 30 * 86_400_000, keepLatest: 0, stopFirst: false },
       ],
-      protect: { names: [], taskIds: [], groupTasks: true },
+      protect: { names: [], taskIds: [], groupTasks: true, taskGroupIds: [], syncTaskIds: [], descriptions: [], buckets: [] },
       limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 600_000 },
       concurrency: 8,
       dryRun: false,
@@ -234,6 +234,60 @@ describe('policy schema', () => {
   it('accepts task ids as strings and as safe YAML numbers, without leading zeros', () => {
     const p = base();
     p.protect = { taskIds: ['191297407830872', 42, '0007'], names: ['keep-*'], groupTasks: false };
-    expect(parsePolicy(JSON.stringify(p)).protect).toEqual({ taskIds: ['191297407830872', '42', '7'], names: ['keep-*'], groupTasks: false });
+    expect(parsePolicy(JSON.stringify(p)).protect).toMatchObject({ taskIds: ['191297407830872', '42', '7'], names: ['keep-*'], groupTasks: false });
+  });
+});
+
+describe('policy schema: kinds', () => {
+  const groupRule = { name: 'old-groups', kind: 'taskGroup', statuses: ['succeeded', 'creationFailed'], olderThan: '30d', descriptionPattern: 'nightly-*' };
+  const syncRule = { name: 'stuck-sync', kind: 'syncTask', statuses: ['synchronizing'], olderThan: '7d', stopFirst: true, destinationBucketPattern: 'scratch-*' };
+
+  it('reads a task group rule and a sync task rule with their own statuses and patterns; kind defaults to task', () => {
+    const p = base();
+    p.rules.push(groupRule, syncRule);
+    p.protect = { taskGroupIds: ['g-1', 42], syncTaskIds: ['s-1'], descriptions: ['keep *'], buckets: ['prod-*'] };
+    const policy = parsePolicy(JSON.stringify(p));
+    expect(policy.rules.map((r) => [r.kind, r.statuses])).toEqual([
+      ['task', ['succeeded']],
+      ['task', ['failed']],
+      ['taskGroup', ['succeeded', 'creationFailed']],
+      ['syncTask', ['synchronizing']],
+    ]);
+    expect(policy.rules[2]).toMatchObject({ descriptionPattern: 'nightly-*' });
+    expect(policy.rules[3]).toMatchObject({ destinationBucketPattern: 'scratch-*', stopFirst: true });
+    expect(policy.protect).toMatchObject({ taskGroupIds: ['g-1', '42'], syncTaskIds: ['s-1'], descriptions: ['keep *'], buckets: ['prod-*'] });
+  });
+
+  it.each([
+    ['rules[2].kind', 'a kind (task, taskGroup, syncTask)', (p: any) => p.rules.push({ ...groupRule, kind: 'group' })],
+    ['rules[2].statuses[0]', 'task group status name', (p: any) => p.rules.push({ ...groupRule, statuses: ['migrating'] })],
+    ['rules[2].statuses[1]', 'a delete is already under way', (p: any) => p.rules.push({ ...groupRule, statuses: ['failed', 'deleting'] })],
+    ['rules[2].statuses[0]', 'a delete is already under way', (p: any) => p.rules.push({ ...groupRule, statuses: ['waitingForDeletion'] })],
+    ['rules[2].statuses[0]', 'sync task status name (synchronizing, stopped)', (p: any) => p.rules.push({ ...syncRule, statuses: ['failed'] })],
+    ['rules[2].statuses[0]', 'task status name', (p: any) => p.rules.push({ name: 'x', statuses: ['executing'], olderThan: '1d' })],
+    ['rules[2].namePattern', 'has no name', (p: any) => p.rules.push({ ...syncRule, namePattern: 'x-*' })],
+    ['rules[2].namePattern', 'has no name', (p: any) => p.rules.push({ ...groupRule, namePattern: 'x-*' })],
+    ['rules[2].descriptionPattern', 'namePattern', (p: any) => p.rules.push({ name: 'x', statuses: ['failed'], olderThan: '1d', descriptionPattern: 'x' })],
+    ['rules[2].stopFirst', 'executing', (p: any) => p.rules.push({ ...groupRule, statuses: ['executing'] })],
+    ['rules[2].stopFirst', 'waiting', (p: any) => p.rules.push({ ...groupRule, statuses: ['paused', 'waiting'] })],
+    ['rules[2].stopFirst', 'stop, wait until stopped', (p: any) => p.rules.push({ ...syncRule, stopFirst: false })],
+    ['protect.taskGroupIds[0]', 'expected an id', (p: any) => (p.protect = { taskGroupIds: [{}] })],
+    ['protect.syncTaskIds[0]', 'expected an id', (p: any) => (p.protect = { syncTaskIds: [''] })],
+    ['protect.buckets[0]', 'must not be empty', (p: any) => (p.protect = { buckets: [''] })],
+  ])('refuses %s (%s), naming the field', (path, words, change) => {
+    const issues = issuesFor(change);
+    expect(issues.map((i) => i.path)).toEqual([path]);
+    expect(issues[0]!.message).toContain(words);
+  });
+
+  it('a group rule names pausing (in progress) only with stopFirst; paused alone needs none', () => {
+    const withRule = (rule: object) => {
+      const p = base();
+      p.rules.push(rule);
+      return () => parsePolicy(JSON.stringify(p));
+    };
+    expect(withRule({ ...groupRule, statuses: ['paused'] })).not.toThrow();
+    expect(withRule({ ...groupRule, statuses: ['paused', 'pausing'], stopFirst: true })).not.toThrow();
+    expect(issuesFor((p) => p.rules.push({ ...groupRule, statuses: ['paused', 'pausing'] })).map((i) => i.path)).toEqual(['rules[2].stopFirst']);
   });
 });

@@ -82,7 +82,7 @@ describe('outcome attribute and when a report is sent', () => {
 
 describe('collector: the onOutcome hook', () => {
   const t = { name: 'beijing4' } as Target;
-  const candidate = (id: string, status: number | null) => ({ task: { id, status }, rule: 'r', lastActivityMs: 0 }) as unknown as Candidate;
+  const candidate = (id: string, status: number | string | null, kind = 'task') => ({ item: { kind, id, status }, rule: 'r', lastActivityMs: 0 }) as unknown as Candidate;
   const failed = (errorMsg: string, httpStatus = 403): Outcome => ({ kind: 'failed', failure: { taskId: 'x', httpStatus, errorCode: 'APIGW.0306', errorMsg, reason: 'http-error' } });
 
   it('keeps kind, id, status name, code and message per failure, and counts deferrals by reason', () => {
@@ -103,11 +103,12 @@ describe('collector: the onOutcome hook', () => {
     });
   });
 
-  it('kind is data: a kindOf hook sets it per candidate', () => {
-    const c = reportCollector({ kindOf: (x) => (x.task.id === '1' ? 'taskGroup' : 'task') });
-    c.onOutcome(t, candidate('1', 5), failed('a'));
+  it("kind is data: each failure says its item's kind, and its status by that kind's names", () => {
+    const c = reportCollector();
+    c.onOutcome(t, candidate('g-1', 5, 'taskGroup'), failed('a'));
     c.onOutcome(t, candidate('2', 5), failed('b'));
-    expect(c.collected.failures.map((f) => f.kind)).toEqual(['taskGroup', 'task']);
+    c.onOutcome(t, candidate('s-1', 'SYNCHRONIZING', 'syncTask'), failed('c'));
+    expect(c.collected.failures.map((f) => [f.kind, f.status])).toEqual([['taskGroup', 'failed'], ['task', 'succeeded'], ['syncTask', 'synchronizing']]);
   });
 
   it('keeps at most maxFailures, counts the rest; redacts a message before cutting it', () => {

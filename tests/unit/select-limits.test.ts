@@ -53,8 +53,8 @@ describe('applyRunCap', () => {
     const a = selection('1', [10, 40]);
     const b = selection('2', [30, 20]);
     const { run, deferred } = applyRunCap([a, b], 2);
-    expect(run.map((r) => r.map((c) => c.task.id))).toEqual([['12'], ['21']]);
-    expect(deferred.map((r) => r.map((c) => c.task.id))).toEqual([['11'], ['22']]);
+    expect(run.map((r) => r.map((c) => c.item.id))).toEqual([['12'], ['21']]);
+    expect(deferred.map((r) => r.map((c) => c.item.id))).toEqual([['11'], ['22']]);
   });
 
   it('gives refused targets nothing to run or defer, and lets them use none of the cap', () => {

@@ -1,14 +1,14 @@
 /**
  * Property tests of `select` against shared/spec.md "Selection, exactly". Listings are generated as OMS sends them
- * (JSON text, read by the real lossless parser and `parseTask`, as the client does); policies are generated as a
+ * (JSON text, read by the real lossless parser and `parseItem`, as the client does); policies are generated as a
  * user would write them and read by the real schema. What each property expects is worked out here from the spec's
  * words and the raw JSON (a small oracle below), never from select's own helpers.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseLossless } from '../../lib/oms/json.js';
-import { parseTask } from '../../lib/oms/task.js';
-import type { Task } from '../../lib/oms/task.js';
+import { parseItem } from '../../lib/oms/item.js';
+import type { Item as Task } from '../../lib/oms/item.js';
 import { policySchema } from '../../lib/policy/schema.js';
 import { select } from '../../lib/policy/select.js';
 import type { Policy, SelectionOptions, TargetSelection } from '../../lib/policy/types.js';
@@ -141,9 +141,9 @@ const listing = fc
     return [...unique, ...copies];
   });
 
-/** The listing as the client hands it to select: every task through the lossless parser and parseTask. */
+/** The listing as the client hands it to select: every task through the lossless parser and parseItem. */
 function toTasks(listed: readonly Listed[]): Task[] {
-  return listed.map((t) => parseTask(parseLossless(t.json)));
+  return listed.map((t) => parseItem('task', parseLossless(t.json)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -384,7 +384,7 @@ function specSelection(listed: readonly Listed[], raw: RawPolicy, nowMs: number)
 // Helpers on results
 
 function selectedIds(result: TargetSelection): string[] {
-  return result.selected.map((c) => c.task.id);
+  return result.selected.map((c) => c.item.id);
 }
 
 /** An explicit purge (`--task-id`) naming a random part of the listing, protected and kept tasks included. */
@@ -486,7 +486,7 @@ describe('select: properties over random listings and policies', () => {
           const a = select(tasks, policy, NOW, options);
           const b = select(shuffled, policy, NOW, options);
           const bySkip = (s: TargetSelection) => s.skipped.map((k) => `${k.reason} ${k.idText}`).sort();
-          expect(b.selected.map((c) => [c.task.id, c.rule, c.lastActivityMs])).toEqual(a.selected.map((c) => [c.task.id, c.rule, c.lastActivityMs]));
+          expect(b.selected.map((c) => [c.item.id, c.rule, c.lastActivityMs])).toEqual(a.selected.map((c) => [c.item.id, c.rule, c.lastActivityMs]));
           expect({ ...b, selected: [], skipped: bySkip(b) }).toEqual({ ...a, selected: [], skipped: bySkip(a) });
         }
       }),
@@ -508,11 +508,11 @@ describe('select: properties over random listings and policies', () => {
           const ids = selectedIds(result);
           expect(new Set(ids).size).toBe(ids.length);
           for (const candidate of result.selected) {
-            const t = byId.get(candidate.task.id);
+            const t = byId.get(candidate.item.id);
             // Listed, with the id exactly as listed (validity per the spec: up to 19 digits).
             expect(t).toBeDefined();
             if (t === undefined) continue;
-            expect(candidate.task.id).toMatch(/^[0-9]{1,19}$/);
+            expect(candidate.item.id).toMatch(/^[0-9]{1,19}$/);
             expect(t.status).toBeDefined();
             expect(t.lastActivityMs).not.toBeNull();
             expect(candidate.lastActivityMs).toBe(t.lastActivityMs);
@@ -555,7 +555,7 @@ describe('select: properties over random listings and policies', () => {
         const expected = specSelection(listed, raw, NOW);
         expect({
           listed: result.listed,
-          selected: result.selected.map((c) => ({ id: c.task.id, rule: c.rule, lastActivityMs: c.lastActivityMs })),
+          selected: result.selected.map((c) => ({ id: c.item.id, rule: c.rule, lastActivityMs: c.lastActivityMs })),
           protected: result.protected,
           kept: result.kept,
           refused: result.refused,

@@ -12,8 +12,8 @@ describe('select: a rule matches status, name pattern and age', () => {
   it('measures age from the last activity (start_time + total_time), not from start_time', () => {
     const started = NOW - 10 * DAY;
     const tasks = [
-      task({ id: '1', startTimeMs: started, lastActivityMs: started + 4 * DAY }), // ran 4 days: active 6 days ago
-      task({ id: '2', startTimeMs: started, lastActivityMs: started }), // no total_time: active 10 days ago
+      task({ id: '1', lastActivityMs: started + 4 * DAY }), // ran 4 days: active 6 days ago
+      task({ id: '2', lastActivityMs: started }), // no total_time: active 10 days ago
     ];
     const result = select(tasks, policy({ rules: [rule({ olderThanDays: 7 })] }), NOW);
     expect(ids(result)).toEqual(['2']);
@@ -39,25 +39,25 @@ describe('select: a rule matches status, name pattern and age', () => {
     const names = ['nightly-1', 'Nightly-2', 'x-nightly-3', 'nightly', 'nightly-'];
     const tasks = names.map((name, i) => task({ id: String(i + 1), name }));
     const result = select(tasks, policy({ rules: [rule({ namePattern: 'nightly-*' })] }), NOW);
-    expect(result.selected.map((c) => c.task.name).sort()).toEqual(['nightly-', 'nightly-1']);
+    expect(result.selected.map((c) => c.item.name).sort()).toEqual(['nightly-', 'nightly-1']);
     const exact = select(tasks, policy({ rules: [rule({ namePattern: 'nightly' })] }), NOW);
-    expect(exact.selected.map((c) => c.task.name)).toEqual(['nightly']);
+    expect(exact.selected.map((c) => c.item.name)).toEqual(['nightly']);
   });
 
   it("treats '?' as exactly one character and '*' as any run", () => {
     const names = ['job-1', 'job-12', 'job-'];
     const tasks = names.map((name, i) => task({ id: String(i + 1), name }));
     const one = select(tasks, policy({ rules: [rule({ namePattern: 'job-?' })] }), NOW);
-    expect(one.selected.map((c) => c.task.name)).toEqual(['job-1']);
+    expect(one.selected.map((c) => c.item.name)).toEqual(['job-1']);
     const any = select(tasks, policy({ rules: [rule({ namePattern: 'job-*' })] }), NOW);
-    expect(any.selected.map((c) => c.task.name).sort()).toEqual(['job-', 'job-1', 'job-12']);
+    expect(any.selected.map((c) => c.item.name).sort()).toEqual(['job-', 'job-1', 'job-12']);
   });
 
   it('takes regular-expression metacharacters in patterns literally', () => {
     const names = ['a.b', 'axb', '(x)+[y]', 'xx[y]', '^a$', 'a', 'a|b', 'b'];
     const tasks = names.map((name, i) => task({ id: String(i + 1), name }));
     const byPattern = (namePattern: string) =>
-      select(tasks, policy({ rules: [rule({ namePattern })] }), NOW).selected.map((c) => c.task.name);
+      select(tasks, policy({ rules: [rule({ namePattern })] }), NOW).selected.map((c) => c.item.name);
     expect(byPattern('a.b')).toEqual(['a.b']);
     expect(byPattern('(x)+[y]')).toEqual(['(x)+[y]']);
     expect(byPattern('^a$')).toEqual(['^a$']);
