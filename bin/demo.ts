@@ -1,43 +1,61 @@
 /**
- * `npm start`: a newcomer's first minute. Starts the emulator with demo data, shows the plan of
- * policies/example.yaml, runs a real purge against the emulator, shows that a second run finds nothing left, stops.
- * Everything goes through the real CLI (`main`), so what it prints is what `npx oms-janitor` prints.
+ * `npm start`: a newcomer's first minute. Starts the emulator with demo data (tasks, task groups, sync tasks, two
+ * accounts), shows the plan of policies/example.yaml, runs a real purge against the emulator, shows that a second
+ * run finds nothing left, then runs policies/example-accounts.yaml across two accounts, and stops. Everything goes
+ * through the real CLI (`main`), so what it prints is what `npx oms-janitor` prints.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_PORT, DEMO_TOKEN, demoProjects, startEmulator } from '../emulator/index.js';
+import { DEMO_OTHER_ACCOUNT, DEMO_PORT, DEMO_TOKEN, demoEmulatorOptions, startEmulator } from '../emulator/index.js';
 import { main, type CliIo } from './cli.js';
 
 const EXAMPLE = 'policies/example.yaml';
+const ACCOUNTS = 'policies/example-accounts.yaml';
 
-const emu = await startEmulator({ projects: demoProjects(Date.now()), tokens: [DEMO_TOKEN], faults: { latencyMs: 5 } });
+const emu = await startEmulator({ ...demoEmulatorOptions(Date.now()), faults: { latencyMs: 5 } });
 const dir = mkdtempSync(join(tmpdir(), 'oms-janitor-demo-'));
-const policyFile = join(dir, 'example.yaml');
-// The example points at the emulator's default port; this run uses whatever port was free.
-writeFileSync(policyFile, readFileSync(EXAMPLE, 'utf8').replaceAll(`http://127.0.0.1:${DEMO_PORT}`, emu.url));
+// The examples point at the emulator's default port; this run uses whatever port was free.
+const copy = (file: string) => {
+  const target = join(dir, file.replace('policies/', ''));
+  writeFileSync(target, readFileSync(file, 'utf8').replaceAll(`http://127.0.0.1:${DEMO_PORT}`, emu.url));
+  return target;
+};
+const policyFile = copy(EXAMPLE);
+const accountsFile = copy(ACCOUNTS);
+// The second account's token is a Secrets Manager secret, served by the emulator: point this process's AWS SDK at
+// it (dummy AWS credentials; nothing leaves loopback).
+Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo' });
 
 const io: CliIo = { env: { ...process.env, OMS_AUTH_TOKEN: DEMO_TOKEN }, stdout: process.stdout, stderr: process.stderr };
 const bold = process.stdout.isTTY ? (text: string) => `\x1b[1m${text}\x1b[0m` : (text: string) => text;
 const say = (text: string) => process.stdout.write(`\n${bold(text)}\n\n`);
 let code = 0;
 try {
-  say(`OMS Task Janitor demo: an OMS emulator with two demo projects is running at ${emu.url}.`);
+  say(`OMS Task Janitor demo: an OMS emulator with three demo projects in two accounts is running at ${emu.url}.`);
   process.stdout.write(`The retention policy is ${EXAMPLE}. Nothing here talks to Huawei Cloud.\n`);
 
   say(`1. The plan: what the policy would delete (oms-janitor plan --policy ${EXAMPLE})`);
   code = await main(['plan', '--policy', policyFile, '--log-level', 'WARN'], io);
 
-  say(`2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run): stuck tasks are paused first`);
+  say(`2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run): stuck tasks are paused first; task groups and sync tasks go too`);
   code ||= await main(['purge', '--policy', policyFile, '--no-dry-run', '--log-level', 'WARN'], io);
   const requests = emu.stats.calls;
+  const kinds = (route: string) => (requests[route] ?? 0) + (requests[`taskGroup.${route}`] ?? 0) + (requests[`syncTask.${route}`] ?? 0);
   process.stdout.write(
-    `\nThe emulator saw ${requests.list ?? 0} list, ${requests.stop ?? 0} stop, ${requests.show ?? 0} show and ` +
-      `${requests.delete ?? 0} delete requests, at most ${emu.stats.maxInFlight} in flight.\n`,
+    `\nThe emulator saw ${kinds('list')} list, ${kinds('stop')} stop, ${kinds('show')} show and ` +
+      `${kinds('delete')} delete requests (tasks, task groups and sync tasks), at most ${emu.stats.maxInFlight} in flight.\n`,
   );
 
   say('3. Run the plan again: the listing is the source of truth, so a second run converges on nothing to do');
   code ||= await main(['plan', '--policy', policyFile, '--log-level', 'WARN'], io);
+
+  say(`4. Two accounts in one policy (${ACCOUNTS}): target acme-eu has its own credentials, read from Secrets Manager`);
+  code ||= await main(['purge', '--policy', accountsFile, '--no-dry-run', '--log-level', 'WARN'], io);
+  process.stdout.write(
+    `\nAccount ${DEMO_OTHER_ACCOUNT.name}'s token was read from secret ${DEMO_OTHER_ACCOUNT.secretId}; the emulator saw ` +
+      `${emu.stats.crossAccount} request(s) carrying one account's credentials to the other's project.\n`,
+  );
 
   say('Next: `npx oms-janitor --help`, the README (policy format, credentials), docs/operations.md (deployment).');
 } finally {

@@ -1,6 +1,8 @@
+import { DEMO_OTHER_ACCOUNT, demoAccounts, demoOtherAccountTasks } from './demo-accounts.js';
 import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
 import { demoSyncTasks, demoTaskGroups } from './demo-kinds.js';
 import { startEmulator } from './server.js';
+import type { EmulatorOptions } from './types.js';
 
 export const DEMO_TOKEN = 'demo-token';
 /** policies/example.yaml points its targets here, so the example works against `oms-janitor emulator` as is. */
@@ -46,6 +48,19 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
 }
 
 /**
+ * The demo world, for `oms-janitor emulator` and `npm start` alike: two projects of one account (tasks, task groups
+ * with member tasks, sync tasks) and a third project in a second account whose token is in Secrets Manager.
+ */
+export function demoEmulatorOptions(nowMs: number): EmulatorOptions {
+  return {
+    projects: { ...demoProjects(nowMs), [DEMO_OTHER_ACCOUNT.projectId]: demoOtherAccountTasks(nowMs) },
+    taskGroups: demoTaskGroups(nowMs),
+    syncTasks: demoSyncTasks(nowMs),
+    ...demoAccounts(DEMO_TOKEN),
+  };
+}
+
+/**
  * `oms-janitor emulator`: the emulator with demo data (tasks, task groups, sync tasks) and the static token
  * 'demo-token', until SIGINT or SIGTERM.
  * Resolves once it has closed.
@@ -60,10 +75,7 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
   const emu = await startEmulator({
     port: args.port,
     seed: args.seed,
-    projects: demoProjects(nowMs),
-    taskGroups: demoTaskGroups(nowMs),
-    syncTasks: demoSyncTasks(nowMs),
-    tokens: [DEMO_TOKEN],
+    ...demoEmulatorOptions(nowMs),
     faults: args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {},
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -75,9 +87,12 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     `OMS emulator (OMS, IAM, Secrets Manager and SNS) listening on ${emu.url}`,
     `  token:    ${DEMO_TOKEN}   (send as X-Auth-Token)`,
     ...Object.entries(DEMO_PROJECTS).map(([label, id]) => `  project:  ${id}  (${label})`),
+    `  project:  ${DEMO_OTHER_ACCOUNT.projectId}  (another account: its token is Secrets Manager secret ${DEMO_OTHER_ACCOUNT.secretId})`,
     `  try:      curl -H 'X-Auth-Token: ${DEMO_TOKEN}' '${emu.url}/v2/${DEMO_PROJECTS.beijing4}/tasks?limit=5'`,
     `  janitor:  OMS_AUTH_TOKEN=${DEMO_TOKEN} npx oms-janitor plan --policy policies/example.yaml`,
     ...(emu.url.endsWith(`:${DEMO_PORT}`) ? [] : [`            (point the policy's targets at endpoint ${emu.url})`]),
+    `  accounts: AWS_ENDPOINT_URL_SECRETS_MANAGER=${emu.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \\`,
+    `            OMS_AUTH_TOKEN=${DEMO_TOKEN} npx oms-janitor plan --policy policies/example-accounts.yaml`,
     '  Ctrl-C to stop.',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);

@@ -156,7 +156,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setSyncTasks: (projectId, syncTasks) => stores.syncTask.set(projectId, syncTasks),
     syncTasks: (projectId) => stores.syncTask.snapshot(projectId),
     setGroupDeleteRemovesMembers: (value) => (oms.groupDeleteRemovesMembers = value),
-    setTaskFault: (projectId, taskId, fault) => taskFaults.set('task', projectId, taskId, fault),
+    setTaskFault: (projectId, taskId, fault, kind = 'task') => taskFaults.set(kind, projectId, taskId, fault),
     expireIamTokens: () => iam.expireAll(),
     issuedIamTokens: () => iam.issuedTokens(),
     setSecret: (id, value) => secrets.set(id, value),

@@ -262,8 +262,8 @@ export interface Emulator {
   syncTasks(projectId: string): EmuSyncTask[];
   /** Switches `groupDeleteRemovesMembers` for the deletes that follow. */
   setGroupDeleteRemovesMembers(value: boolean): void;
-  /** Answers for one task (tasks only, not groups or sync tasks). */
-  setTaskFault(projectId: string, taskId: string, fault: TaskFault): void;
+  /** Answers for one object: a task by default, or a task group or sync task of that id (`kind`). */
+  setTaskFault(projectId: string, taskId: string, fault: TaskFault, kind?: 'task' | 'taskGroup' | 'syncTask'): void;
   /** Every IAM token issued so far now answers 401 APIGW.0307. */
   expireIamTokens(): void;
   /** Every IAM token issued so far. */

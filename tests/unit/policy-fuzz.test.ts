@@ -128,7 +128,13 @@ const FIELDS = {
 } as const;
 // Fields the spec's "Additions under way" introduce: never generated as unknown keys (they may be known by the time
 // this runs), and accepted when present.
-const UNDER_WAY = { root: [], target: ['credentials'], rule: ['kind'], protect: ['taskGroupIds', 'syncTaskIds'], limits: [] } as const;
+const UNDER_WAY = {
+  root: [],
+  target: ['credentials'],
+  rule: ['kind', 'descriptionPattern', 'sourceBucketPattern', 'destinationBucketPattern'],
+  protect: ['taskGroupIds', 'syncTaskIds', 'descriptions', 'buckets'],
+  limits: [],
+} as const;
 type Place = keyof typeof FIELDS;
 const ALL_FIELDS = new Set<string>([...Object.values(FIELDS).flat(), ...Object.values(UNDER_WAY).flat()]);
 const REQUIRED = { root: ['version', 'targets', 'rules'], target: ['name', 'projectId', 'region'], rule: ['name', 'statuses', 'olderThan'], protect: [], limits: [] } as const;
