@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { HttpCounters } from '../purge/runtime.js';
 import type { Outcome } from '../purge/outcome.js';
-import type { RunSummary } from '../purge/summary.js';
+import { kindRows, type RunSummary } from '../purge/summary.js';
 
 export interface FailureCounts {
   http400: number;
@@ -13,7 +13,7 @@ export interface ReportCounts {
   reportsFailed: number;
 }
 
-/** Counts 400 and 403 task failures as they happen (the summary lists only the first failures per target). */
+/** Counts 400 and 403 failures (of every kind) as they happen (the summary lists only the first failures per target). */
 export function failureCounter(): { counts: FailureCounts; onOutcome: (target: unknown, candidate: unknown, outcome: Outcome) => void } {
   const counts: FailureCounts = { http400: 0, http403: 0 };
   return {
@@ -28,7 +28,9 @@ export function failureCounter(): { counts: FailureCounts; onOutcome: (target: u
 
 /**
  * One run's metrics in CloudWatch embedded metric format (namespace and the stage dimension are set on the
- * Metrics instance). Alarms watch TasksFailed; dashboards the rest.
+ * Metrics instance). The Tasks* metrics are about migration tasks, as always; task groups and sync tasks have their
+ * own Deleted and Failed, published by every run (0 included, so that an alarm on their sum clears on a good run).
+ * Alarms watch the three Failed metrics, TargetsStopped and TargetsRefused (any kind); dashboards the rest.
  */
 export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counters: HttpCounters & FailureCounts & ReportCounts, durationMs: number): void {
   const t = summary.totals;
@@ -38,11 +40,16 @@ export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counter
   count('TasksDeleted', t.deleted);
   count('TasksFailed', t.failed);
   count('TasksDeferred', t.deferred);
+  count('TaskGroupsDeleted', summary.taskGroups?.deleted ?? 0);
+  count('TaskGroupsFailed', summary.taskGroups?.failed ?? 0);
+  count('SyncTasksDeleted', summary.syncTasks?.deleted ?? 0);
+  count('SyncTasksFailed', summary.syncTasks?.failed ?? 0);
   count('Http400', counters.http400);
   count('Http403', counters.http403);
   count('Throttled', counters.throttled);
-  count('TargetsRefused', summary.targets.filter((target) => target.refused).length);
-  count('TargetsStopped', summary.targets.filter((target) => target.error !== undefined).length);
+  // A target counts when any kind of it was refused or stopped (could not be listed).
+  count('TargetsRefused', summary.targets.filter((target) => kindRows(target).some((r) => r.refused)).length);
+  count('TargetsStopped', summary.targets.filter((target) => kindRows(target).some((r) => r.error !== undefined)).length);
   count('ReportsFailed', counters.reportsFailed);
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, durationMs);
   metrics.publishStoredMetrics();

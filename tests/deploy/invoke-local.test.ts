@@ -124,10 +124,10 @@ test('{"dryRun": false} purges; a 403 and a 400 are failed, logged with their co
   expect(meta).toHaveLength(1);
   expect(meta[0]!.Namespace).toBe('OmsTaskJanitor');
   expect(meta[0]!.Dimensions.map((set) => [...set].sort())).toEqual([['service', 'stage']]);
-  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0 });
+  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, TaskGroupsFailed: 0, SyncTasksFailed: 0, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0 });
   expect(typeof emf!.RunDuration).toBe('number'); // the heartbeat: one sample per finished run
   expect(meta[0]!.Metrics.map((m) => m.Name)).toEqual(
-    expect.arrayContaining(['TasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration', 'ReportsFailed']),
+    expect.arrayContaining(['TasksFailed', 'TaskGroupsFailed', 'SyncTasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration', 'ReportsFailed']),
   );
 
   // The run report, from the bundle's lazily required SNS client (the runtime's SDK in Lambda, node_modules here).

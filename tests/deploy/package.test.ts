@@ -252,7 +252,12 @@ describe.each(STAGES)('stage %s', (stage) => {
     // The dimensions Powertools puts on every metric of functions/purge.ts (tests/deploy/invoke-local.test.ts reads
     // them from the real EMF output): service and stage, nothing more.
     const dimensions = [{ Name: 'service', Value: 'oms-task-janitor' }, { Name: 'stage', Value: stage }];
-    expect(byName('tasks-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'TasksFailed', Dimensions: dimensions, Statistic: 'Sum', Period: 3600 });
+    // Failures of every kind: the sum of the three Failed metrics that every run publishes.
+    const failed = byName('tasks-failed').Metrics as { Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: Record<string, unknown>; Period: number; Stat: string } }[];
+    expect(failed.filter((m) => m.MetricStat).map((m) => m.MetricStat)).toEqual(
+      ['TasksFailed', 'TaskGroupsFailed', 'SyncTasksFailed'].map((name) => ({ Metric: { Namespace: 'OmsTaskJanitor', MetricName: name, Dimensions: dimensions }, Period: 3600, Stat: 'Sum' })),
+    );
+    expect(failed.filter((m) => m.ReturnData)).toEqual([expect.objectContaining({ Id: 'failed', Expression: 'tasks + groups + sync' })]);
     const metrics = byName('targets-not-cleaned').Metrics as { Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: Record<string, unknown>; Period: number; Stat: string } }[];
     expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat)).toEqual([
       { Metric: { Namespace: 'OmsTaskJanitor', MetricName: 'TargetsStopped', Dimensions: dimensions }, Period: 3600, Stat: 'Sum' },
