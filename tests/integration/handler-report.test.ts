@@ -197,3 +197,48 @@ describe('a bad REPORT_MODE', () => {
     await expect(coldStart('sometimes')).rejects.toThrow(/^REPORT_MODE: "sometimes" is not one of changes, always, off/);
   });
 });
+
+describe('report: every kind in one message', () => {
+  it('counts task groups and sync tasks in the subject, has a row per kind, and lists a group failure with its kind', async () => {
+    const policyFile = join(dir, 'kinds.yaml');
+    writeFileSync(
+      policyFile,
+      policyText(
+        emu,
+        `rules:
+  - { name: failed, statuses: [failed], olderThan: 30d }
+  - { name: groups, kind: taskGroup, statuses: [succeeded], olderThan: 7d }
+  - { name: sync, kind: syncTask, statuses: [stopped], olderThan: 30d }
+`,
+      ),
+    );
+    process.env.POLICY_FILE = policyFile;
+    const handler = await coldStart('changes');
+    start();
+    const old = Date.now() - 20 * DAY;
+    emu.setTaskGroups(PROJECT, [
+      { group_id: 'g-old', status: 6, start_time: old, description: 'nightly lists' },
+      { group_id: 'g-denied', status: 6, start_time: old, description: 'audit copy' },
+    ]);
+    emu.setSyncTasks(PROJECT, [{ sync_task_id: 's-retired', status: 'STOPPED', create_time: old - 40 * DAY, last_start_time: old - 20 * DAY }]);
+    emu.setTaskFault(PROJECT, 'g-denied', { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'The IAM user lacks OMS permissions' }, 'taskGroup');
+
+    const summary = await handler({ dryRun: false }, context(600_000, 'req-report-kinds'));
+    // Task 2's 403 (set above, for every request) still holds: failed tasks 1 and 2, of which 2 fails.
+    expect(summary.totals).toMatchObject({ deleted: 1, failed: 1 });
+    expect(summary.taskGroups).toMatchObject({ listed: 2, deleted: 1, failed: 1 });
+    expect(summary.syncTasks).toMatchObject({ listed: 1, deleted: 1, failed: 0 });
+
+    expect(emu.stats.published).toHaveLength(1);
+    const message = emu.stats.published[0]!;
+    expect(message.subject).toBe('OMS Task Janitor test: 3 deleted, 2 failed');
+    expect(message.attributes.outcome).toEqual({ DataType: 'String', StringValue: 'failures' });
+    const body = plainText(message).split('\n');
+    expect(body).toContainEqual(expect.stringMatching(/^TARGET +KIND +LISTED +SELECTED +DELETED +FAILED +DEFERRED +STATE$/));
+    expect(body).toContainEqual(expect.stringMatching(/^main +taskGroup +2 +2 +1 +1 +0 +ok$/));
+    expect(body).toContainEqual(expect.stringMatching(/^main +syncTask +1 +1 +1 +0 +0 +ok$/));
+    expect(body).toContainEqual(expect.stringMatching(/^taskGroup +main +g-denied +succeeded +403 +APIGW\.0306 +The IAM user lacks OMS permissions$/));
+    expect(emf()).toEqual([expect.objectContaining({ TasksFailed: 1, TaskGroupsFailed: 1, TaskGroupsDeleted: 1, SyncTasksDeleted: 1 })]);
+    if (process.env.SHOW_REPORT) process.stderr.write(`Subject: ${message.subject}\n${plainText(message)}\n`);
+  });
+});
