@@ -95,17 +95,7 @@ export function emptyTotals(): Totals {
 export const BLOCK_KEYS = { taskGroup: 'taskGroups', syncTask: 'syncTasks' } as const satisfies Partial<Record<Kind, string>>;
 
 /** One row of a target's outcome per kind the summary has: tasks (the target's own fields), then the blocks. */
-export interface KindRow {
-  kind: Kind;
-  listed: number;
-  selected: number;
-  deleted: number;
-  failed: number;
-  deferred: number;
-  refused: boolean;
-  truncated: boolean;
-  error?: string;
-}
+export type KindRow = { kind: Kind } & Pick<TargetSummary, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred' | 'refused' | 'truncated' | 'error'>;
 
 /**
  * A target's rows, one per kind: tasks always (the target's own fields), task groups and sync tasks when present.
