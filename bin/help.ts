@@ -1,4 +1,5 @@
-export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS migration tasks by a retention policy.
+export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS migration tasks, task groups and sync tasks by a
+retention policy.
 
 Usage:
   oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST]
@@ -8,10 +9,11 @@ Usage:
   oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
-  plan       Show what a run would delete, as a table (id, name, status, age, rule). Never changes anything.
+  plan       Show what a run would delete, as a table (target, kind, id, name, status, age, rule, action). Never
+             changes anything.
              With --out, also write that list as a JSON manifest to review and then apply.
-  apply      Delete exactly the manifest's tasks that are still listed unchanged (same name, status and last
-             activity) and that the policy still does not protect or keep; a changed one is skipped
+  apply      Delete exactly the manifest's items that are still listed unchanged (same name or description and
+             buckets, status and last activity) and that the policy still does not protect or keep; a changed one is skipped
              (changed-since-plan), a new one is never touched. A dry run unless --no-dry-run.
   purge      Run the policy. A dry run unless --no-dry-run.
   emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool. It listens on
@@ -23,8 +25,8 @@ Options:
   --dry-run          The default, said explicitly.
   --json             Print the run summary as one JSON document on stdout.
   --target NAME      Only this target of the policy (repeatable).
-  --task-id ID       Purge exactly these listed tasks (repeatable): rules' ages are ignored, protection still
-                     applies, in-progress tasks only with --stop-first.
+  --task-id ID       Purge exactly these listed migration tasks (repeatable; never a task group or sync task):
+                     rules' ages are ignored, protection still applies, in-progress tasks only with --stop-first.
   --stop-first       With --task-id: pause in-progress tasks, wait until paused, then delete.
   --force            Do not refuse a target whose selection exceeds limits.maxDeletePercent.
   --out MANIFEST     plan: write the manifest (JSON) to this file.
@@ -41,6 +43,7 @@ Credentials go only to loopback and Huawei Cloud's API hosts (*.myhuaweicloud.co
 host, set OMS_JANITOR_ALLOWED_HOSTS (comma-separated names, *.example.com for subdomains).
 
 Output: logs are JSON lines on stderr; the summary (or the plan table) goes to stdout.
-Exit status: 0 done (dry runs included); 1 a task failed, or a target was refused or stopped; 2 bad input
+Exit status: 0 done (dry runs included); 1 a deletion failed, or a target (or one kind in it) was refused or
+stopped; 2 bad input
 (policy, arguments, credentials, manifest) detected before any change.
 `;
