@@ -206,3 +206,76 @@ describe('OmsClient show, stop, delete', () => {
     expect(requests).toHaveLength(0);
   });
 });
+
+describe('OmsClient: task groups and sync tasks, with the trust rules of tasks', () => {
+  const groupText = (id: string, extra = '') => `{"group_id": "${id}", "status": 6, "start_time": 1000${extra}}`;
+  const groupPage = (items: string[], count?: number) => `{"taskgroups": [${items.join(',')}]${count === undefined ? '' : `, "count": ${count}`}}`;
+  const syncPage = (items: string[], count?: number) => `{"tasks": [${items.join(',')}]${count === undefined ? '' : `, "count": ${count}`}}`;
+  const syncText = (id: string) => `{"sync_task_id": "${id}", "status": "STOPPED", "create_time": 1000}`;
+  const groups = (from: number, n: number) => Array.from({ length: n }, (_, i) => groupText(`g-${from + i}`));
+
+  it('lists groups from `taskgroups` at /taskgroups, pages by count, de-duplicates, and marks a changed duplicate unknown', async () => {
+    const { oms, requests } = scriptedBy((r) => {
+      const offset = offsetOf(r);
+      if (offset === 0) return { body: groupPage([groupText('g-dup'), ...groups(1, 99)], 150) };
+      return { body: groupPage([groupText('g-dup', ', "description": "changed"'), ...groups(100, 50)], 150) };
+    });
+    const listing = await oms.list('taskGroup', project);
+    expect(requests.map((r) => r.url)).toEqual(['https://oms.example/v2/p1/taskgroups', 'https://oms.example/v2/p1/taskgroups']);
+    expect(listing.tasks).toHaveLength(150);
+    expect(listing.tasks.every((t) => t.kind === 'taskGroup')).toBe(true);
+    expect(listing.tasks.find((t) => t.id === 'g-dup')).toMatchObject({ status: null });
+    expect(listing.truncated).toBe(false);
+  });
+
+  it('an answer without the kind\'s array (a tasks page for a groups listing) is a bad answer, retried like a 502', async () => {
+    const { oms } = scriptedBy(() => ({ body: '{"tasks": [], "count": 0}' }));
+    await expect(oms.list('taskGroup', project)).rejects.toThrow(/no "taskgroups" array/);
+  });
+
+  it('sync tasks: a refused offset (the API stops at 10000) gives the partial view, marked truncated', async () => {
+    const { oms } = scriptedBy((r) =>
+      offsetOf(r) === 0
+        ? { body: syncPage(Array.from({ length: 100 }, (_, i) => syncText(`s-${i}`)), 20_000) }
+        : { error: new HttpError({ status: 400, errorCode: 'OMS.0064', method: 'GET', path: '/x', attempts: 1 }) },
+    );
+    const listing = await oms.list('syncTask', project);
+    expect(listing.tasks).toHaveLength(100);
+    expect(listing.truncated).toBe(true);
+    expect(listing.truncation).toMatch(/refused offset 100/);
+  });
+
+  it('show: a group must name itself; a sync task is asked with query_time', async () => {
+    const { oms, requests } = scriptedBy((r) => ({ body: r.url.includes('sync-tasks') ? syncText('s-1') : groupText('g-2') }));
+    await expect(oms.show('taskGroup', project, 'g-1')).rejects.toBeInstanceOf(OmsResponseError);
+    expect(await oms.show('syncTask', project, 's-1')).toMatchObject({ kind: 'syncTask', id: 's-1', status: 'STOPPED' });
+    const syncShow = requests.find((r) => r.url.includes('sync-tasks'))!;
+    expect(String(syncShow.searchParams?.query_time)).toMatch(/^[0-9]{13}$/);
+  });
+
+  it('pause: PUT …/taskgroups/{id}/stop and POST …/sync-tasks/{id}/stop; delete: DELETE on the item; 404 is already gone', async () => {
+    const { oms, requests } = scriptedBy(() => ({ body: '' }));
+    await oms.pause('taskGroup', project, 'g-1');
+    await oms.pause('syncTask', project, 's-1');
+    await oms.pause('task', project, '7');
+    await oms.delete('taskGroup', project, 'g-1');
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'PUT https://oms.example/v2/p1/taskgroups/g-1/stop',
+      'POST https://oms.example/v2/p1/sync-tasks/s-1/stop',
+      'POST https://oms.example/v2/p1/tasks/7/stop',
+      'DELETE https://oms.example/v2/p1/taskgroups/g-1',
+    ]);
+    const gone = scriptedBy(() => ({ error: new HttpError({ status: 404, errorCode: 'OMS.1009', method: 'DELETE', path: '/x', attempts: 1 }) })).oms;
+    expect(await gone.delete('syncTask', project, 's-1')).toBe('already-gone');
+  });
+
+  it.each(['a/b', '../x', 'a?b', 'a%2F', '.hidden', '', 'x'.repeat(1025), 'é'])('never puts the malformed group or sync id %j in a URL', async (id) => {
+    const { oms, requests } = scriptedBy(() => ({ body: '' }));
+    for (const kind of ['taskGroup', 'syncTask'] as const) {
+      await expect(oms.delete(kind, project, id)).rejects.toThrow(RangeError);
+      await expect(oms.pause(kind, project, id)).rejects.toThrow(RangeError);
+      await expect(oms.show(kind, project, id)).rejects.toThrow(RangeError);
+    }
+    expect(requests).toHaveLength(0);
+  });
+});
