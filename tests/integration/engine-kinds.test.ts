@@ -220,4 +220,23 @@ concurrency: 1
     expect(summary.syncTasks).toMatchObject({ listed: 2, selected: 0, skipped: 2 });
     expect(logs.lines.filter((l) => l.message === 'task group skipped').map((l) => l.reason).sort()).toEqual(['malformed-id', 'malformed-id', 'malformed-id', 'malformed-id', 'unknown-age', 'unknown-status']);
   });
+
+  it('after a pause: a group that finished meanwhile is deferred for the next run; one whose delete is under way (9) counts as gone', async () => {
+    const finishing = group('g-finishing', 1, 5 * DAY);
+    const deleting = group('g-deleting-meanwhile', 1, 6 * DAY);
+    emu = await emulator({ taskGroups: { [PROJECT]: [finishing, deleting] }, stopDelayMs: 60_000 });
+    let changed = false;
+    // Before the first look, OMS finishes one group and someone else starts deleting the other.
+    const sleep = async () => {
+      if (changed) return;
+      changed = true;
+      emu!.setTaskGroups(PROJECT, [{ ...finishing, status: 6 }, { ...deleting, status: 9 }]);
+    };
+    const { summary, logs } = await runEngine(policy(emu, RULES), {}, { sleep });
+    expect(emu.stats.groupsStopped[PROJECT]?.sort()).toEqual(['g-deleting-meanwhile', 'g-finishing']);
+    expect(emu.stats.calls['taskGroup.delete'] ?? 0).toBe(0);
+    expect(summary.taskGroups).toMatchObject({ selected: 2, deleted: 1, deferred: 1, failed: 0 });
+    expect(logs.lines.find((l) => l.taskGroupId === 'g-finishing' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'finished-during-pause' });
+    expect(logs.lines.find((l) => l.taskGroupId === 'g-deleting-meanwhile' && l.outcome)).toMatchObject({ outcome: 'deleted', detail: 'already-gone' });
+  });
 });
