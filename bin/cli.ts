@@ -19,7 +19,7 @@ import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifes
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
-import { exitCodeOf } from '../lib/purge/summary.js';
+import { exitCodeOf, kindRows } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
 import { REFUSED_ACTION, planAction, planRecords, planTable, summaryText, type PlanRow } from './format.js';
 import { HELP } from './help.js';
@@ -179,7 +179,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const document = command === 'plan' ? { ...summary, plan: planRecords(rows, Date.parse(summary.startedAt)) } : summary;
       io.stdout.write(`${terminalSafeJson(redactor.value(document))}\n`);
     } else {
-      const unlisted = summary.targets.filter((t) => t.error?.startsWith('listing failed')).map((t) => t.name);
+      // A target, or a kind in it, that could not be listed: an empty plan must not read as "nothing to do".
+      const unlisted = summary.targets.flatMap((t) => kindRows(t).filter((r) => r.error !== undefined).map((r) => (r.kind === 'task' ? t.name : `${t.name} (${r.kind})`)));
       if (command === 'plan') io.stdout.write(redactor.text(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`));
       io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce)}\n`));
     }

@@ -1,5 +1,5 @@
 import type { Outcome } from '../lib/purge/outcome.js';
-import { BLOCK_KEYS, kindRows, type RunSummary, type Totals } from '../lib/purge/summary.js';
+import { BLOCK_KEYS, allKindsTotals, kindRows, type RunSummary, type Totals } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
 import type { Item } from '../lib/oms/item.js';
 import { isInProgress, statusName, type Kind } from '../lib/oms/kinds.js';
@@ -109,7 +109,7 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'ap
     if (block) totalsByKind.push([kind, block]);
   }
   for (const [kind, tt] of totalsByKind) rows.push(['total', ...(kinds ? [kind] : []), ...counts(tt), `${tt.protected} protected, ${tt.skipped} skipped`]);
-  const all = totalsByKind.reduce((sum, [, tt]) => ({ deleted: sum.deleted + tt.deleted, failed: sum.failed + tt.failed, deferred: sum.deferred + tt.deferred }), { deleted: 0, failed: 0, deferred: 0 });
+  const all = allKindsTotals(summary);
   const head = summary.dryRun
     ? `Dry run ${summary.runId}: nothing was changed. ${command === 'plan' ? 'Run `oms-janitor purge --no-dry-run` to delete.' : 'Add --no-dry-run to delete.'}`
     : `Run ${summary.runId}: ${all.deleted} deleted, ${all.failed} failed, ${all.deferred} deferred.`;

@@ -15,8 +15,8 @@ export interface KindModel {
   kind: Kind;
   /** In words, for messages and tables: `task`, `task group`, `sync task`. */
   noun: string;
-  /** The run summary's block of this kind (tasks keep the summary's original fields). */
-  summaryKey?: 'taskGroups' | 'syncTasks';
+  /** The field that carries an id of this kind in log lines (tasks: `taskId`, as always). */
+  logIdField: 'taskId' | 'taskGroupId' | 'syncTaskId';
   /** Status name (as a policy writes it) -> the value the API lists. */
   statuses: Readonly<Record<string, RawStatus>>;
   /** Names a rule may use: every status but those that mean a delete is already under way. */
@@ -45,6 +45,7 @@ export interface KindModel {
 const TASK: KindModel = {
   kind: 'task',
   noun: 'task',
+  logIdField: 'taskId',
   statuses: { waiting: 1, migrating: 2, paused: 3, failed: 4, succeeded: 5, retrying: 6, pausing: 7 },
   ruleStatuses: ['waiting', 'migrating', 'paused', 'failed', 'succeeded', 'retrying', 'pausing'],
   inProgress: ['waiting', 'migrating', 'retrying', 'pausing'],
@@ -58,7 +59,7 @@ const TASK: KindModel = {
 const TASK_GROUP: KindModel = {
   kind: 'taskGroup',
   noun: 'task group',
-  summaryKey: 'taskGroups',
+  logIdField: 'taskGroupId',
   statuses: {
     waiting: 0,
     executing: 1,
@@ -83,7 +84,7 @@ const TASK_GROUP: KindModel = {
 const SYNC_TASK: KindModel = {
   kind: 'syncTask',
   noun: 'sync task',
-  summaryKey: 'syncTasks',
+  logIdField: 'syncTaskId',
   statuses: { synchronizing: 'SYNCHRONIZING', stopped: 'STOPPED' },
   ruleStatuses: ['synchronizing', 'stopped'],
   inProgress: ['synchronizing'],

@@ -1,5 +1,5 @@
 /** A retention rule prepared for matching: its statuses as a set and its patterns compiled once. */
-import { statusName } from '../oms/kinds.js';
+import { KIND_MODELS, statusName } from '../oms/kinds.js';
 import type { Item } from '../oms/item.js';
 import { compileGlob } from './glob.js';
 import type { NameMatcher } from './glob.js';
@@ -17,7 +17,8 @@ export interface CompiledRule {
 }
 
 export function compileRule(rule: Rule): CompiledRule {
-  const statuses = new Set<string>(rule.statuses);
+  // A delete already under way (task groups 8, 9) is never selected, even by a hand-built rule that names it.
+  const statuses = new Set<string>(rule.statuses.filter((status) => !KIND_MODELS[rule.kind].deleting.includes(status)));
   // Every pattern the rule gives must match (each narrows); a field the item lacks reads as ''.
   const patterns: Array<[NameMatcher, (item: Item) => string]> = [];
   const add = (pattern: string | undefined, field: (item: Item) => string) => {

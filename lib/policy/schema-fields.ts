@@ -70,14 +70,20 @@ export const statusName = z.string({ error: expecting('a status name') });
 export const kind = z.enum(KINDS, { error: expecting(`a kind (${KINDS.join(', ')})`) });
 
 /**
- * A task group or sync task id: a string as OMS lists it (a whole number is read as its digits). Any string is
- * accepted, so that protection only widens; one that could never be a valid id (lib/oms/item.ts) simply protects
- * nothing that could be deleted.
+ * A task group or sync task id: a string, as OMS lists it. Any string is accepted, so that protection only widens;
+ * one that could never be a valid id (lib/oms/item.ts) simply protects nothing that could be deleted. An unquoted
+ * number is refused: YAML reads 0123, 1e3 or 0x1F as numbers whose digits are not what was written, and the id
+ * protected would be another one.
  */
 export const stringId = z.unknown().transform((value, ctx) => {
   if (typeof value === 'string' && value.length >= 1 && value.length <= 1024) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
-  ctx.addIssue({ code: 'custom', message: value === undefined ? 'required' : `expected an id of 1 to 1024 characters, quoted, got ${show(value)}` });
+  const message =
+    value === undefined
+      ? 'required'
+      : typeof value === 'number' || typeof value === 'bigint'
+        ? `the number ${show(value)} may not be the id as written (YAML reads 0123, 1e3 or 0x1F as other numbers); quote the id`
+        : `expected an id of 1 to 1024 characters, quoted, got ${show(value)}`;
+  ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 });
 

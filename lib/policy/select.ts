@@ -40,7 +40,7 @@ export function select(
   else if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedItems, kept, buckets);
   else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedItems, kept, buckets);
   buckets.selected.sort(oldestFirst);
-  const noun = listed[0] === undefined ? 'tasks' : `${KIND_MODELS[listed[0].kind].noun}s`;
+  const noun = `${KIND_MODELS[listed[0]?.kind ?? 'task'].noun}s`;
   return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options, noun) };
 }
 
@@ -205,6 +205,6 @@ function blastRadius(
     refused: true,
     refusal:
       `${selected} of ${listed} listed ${noun} (${shown}%) were selected, more than limits.maxDeletePercent ` +
-      `(${max}%): the target is refused and nothing in it is touched; force the run to override.`,
+      `(${max}%): the target's ${noun} are refused and none of them is touched; force the run to override.`,
   };
 }

@@ -7,10 +7,10 @@ import type { OmsClient } from '../oms/client.js';
 import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
 import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
-import { ID_FIELD, logOutcome } from './outcome-log.js';
+import { logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
-import { BLOCK_KEYS, MAX_FAILURES_LISTED, emptyTotals, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
+import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
 import { purgeItem } from './item-purge.js';
 
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
@@ -197,14 +197,20 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     if (key) summary[key] = emptyTotals();
   }
   for (const run of runs) {
-    const target = targetSummary(run, gone?.alreadyGoneByLane);
+    const target = targetSummary(run, gone?.byLane);
     summary.targets.push(target);
     for (const lane of run.lanes) {
       const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
       addTotals(key ? summary[key]! : summary.totals, lane.tally);
     }
   }
-  log.info('run finished', { runId, dryRun, totals: summary.totals, durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
+  log.info('run finished', {
+    runId,
+    dryRun,
+    totals: summary.totals,
+    ...(summary.taskGroups ? { taskGroups: summary.taskGroups } : {}),
+    ...(summary.syncTasks ? { syncTasks: summary.syncTasks } : {}),
+    durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
   return summary;
 }
 
@@ -238,7 +244,7 @@ async function listAndSelect(run: TargetRun, lane: Lane, request: PurgeRequest, 
     tally.refused = selection.refused;
     tally.protected = selection.protected;
     tally.skipped = selection.skipped.length;
-    for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [ID_FIELD[kind]]: skip.idText, outcome: 'skipped', reason: skip.reason });
+    for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason });
     if (selection.refused) {
       deps.onRefused?.(target, selection.selected);
       const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
@@ -353,45 +359,41 @@ function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], lo
  * in the part not seen; nothing is done with them either way). A log line each; the task ids for the summary's
  * top-level lists, the other kinds' for their blocks.
  */
-function warnGone(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[]; alreadyGoneByLane: Map<Lane, string[]> } {
+function warnGone(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[]; byLane: Map<Lane, { alreadyGone: string[]; notFound: string[] }> } {
   const alreadyGone: string[] = [];
   const notFound: string[] = [];
-  const alreadyGoneByLane = new Map<Lane, string[]>();
+  const byLane = new Map<Lane, { alreadyGone: string[]; notFound: string[] }>();
+  const laneLists = (lane: Lane) => byLane.get(lane) ?? byLane.set(lane, { alreadyGone: [], notFound: [] }).get(lane)!;
   for (const run of runs) {
     for (const lane of run.lanes) {
       // A lane whose listing failed has nothing to say about its items: its error says why.
       if (lane.listedIds === undefined) continue;
       const listed = new Set(lane.listedIds);
-      const idField = ID_FIELD[lane.kind];
+      const idField = KIND_MODELS[lane.kind].logIdField;
       for (const id of planned.get(run.target.name)?.get(lane.kind)?.keys() ?? []) {
         if (listed.has(id)) continue;
         if (lane.tally.truncated) {
-          if (lane.kind === 'task') notFound.push(id);
+          (lane.kind === 'task' ? notFound : laneLists(lane).notFound).push(id);
           log.warn(`planned ${KIND_MODELS[lane.kind].noun} not seen: the listing is incomplete`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'not-found' });
         } else {
-          if (lane.kind === 'task') alreadyGone.push(id);
-          else alreadyGoneByLane.set(lane, [...(alreadyGoneByLane.get(lane) ?? []), id]);
+          (lane.kind === 'task' ? alreadyGone : laneLists(lane).alreadyGone).push(id);
           log.info(`planned ${KIND_MODELS[lane.kind].noun} already gone`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'already-gone' });
         }
       }
     }
   }
-  return { alreadyGone, notFound, alreadyGoneByLane };
+  return { alreadyGone, notFound, byLane };
 }
 
 function emptyTally(): Tally {
   return { ...emptyTotals(), refused: false, truncated: false, failures: [] };
 }
 
-function addTotals(into: Totals, tally: Totals): void {
-  for (const key of Object.keys(into) as (keyof Totals)[]) into[key] += tally[key];
-}
-
 /**
  * The target's summary: the task lane in the target's own fields, as they always were (zeros when the run lists no
  * tasks), and a block per other kind. A stopped target says so in each of them.
  */
-function targetSummary(run: TargetRun, alreadyGoneByLane: ReadonlyMap<Lane, string[]> | undefined): TargetSummary {
+function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, { alreadyGone: string[]; notFound: string[] }> | undefined): TargetSummary {
   const { target, stopped } = run;
   const tasks = run.lanes.find((lane) => lane.kind === 'task')?.tally ?? { ...emptyTally(), truncated: stopped !== undefined };
   const error = stopped ?? tasks.error;
@@ -414,13 +416,14 @@ function targetSummary(run: TargetRun, alreadyGoneByLane: ReadonlyMap<Lane, stri
     if (!key) continue;
     const { failures, error: laneError, failuresOmitted, ...counters } = lane.tally;
     const blockError = stopped ?? laneError;
-    const gone = alreadyGoneByLane?.get(lane);
+    const gone = goneByLane?.get(lane);
     const block: KindSummary = {
       ...counters,
       failures: failures.map(({ taskId, ...rest }) => ({ id: taskId, ...rest })),
       ...(failuresOmitted ? { failuresOmitted } : {}),
       ...(blockError === undefined ? {} : { error: blockError }),
-      ...(gone?.length ? { alreadyGone: gone } : {}),
+      ...(gone?.alreadyGone.length ? { alreadyGone: gone.alreadyGone } : {}),
+      ...(gone?.notFound.length ? { notFound: gone.notFound } : {}),
     };
     summary[key] = block;
   }

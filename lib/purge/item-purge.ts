@@ -110,8 +110,9 @@ async function waitPausedThenDelete(
     }
     // Only an item seen paused is deleted. One that finished (succeeded or failed) while being paused is now a
     // finished one, which other rules and their keepLatest windows must judge: it is left to the next run's
-    // selection. A group whose delete is already under way (someone else's) is as good as gone. An unknown status
-    // is never guessed at.
+    // selection. A group whose delete is already under way (someone else's) is left to it: deferred, not counted as
+    // deleted (this run deleted nothing), and the next listing shows how it ended. An unknown status is never
+    // guessed at.
     if (is(status, model.paused)) {
       try {
         const result = await deps.schedule(() => observed(deps, () => deps.oms.delete(kind, deps.project, id)));
@@ -123,7 +124,7 @@ async function waitPausedThenDelete(
     } else if (model.finished.some((name) => is(status, name))) {
       return { kind: 'deferred', reason: 'finished-during-pause' };
     } else if (model.deleting.some((name) => is(status, name))) {
-      return { kind: 'deleted', alreadyGone: true, paused: ours };
+      return { kind: 'deferred', reason: 'delete-under-way' };
     } else if (!isInProgress(kind, status)) {
       return { kind: 'deferred', reason: 'unknown-status-after-pause' };
     } else if (!ours && !is(status, model.pausing)) {

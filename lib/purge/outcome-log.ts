@@ -1,23 +1,20 @@
 import type { EventLog } from '../log/types.js';
 import type { Candidate } from '../policy/types.js';
 import type { Outcome } from './outcome.js';
-import { KIND_MODELS, statusName, type Kind } from '../oms/kinds.js';
-
-/** The id's field in log lines, by kind: `taskId` as always for tasks. */
-export const ID_FIELD: Readonly<Record<Kind, string>> = { task: 'taskId', taskGroup: 'taskGroupId', syncTask: 'syncTaskId' };
+import { KIND_MODELS, statusName } from '../oms/kinds.js';
 
 /**
- * The one log line per outcome, for every kind: `kind`, the id under its kind's field (ID_FIELD), target, rule,
+ * The one log line per outcome, for every kind: `kind`, the id under its kind's field (KindModel.logIdField), target, rule,
  * status, and the name (tasks) or description (the other kinds). 400 and 403 answers carry httpStatus, errorCode,
  * errorMsg and requestId; a 403 is logged at error level, a 400 at warn. Messages start with the kind's noun
  * (`task deleted`, `task group deleted`).
  */
 export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome): void {
   const { item } = candidate;
-  const noun = KIND_MODELS[item.kind].noun;
+  const { noun, logIdField } = KIND_MODELS[item.kind];
   const status = statusName(item.kind, item.status);
   const about = item.kind === 'task' ? { name: item.name } : { description: item.description ?? '', sourceBucket: item.srcBucket ?? '', destinationBucket: item.dstBucket ?? '' };
-  const base = { kind: item.kind, [ID_FIELD[item.kind]]: item.id, target, rule: candidate.rule, status, ...about };
+  const base = { kind: item.kind, [logIdField]: item.id, target, rule: candidate.rule, status, ...about };
   switch (outcome.kind) {
     case 'deleted':
       log.info(`${noun} deleted`, { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });

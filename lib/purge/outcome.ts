@@ -16,10 +16,12 @@ export type Outcome =
  * - finished-during-pause: a stopFirst task that succeeded or failed before it was paused (not deleted: the next
  *   run judges it as the finished task it is now); unknown-status-after-pause: its status after the pause is one
  *   the janitor does not know;
+ * - delete-under-way: a task group that, looked at after our pause, was already being deleted (status 8 or 9) by
+ *   someone else: nothing more is sent; the next listing shows how that delete ended;
  * - in-progress-since-listing: listed paused, its delete refused as "in progress" (paused a moment before), and a
  *   look found it running again (someone resumed it): it is not paused by the janitor, the next run judges it.
  */
-export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause' | 'in-progress-since-listing';
+export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause' | 'in-progress-since-listing' | 'delete-under-way';
 
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {

@@ -66,6 +66,8 @@ export interface KindSummary extends Totals {
   error?: string;
   /** Applying a manifest, when not empty: planned ids of this kind that a complete listing no longer holds. */
   alreadyGone?: string[];
+  /** Applying a manifest, when not empty: planned ids of this kind that an incomplete listing did not show. */
+  notFound?: string[];
 }
 
 /** A failure of a task group or sync task: as a task's, with `id` for `taskId`. */
@@ -115,12 +117,15 @@ function pick(s: TargetSummary | KindSummary): Omit<KindRow, 'kind'> {
   return { listed, selected, deleted, failed, deferred, refused, truncated, ...(error === undefined ? {} : { error }) };
 }
 
+/** Adds `more`'s counters into `into`. */
+export function addTotals(into: Totals, more: Totals): void {
+  for (const key of Object.keys(into) as (keyof Totals)[]) into[key] += more[key];
+}
+
 /** The totals over every kind (tasks and the blocks): what a headline counts. */
 export function allKindsTotals(summary: RunSummary): Totals {
   const sum = { ...summary.totals };
-  for (const block of [summary.taskGroups, summary.syncTasks]) {
-    if (block) for (const key of Object.keys(sum) as (keyof Totals)[]) sum[key] += block[key];
-  }
+  for (const block of [summary.taskGroups, summary.syncTasks]) if (block) addTotals(sum, block);
   return sum;
 }
 

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../purge/summary.js';
+import { allKindsTotals, kindRows, type RunSummary } from '../purge/summary.js';
 import type { CollectedOutcomes } from './collector.js';
 import type { RenderedReport, ReportContext } from './render.js';
 import { cell } from './text.js';
@@ -23,14 +23,19 @@ export const MAX_CHAT_FAILURES = 5;
 export function chatbotNotification(summary: RunSummary, collected: CollectedOutcomes, rendered: RenderedReport, ctx: ReportContext): ChatbotNotification {
   // Backticks would end the code block: a server's message must not turn into chat markup.
   const safe = (text: string, maxChars: number) => cell(ctx.redact(text), maxChars).replace(/`/g, "'");
-  const lines = summary.targets
-    .slice(0, 10)
-    .map((t) => `${safe(t.name, 40)}: ${t.deleted} deleted, ${t.failed} failed, ${t.deferred} deferred${t.refused ? ', refused' : ''}${t.error !== undefined ? ', stopped' : ''}`);
+  // Every kind counts, as in the subject: a target's line adds up its tasks, task groups and sync tasks.
+  const lines = summary.targets.slice(0, 10).map((t) => {
+    const rows = kindRows(t);
+    const sum = (key: 'deleted' | 'failed' | 'deferred') => rows.reduce((n, r) => n + r[key], 0);
+    const refused = rows.some((r) => r.refused) ? ', refused' : '';
+    const stopped = rows.some((r) => r.error !== undefined) ? ', stopped' : '';
+    return `${safe(t.name, 40)}: ${sum('deleted')} deleted, ${sum('failed')} failed, ${sum('deferred')} deferred${refused}${stopped}`;
+  });
   if (summary.targets.length > 10) lines.push(`… and ${summary.targets.length - 10} more targets`);
   const failures = collected.failures
     .slice(0, MAX_CHAT_FAILURES)
     .map((f) => `${safe(f.kind, 20)} ${safe(f.id, 40)} (${safe(f.status, 20)}) ${f.httpStatus || '-'} ${safe(f.code || f.reason, 40)}: ${safe(f.message, 120)}`);
-  const more = summary.totals.failed - failures.length;
+  const more = allKindsTotals(summary).failed - failures.length;
   if (failures.length > 0 && more > 0) failures.push(`… and ${more} more failures (the e-mail report and the logs list them)`);
   const block = (body: string[]) => (body.length === 0 ? '' : `\n\`\`\`\n${body.join('\n')}\n\`\`\``);
   let description = `Outcome *${rendered.outcome}*, run \`${safe(summary.runId, 100)}\`${summary.dryRun ? ' (dry run)' : ''}.${block(lines)}${block(failures)}`;

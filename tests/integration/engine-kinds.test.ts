@@ -221,7 +221,7 @@ concurrency: 1
     expect(logs.lines.filter((l) => l.message === 'task group skipped').map((l) => l.reason).sort()).toEqual(['malformed-id', 'malformed-id', 'malformed-id', 'malformed-id', 'unknown-age', 'unknown-status']);
   });
 
-  it('after a pause: a group that finished meanwhile is deferred for the next run; one whose delete is under way (9) counts as gone', async () => {
+  it('after a pause: a group that finished meanwhile is deferred for the next run; one whose delete is under way (9) is left to it', async () => {
     const finishing = group('g-finishing', 1, 5 * DAY);
     const deleting = group('g-deleting-meanwhile', 1, 6 * DAY);
     emu = await emulator({ taskGroups: { [PROJECT]: [finishing, deleting] }, stopDelayMs: 60_000 });
@@ -235,8 +235,8 @@ concurrency: 1
     const { summary, logs } = await runEngine(policy(emu, RULES), {}, { sleep });
     expect(emu.stats.groupsStopped[PROJECT]?.sort()).toEqual(['g-deleting-meanwhile', 'g-finishing']);
     expect(emu.stats.calls['taskGroup.delete'] ?? 0).toBe(0);
-    expect(summary.taskGroups).toMatchObject({ selected: 2, deleted: 1, deferred: 1, failed: 0 });
+    expect(summary.taskGroups).toMatchObject({ selected: 2, deleted: 0, deferred: 2, failed: 0 });
     expect(logs.lines.find((l) => l.taskGroupId === 'g-finishing' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'finished-during-pause' });
-    expect(logs.lines.find((l) => l.taskGroupId === 'g-deleting-meanwhile' && l.outcome)).toMatchObject({ outcome: 'deleted', detail: 'already-gone' });
+    expect(logs.lines.find((l) => l.taskGroupId === 'g-deleting-meanwhile' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'delete-under-way' });
   });
 });

@@ -245,7 +245,7 @@ describe('policy schema: kinds', () => {
   it('reads a task group rule and a sync task rule with their own statuses and patterns; kind defaults to task', () => {
     const p = base();
     p.rules.push(groupRule, syncRule);
-    p.protect = { taskGroupIds: ['g-1', 42], syncTaskIds: ['s-1'], descriptions: ['keep *'], buckets: ['prod-*'] };
+    p.protect = { taskGroupIds: ['g-1', '42'], syncTaskIds: ['s-1'], descriptions: ['keep *'], buckets: ['prod-*'] };
     const policy = parsePolicy(JSON.stringify(p));
     expect(policy.rules.map((r) => [r.kind, r.statuses])).toEqual([
       ['task', ['succeeded']],
@@ -272,6 +272,7 @@ describe('policy schema: kinds', () => {
     ['rules[2].stopFirst', 'waiting', (p: any) => p.rules.push({ ...groupRule, statuses: ['paused', 'waiting'] })],
     ['rules[2].stopFirst', 'stop, wait until stopped', (p: any) => p.rules.push({ ...syncRule, stopFirst: false })],
     ['protect.taskGroupIds[0]', 'expected an id', (p: any) => (p.protect = { taskGroupIds: [{}] })],
+    ['protect.taskGroupIds[0]', 'quote the id', (p: any) => (p.protect = { taskGroupIds: [123] })],
     ['protect.syncTaskIds[0]', 'expected an id', (p: any) => (p.protect = { syncTaskIds: [''] })],
     ['protect.buckets[0]', 'must not be empty', (p: any) => (p.protect = { buckets: [''] })],
   ])('refuses %s (%s), naming the field', (path, words, change) => {

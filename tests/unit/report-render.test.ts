@@ -211,6 +211,18 @@ describe('renderReport', () => {
 });
 
 describe('the Chatbot rendition (custom notification schema)', () => {
+  it('counts every kind per target, as the subject does, and says how many failures it does not list', () => {
+    const block = { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, skipped: 0, refused: false, truncated: false, failures: [] };
+    const run = summaryOf([target('main', { deleted: 2, taskGroups: block })], { taskGroups: { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, skipped: 0 } });
+    const failures = Array.from({ length: 8 }, (_, i) => failure(`g-${i}`, { kind: 'taskGroup', httpStatus: 500, code: 'OMS.0001' }));
+    const r = renderReport(run, { failures, failuresNotKept: 0, deferredByReason: {} }, ctx);
+    expect(r.subject).toBe('OMS Task Janitor prod: 2 deleted, 8 failed');
+    const n = chatbotNotification(run, { failures, failuresNotKept: 0, deferredByReason: {} }, r, ctx);
+    expect(n.content.description).toContain('main: 2 deleted, 8 failed, 0 deferred');
+    expect(n.content.description).toContain('taskGroup g-0 (succeeded) 500 OMS.0001');
+    expect(n.content.description).toContain('… and 3 more failures');
+  });
+
   it('version 1.0, source custom, the subject as title, stage and outcome as keywords; a long description is cut with its code block closed', () => {
     const failures = Array.from({ length: 5 }, (_, i) => failure(String(i), { message: `\`\`\`${'w'.repeat(118)}` }));
     const run = summaryOf(Array.from({ length: 12 }, (_, i) => target(`${'target-'.repeat(5)}${i}`, { failed: i < 5 ? 1 : 0, deleted: 3 })));

@@ -33,6 +33,11 @@ describe('select: task groups', () => {
     expect(result).toMatchObject({ listed: 3, protected: 0, kept: 0, skipped: [] });
   });
 
+  it('a hand-built rule that names a delete under way (the schema refuses it) still never selects such a group', () => {
+    const groups = [group({ id: 'g-9', status: 9 }), group({ id: 'g-8', status: 'waitingForDeletion' })];
+    expect(select(groups, policy({ rules: [groupRule({ statuses: ['deleting', 'waitingForDeletion'] })] }), NOW).selected).toEqual([]);
+  });
+
   it('takes in-progress groups (waiting, executing, monitoring, pausing) only with stopFirst', () => {
     const groups = ['waiting', 'executing', 'monitoring', 'pausing'].map((status, i) => group({ id: `g-${i}`, status, ageMs: (30 + i) * DAY }));
     const without = select(groups, policy({ rules: [groupRule({ statuses: ['waiting', 'executing', 'monitoring', 'pausing'] })] }), NOW);
