@@ -21,6 +21,8 @@ export interface Item {
   lastActivityMs: number | null;
   /** Tasks: group_type as a string; null when absent (a normal task) and for the other kinds. */
   groupType: string | null;
+  /** Member tasks: the group_id they name (a task group's or sync task's id), exactly as listed. Absent otherwise. */
+  groupId?: string;
   /** Task groups and sync tasks: their description ('' when missing). */
   description?: string;
   /** Task groups and sync tasks: source and destination bucket ('' when missing). */
@@ -66,7 +68,12 @@ export function parseItem(kind: Kind, raw: unknown): Item {
     lastActivityMs: kind === 'syncTask' ? syncActivity(obj) : startPlusTotal(obj),
     groupType: kind === 'task' && obj.group_type !== undefined && obj.group_type !== null ? owned(printable(obj.group_type)) : null,
   };
-  if (kind === 'task') return item;
+  if (kind === 'task') {
+    // Kept exactly (not cut for logs): it is compared with group and sync ids to keep a protected member's group.
+    const groupId = typeof obj.group_id === 'string' ? obj.group_id : numberText(obj.group_id);
+    if (groupId !== undefined && groupId !== '') item.groupId = owned(groupId);
+    return item;
+  }
   const node = (field: string) => (obj[field] !== null && typeof obj[field] === 'object' ? (obj[field] as Record<string, unknown>) : {});
   item.description = text(obj.description);
   item.srcBucket = text(kind === 'taskGroup' ? node('src_node').bucket : obj.src_bucket);

@@ -191,6 +191,7 @@ function sameItem(a: Item, b: Item): boolean {
     a.status === b.status &&
     a.lastActivityMs === b.lastActivityMs &&
     a.groupType === b.groupType &&
+    a.groupId === b.groupId &&
     a.description === b.description &&
     a.srcBucket === b.srcBucket &&
     a.dstBucket === b.dstBucket

@@ -13,21 +13,34 @@ import type { Protect } from './types.js';
 const NORMAL_TASK = 'NORMAL_TASK';
 
 export function compileProtection(protect: Protect): (item: Item) => boolean {
+  const byIdOrName = compileTaskProtection(protect);
+  const ids: Record<Exclude<Kind, 'task'>, ReadonlySet<string>> = { taskGroup: new Set(protect.taskGroupIds), syncTask: new Set(protect.syncTaskIds) };
+  const descriptions = protect.descriptions.map(compileGlob);
+  const buckets = protect.buckets.map(compileGlob);
+  return (item) => {
+    if (item.kind === 'task') return byIdOrName(item) || (protect.groupTasks && item.groupType !== null && item.groupType !== NORMAL_TASK);
+    if (item.id !== null && ids[item.kind].has(item.id)) return true;
+    const { description = '', srcBucket = '', dstBucket = '' } = item;
+    return descriptions.some((matches) => matches(description)) || buckets.some((matches) => matches(srcBucket) || matches(dstBucket));
+  };
+}
+
+/**
+ * A task protected by `protect.taskIds` or `protect.names` (not by groupTasks). Such a task is never deleted, and
+ * neither is the task group or sync task it is a member of (lib/purge/engine.ts membersHeld): OMS might delete a
+ * group's members with it.
+ */
+export function compileTaskProtection(protect: Pick<Protect, 'taskIds' | 'names'>): (task: Item) => boolean {
   const taskIds = new Set<string>();
   for (const id of protect.taskIds) {
     taskIds.add(id);
     if (TASK_ID_DIGITS.test(id)) taskIds.add(canonicalTaskId(id));
   }
-  const ids: Record<Kind, ReadonlySet<string>> = { task: taskIds, taskGroup: new Set(protect.taskGroupIds), syncTask: new Set(protect.syncTaskIds) };
   const names = protect.names.map(compileGlob);
-  const descriptions = protect.descriptions.map(compileGlob);
-  const buckets = protect.buckets.map(compileGlob);
-  return (item) => {
-    if (item.id !== null && ids[item.kind].has(item.id)) return true;
-    if (item.kind === 'task') {
-      return names.some((matches) => matches(item.name)) || (protect.groupTasks && item.groupType !== null && item.groupType !== NORMAL_TASK);
-    }
-    const { description = '', srcBucket = '', dstBucket = '' } = item;
-    return descriptions.some((matches) => matches(description)) || buckets.some((matches) => matches(srcBucket) || matches(dstBucket));
-  };
+  return (task) => task.kind === 'task' && ((task.id !== null && taskIds.has(task.id)) || names.some((matches) => matches(task.name)));
+}
+
+/** Does the policy protect any task by id or name? */
+export function protectsTasksByIdOrName(protect: Pick<Protect, 'taskIds' | 'names'>): boolean {
+  return protect.taskIds.length > 0 || protect.names.length > 0;
 }

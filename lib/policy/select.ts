@@ -30,7 +30,8 @@ export function select(
   const isProtected = compileProtection(policy.protect);
   const buckets: Buckets = { selected: [], protected: 0, kept: 0, skipped: [] };
   const rules = policy.rules.map(compileRule);
-  const protectedItems = new Set(listed.filter(isProtected));
+  const held = options.heldIds;
+  const protectedItems = new Set(listed.filter((item) => isProtected(item) || (held !== undefined && item.id !== null && held.has(item.id))));
   // The keepLatest windows over the whole listing, for rule runs and explicit purges alike: "a task kept by any rule
   // is never deleted" holds for both.
   const kept = keptByWindows(listed.filter((item) => !protectedItems.has(item)), rules);

@@ -86,6 +86,11 @@ export interface SelectionOptions {
    * protected or kept by the policy now.
    */
   planned?: ReadonlyMap<string, PlannedTask>;
+  /**
+   * Ids of this listing's kind (task groups, sync tasks) that are protected because a member task of theirs is
+   * protected by id or name (lib/purge/engine.ts membersHeld). Counted as protected.
+   */
+  heldIds?: ReadonlySet<string>;
 }
 
 /** A target's planned items, by kind, then id (lib/purge/manifest.ts plannedByTarget). */

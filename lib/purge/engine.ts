@@ -5,6 +5,8 @@ import { HttpError, TransportError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
 import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
+import type { Item } from '../oms/item.js';
+import { compileTaskProtection, protectsTasksByIdOrName } from '../policy/protection.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
 import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
 import { logOutcome } from './outcome-log.js';
@@ -62,6 +64,8 @@ export interface EngineDeps {
 interface Lane {
   kind: Kind;
   tally: Tally;
+  /** Between listing and selection only: what was listed, and when the listing started (ages are measured from it). */
+  listing?: { items: Item[]; nowMs: number };
   selection?: TargetSelection;
   /** Valid ids of the listing, kept only for explicit purges and manifests (to report named items no listing had). */
   listedIds?: string[];
@@ -98,7 +102,11 @@ interface TargetRun {
 function runKinds(request: PurgeRequest): Kind[] {
   if (request.taskIds) return ['task'];
   const planned = [...(request.plannedByTarget?.values() ?? [])].flatMap((byKind) => [...byKind.keys()]);
-  return KINDS.filter((kind) => request.policy.rules.some((rule) => rule.kind === kind) || planned.includes(kind));
+  const kinds = KINDS.filter((kind) => request.policy.rules.some((rule) => rule.kind === kind) || planned.includes(kind));
+  // Deleting a group or sync task may take its member tasks along (not confirmed either way): when the policy
+  // protects tasks by id or name, the tasks are listed too, so that a group holding a protected member is kept.
+  if (kinds.some((kind) => kind !== 'task') && !kinds.includes('task') && protectsTasksByIdOrName(request.policy.protect)) kinds.unshift('task');
+  return kinds;
 }
 
 /** list -> select -> cap -> (pause) -> delete, for every target of the request. Never throws for a task's failure. */
@@ -129,10 +137,20 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   // none itself, so pages never wait for a slot their own listing holds).
   await Promise.all(
     lanes.map(async ({ run, lane }) => {
-      await listAndSelect(run, lane, request, deps, clock, schedule);
+      await listLane(run, lane, request, deps, clock, schedule);
       deps.onProgress?.({ phase: 'list', done: ++listedLanes, total: lanes.length });
     }),
   );
+  // Then each kind is selected, groups and sync tasks knowing which of them hold a protected member task.
+  for (const run of runs) {
+    const members = membersHeld(run, policy);
+    for (const lane of run.lanes) {
+      if (lane.listing === undefined) continue;
+      if (lane.kind !== 'task' && members !== undefined && 'error' in members) hold(run, lane, members.error, deps.log);
+      else selectLane(run, lane, request, deps, lane.kind === 'task' || members === undefined || 'error' in members ? undefined : members.held[lane.kind]);
+      lane.listing = undefined; // the selection keeps what it needs; the rest of the listing can go
+    }
+  }
 
   const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
   const gone = request.plannedByTarget ? warnGone(request.plannedByTarget, runs, log) : undefined;
@@ -222,38 +240,18 @@ function credentialsFailed(run: TargetRun, error: Error, log: EventLog): void {
   log.error('target stopped', { target: run.target.name, reason: run.stopped, secretId: run.target.credentials?.secretId });
 }
 
-async function listAndSelect(run: TargetRun, lane: Lane, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
+async function listLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
   const { target } = run;
   const { kind, tally } = lane;
   // Ages are measured from before the listing, so a slow listing never makes an item look older than it was.
   const nowMs = clock();
   const oms = run.oms as OmsClient; // a target without a client stopped before listing
-  const noun = KIND_MODELS[kind].noun;
   try {
     const listing = await oms.list(kind, target, { schedule, parallelPages: request.policy.concurrency });
     tally.listed = listing.tasks.length;
     tally.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, kind, reason: listing.truncation, listed: listing.tasks.length });
-    const { taskIds, stopFirst, force, plannedByTarget } = request;
-    const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
-    const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}) };
-    const selection = select(listing.tasks, request.policy, nowMs, options);
-    if (request.taskIds || plannedByTarget) lane.listedIds = listing.tasks.flatMap((t) => (t.id === null ? [] : [t.id]));
-    lane.selection = selection;
-    tally.selected = selection.selected.length;
-    tally.refused = selection.refused;
-    tally.protected = selection.protected;
-    tally.skipped = selection.skipped.length;
-    for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason });
-    if (selection.refused) {
-      deps.onRefused?.(target, selection.selected);
-      const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
-      deps.log.error('target refused', { target: target.name, kind, reason: selection.refusal, selected: tally.selected, listed: tally.listed, howToProceed });
-    }
-    deps.log.info('target selected', {
-      target: target.name, kind, listed: tally.listed, selected: tally.selected, protected: selection.protected, kept: selection.kept,
-      skipped: selection.skipped.length, refused: selection.refused,
-    });
+    lane.listing = { items: listing.tasks, nowMs };
   } catch (error) {
     tally.error = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
     tally.truncated = true;
@@ -268,6 +266,63 @@ async function listAndSelect(run: TargetRun, lane: Lane, request: PurgeRequest, 
           : {};
     deps.log.error('listing failed', { target: target.name, kind, outcome: 'listing-failed', ...answer, error });
   }
+}
+
+/**
+ * The groups and sync tasks of a target that hold a member task protected by `protect.taskIds` or `protect.names`
+ * (their member tasks name them in group_id): deleting one might delete that member along with it, so it is kept.
+ * An error when that cannot be known (the task listing failed or is incomplete): then no group or sync task of the
+ * target is deleted this run. Undefined when the policy protects no task by id or name.
+ */
+function membersHeld(run: TargetRun, policy: Policy): { held: Partial<Record<Kind, Set<string>>> } | { error: string } | undefined {
+  if (!protectsTasksByIdOrName(policy.protect) || !run.lanes.some((lane) => lane.kind !== 'task')) return undefined;
+  const tasks = run.lanes.find((lane) => lane.kind === 'task');
+  if (tasks?.listing === undefined || tasks.tally.truncated) {
+    return { error: 'not cleaned: the task listing failed or is incomplete, so a member task that protect.taskIds or protect.names protects could not be ruled out' };
+  }
+  const isProtected = compileTaskProtection(policy.protect);
+  const held = { taskGroup: new Set<string>(), syncTask: new Set<string>() };
+  for (const task of tasks.listing.items) {
+    if (task.groupId === undefined || !isProtected(task)) continue;
+    // The member says whose it is; an unknown group_type widens to both kinds.
+    if (task.groupType !== 'SYNC_TASK') held.taskGroup.add(task.groupId);
+    if (task.groupType !== 'GROUP_TASK') held.syncTask.add(task.groupId);
+  }
+  return { held };
+}
+
+/** A kind of a target that may not be cleaned this run (see membersHeld): nothing of it is selected. */
+function hold(run: TargetRun, lane: Lane, reason: string, log: EventLog): void {
+  lane.tally.error = reason;
+  lane.tally.truncated = true;
+  log.error('kind not cleaned', { target: run.target.name, kind: lane.kind, reason });
+}
+
+function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: EngineDeps, heldIds: ReadonlySet<string> | undefined): void {
+  const { target } = run;
+  const { kind, tally } = lane;
+  const noun = KIND_MODELS[kind].noun;
+  const { items, nowMs } = lane.listing!;
+  const { taskIds, stopFirst, force, plannedByTarget } = request;
+  const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
+  const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}), ...(heldIds?.size ? { heldIds } : {}) };
+  const selection = select(items, request.policy, nowMs, options);
+  if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
+  lane.selection = selection;
+  tally.selected = selection.selected.length;
+  tally.refused = selection.refused;
+  tally.protected = selection.protected;
+  tally.skipped = selection.skipped.length;
+  for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason });
+  if (selection.refused) {
+    deps.onRefused?.(target, selection.selected);
+    const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
+    deps.log.error('target refused', { target: target.name, kind, reason: selection.refusal, selected: tally.selected, listed: tally.listed, howToProceed });
+  }
+  deps.log.info('target selected', {
+    target: target.name, kind, listed: tally.listed, selected: tally.selected, protected: selection.protected, kept: selection.kept,
+    skipped: selection.skipped.length, refused: selection.refused, ...(heldIds?.size ? { heldByProtectedMembers: heldIds.size } : {}),
+  });
 }
 
 function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outcome, deps: EngineDeps): void {

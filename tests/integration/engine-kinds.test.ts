@@ -239,4 +239,55 @@ concurrency: 1
     expect(logs.lines.find((l) => l.taskGroupId === 'g-finishing' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'finished-during-pause' });
     expect(logs.lines.find((l) => l.taskGroupId === 'g-deleting-meanwhile' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'delete-under-way' });
   });
+
+  it('a group or sync task holding a member task protected by id or name is kept, in case OMS deletes members with it', async () => {
+    const member = (id: string, owner: string, groupType: string, extra: Record<string, unknown> = {}) => task(id, 5, 40 * DAY, { group_type: groupType, group_id: owner, ...extra });
+    emu = await emulator({
+      projects: {
+        [PROJECT]: [
+          member('11', 'g-1', 'GROUP_TASK', { name: 'keep-audit' }),
+          member('12', 'g-2', 'GROUP_TASK'),
+          member('21', 'g-3', 'GROUP_TASK'),
+          member('31', 's-1', 'SYNC_TASK'),
+          member('32', 's-2', 'SYNC_TASK'),
+        ],
+      },
+      taskGroups: { [PROJECT]: [group('g-1', 6, 30 * DAY), group('g-2', 6, 30 * DAY), group('g-3', 6, 30 * DAY)] },
+      syncTasks: { [PROJECT]: [sync('s-1', 'STOPPED', 40 * DAY), sync('s-2', 'STOPPED', 40 * DAY)] },
+      groupDeleteRemovesMembers: true,
+    });
+    // No task rule at all: the tasks are listed only to see which groups hold a protected member.
+    const rules = `rules:
+  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d }
+  - { name: s, kind: syncTask, statuses: [stopped], olderThan: 7d }
+protect: { names: ["keep-*"], taskIds: ["12", "31"] }
+`;
+    const { summary, logs } = await runEngine(policy(emu, rules));
+    expect(groupsDeleted(emu)).toEqual(['g-3']);
+    expect(syncDeleted(emu)).toEqual(['s-2']);
+    // g-3's member went with it (groupDeleteRemovesMembers; the emulator removes group members only); every
+    // protected member is still there.
+    expect(emu.tasks(PROJECT).map((t) => t.id).sort()).toEqual(['11', '12', '31', '32']);
+    expect(summary.taskGroups).toMatchObject({ selected: 1, deleted: 1, protected: 2 });
+    expect(summary.syncTasks).toMatchObject({ selected: 1, deleted: 1, protected: 1 });
+    expect(summary.totals).toMatchObject({ listed: 5, selected: 0, deleted: 0 });
+    expect(logs.lines.find((l) => l.message === 'target selected' && l.kind === 'taskGroup')).toMatchObject({ heldByProtectedMembers: 2 });
+  });
+
+  it('when the task listing is incomplete, a protected member cannot be ruled out: no group or sync task of the target is deleted', async () => {
+    const tasks = Array.from({ length: 150 }, (_, i) => task(String(1000 + i), 5, 1 * DAY));
+    emu = await emulator({ projects: { [PROJECT]: tasks }, taskGroups: { [PROJECT]: [group('g-1', 6, 30 * DAY)] }, offsetCap: 50 });
+    const rules = 'rules:\n  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d }\nprotect: { taskIds: ["7"] }\n';
+    const { summary, logs } = await runEngine(policy(emu, rules));
+    expect(emu.stats.calls['taskGroup.delete'] ?? 0).toBe(0);
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ selected: 0, deleted: 0, truncated: true, error: expect.stringContaining('could not be ruled out') });
+    expect(logs.lines.find((l) => l.message === 'kind not cleaned')).toMatchObject({ level: 'ERROR', kind: 'taskGroup' });
+    const { exitCodeOf } = await import('../../lib/purge/summary.js');
+    expect(exitCodeOf(summary)).toBe(1);
+    // Without a task protection by id or name there is nothing to rule out: the tasks are not even listed.
+    emu.resetStats();
+    const free = await runEngine(policy(emu, 'rules:\n  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d }\n'));
+    expect(emu.stats.calls.list ?? 0).toBe(0);
+    expect(free.summary.taskGroups).toMatchObject({ deleted: 1 });
+  });
 });
