@@ -67,7 +67,9 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
     // No stalls: with the others they meet the bug of chaos-repro.ts ('stalls mixed with 503 and resets' has them).
     faults: { rate503: 0.06, rate500: 0.03, rate429: 0.06, retryAfter: 'mixed', rateReset: 0.04, rateHtml: 0.02, rateBadJson: 0.06, latencyMs: 4 },
     // A 2xx HTML page to a delete or a pause is final (never repeated): those few tasks fail, by design.
-    expectFaults: ['503', '429', 'reset', 'bad-json'], concurrency: 8, targets: 2, pauseSettleMs: 40, minDeletionRate: 0.9,
+    // Bad JSON is drawn only for list and show requests, a dozen or so here, so whether one is drawn depends on the
+    // order requests arrive in (a CI run drew none): it is not required here; the scenario above requires it.
+    expectFaults: ['503', '429', 'reset'], concurrency: 8, targets: 2, pauseSettleMs: 40, minDeletionRate: 0.9,
   },
   {
     // Not on the listing (it would fail, and leave nothing to see): on the pauses, looks and deletes after it.
