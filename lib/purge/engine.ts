@@ -146,8 +146,9 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     const members = membersHeld(run, policy);
     for (const lane of run.lanes) {
       if (lane.listing === undefined) continue;
-      if (lane.kind !== 'task' && members !== undefined && 'error' in members) hold(run, lane, members.error, deps.log);
-      else selectLane(run, lane, request, deps, lane.kind === 'task' || members === undefined || 'error' in members ? undefined : members.held[lane.kind]);
+      if (lane.kind === 'task' || members === undefined) selectLane(run, lane, request, deps, undefined);
+      else if ('error' in members) hold(run, lane, members.error, deps.log);
+      else selectLane(run, lane, request, deps, members.held[lane.kind]);
       lane.listing = undefined; // the selection keeps what it needs; the rest of the listing can go
     }
   }
