@@ -2,7 +2,7 @@ import type { Outcome } from '../lib/purge/outcome.js';
 import { BLOCK_KEYS, allKindsTotals, kindRows, type RunSummary, type Totals } from '../lib/purge/summary.js';
 import type { Candidate } from '../lib/policy/types.js';
 import type { Item } from '../lib/oms/item.js';
-import { isInProgress, statusName, type Kind } from '../lib/oms/kinds.js';
+import { KIND_MODELS, handlingOf, statusName, waitLabelOf, type Kind } from '../lib/oms/kinds.js';
 import { alignColumns, forTerminal } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
@@ -13,13 +13,18 @@ export interface PlanRow {
   action: string;
 }
 
-/** The plan's ACTION for a task's outcome. */
+/**
+ * The plan's ACTION for an item's outcome: what the run sends in the state the item was listed in (its kind's
+ * handling, lib/oms/kinds.ts): `delete` (as it is, even a waiting task), `pause, then delete` (a sync task: `stop`),
+ * or `wait (creating)` / `wait (pausing)` for a state OMS only lets a client wait out.
+ */
 export function planAction(outcome: Outcome, candidate: Candidate): string {
   if (outcome.kind === 'deferred') return `deferred (${outcome.reason})`;
-  // An in-progress item (a stopFirst rule) is paused (a sync task: stopped) first, as the manifest's
-  // `pause-then-delete` says.
   const { kind, status } = candidate.item;
-  return isInProgress(kind, status) ? `${kind === 'syncTask' ? 'stop' : 'pause'}, then delete` : 'delete';
+  const handling = handlingOf(kind, status);
+  if (handling === 'pause') return `${KIND_MODELS[kind].pauseVerb}, then delete`;
+  if (handling === 'wait') return `wait (${waitLabelOf(kind, status) ?? 'pausing'})`;
+  return 'delete';
 }
 
 /** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */

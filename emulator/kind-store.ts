@@ -77,22 +77,34 @@ export class KindStore<T extends Item> {
     return e === undefined ? undefined : this.json(e);
   }
 
-  /** Whether it is in progress as a show would read it now (a delete would be refused, settle time aside). */
-  inProgress(projectId: string, id: string): boolean {
+  /** Whether a delete would be refused now for its state, as a show would read it (settle time aside). */
+  deleteRefused(projectId: string, id: string): boolean {
+    const status = this.currentStatus(projectId, id);
+    return status !== undefined && this.lifecycle.deleteRefused.includes(status);
+  }
+
+  /** Whether a stop would be refused now for its state (an existing item that is not in a stoppable state). */
+  stopRefused(projectId: string, id: string): boolean {
     const e = this.find(projectId, id);
-    const status = e === undefined ? undefined : this.status(e);
-    return status !== undefined && this.lifecycle.inProgress.includes(status);
+    return e !== undefined && !this.stoppable(e);
+  }
+
+  private stoppable(e: Entry<T>): boolean {
+    const status = this.status(e);
+    // Raw entries are frozen text: they cannot change status, so the emulator refuses to stop them. Nor is a stop
+    // taken twice (a sync task still reads SYNCHRONIZING while it stops).
+    return e.rawJson === undefined && e.stoppedAtMs === undefined && status !== undefined && this.lifecycle.stoppable.includes(status);
+  }
+
+  private currentStatus(projectId: string, id: string): Status | undefined {
+    const e = this.find(projectId, id);
+    return e === undefined ? undefined : this.status(e);
   }
 
   stop(projectId: string, id: string): StopOutcome {
     const e = this.find(projectId, id);
     if (e === undefined) return 'missing';
-    const status = this.status(e);
-    // Raw entries are frozen text: they cannot change status, so the emulator refuses to stop them. Nor is a stop
-    // taken twice (a sync task still reads SYNCHRONIZING while it stops).
-    if (e.rawJson !== undefined || e.stoppedAtMs !== undefined || status === undefined || !this.lifecycle.stoppable.includes(status)) {
-      return 'not-migrating';
-    }
+    if (!this.stoppable(e)) return 'not-migrating';
     e.stoppedAtMs = this.now();
     return 'stopped';
   }
@@ -103,7 +115,7 @@ export class KindStore<T extends Item> {
     const e = list[i];
     if (e === undefined) return 'missing';
     const status = this.status(e);
-    if (status !== undefined && this.lifecycle.inProgress.includes(status)) return 'in-progress';
+    if (status !== undefined && this.lifecycle.deleteRefused.includes(status)) return 'in-progress';
     if (e.stoppedAtMs !== undefined && this.now() < e.stoppedAtMs + this.stopDelayMs + this.pauseSettleMs) {
       return 'in-progress'; // paused only just now: OMS still answers OMS.0063 for a moment
     }

@@ -16,10 +16,10 @@ export interface Lifecycle {
   sortTime(item: Record<string, unknown>): number;
   /** A status value of this kind's type, or undefined (a status of the wrong type is no status). */
   readStatus(value: unknown): Status | undefined;
-  /** Statuses a stop is accepted in (else OMS.0066). */
+  /** Statuses a stop (pause) is accepted in; anything else answers 400 OMS.0066. */
   stoppable: readonly Status[];
-  /** Statuses a DELETE is refused in (OMS.0063), and which 'delete-in-progress' counts. */
-  inProgress: readonly Status[];
+  /** Statuses a DELETE is refused in (400 OMS.0063), and which 'delete-in-progress' counts; anything else deletes. */
+  deleteRefused: readonly Status[];
   /** After a stop it reads `stopping` for stopDelayMs, then `stopped`. */
   stopping: Status;
   stopped: Status;
@@ -83,7 +83,12 @@ const timeField = (item: Record<string, unknown>, field: string): number | undef
 const ANY_ID = /^.{1,1024}$/s;
 
 const TASK_STATUS = { waiting: 1, migrating: 2, paused: 3, failed: 4, succeeded: 5, retrying: 6, pausing: 7 } as const;
-const GROUP_STATUS = { waiting: 0, executing: 1, monitoring: 2, paused: 3, pausing: 7 } as const;
+const GROUP_STATUS = { waiting: 0, creating: 1, monitoring: 2, paused: 3, pausing: 7 } as const;
+
+// Which states pause and which delete, as Huawei documents them. Sources: the OMS v2 API pages StopTask,
+// StopTaskGroup, DeleteTaskGroup (the Chinese original), DeleteSyncTask; the Python SDK's OMS v2 client docstrings;
+// Huawei's Terraform provider (resources huaweicloud_oms_migration_task, _task_group, _sync_task). Where they
+// disagree, the stricter answer is served: a janitor that relies on the kinder one fails on a real account.
 const SYNC_STATUS = { synchronizing: 'SYNCHRONIZING', stopped: 'STOPPED' } as const;
 
 export const KINDS: Record<KindName, Kind> = {
@@ -100,8 +105,11 @@ export const KINDS: Record<KindName, Kind> = {
       bareDigitIds: true,
       sortTime: (item) => timeField(item, 'start_time') ?? 0,
       readStatus: numberStatus,
-      stoppable: [TASK_STATUS.waiting, TASK_STATUS.migrating, TASK_STATUS.retrying],
-      inProgress: [TASK_STATUS.waiting, TASK_STATUS.migrating, TASK_STATUS.retrying, TASK_STATUS.pausing],
+      // StopTask: only a migrating task pauses; waiting, retrying and the rest answer OMS.0066 "not being migrated".
+      stoppable: [TASK_STATUS.migrating],
+      // Terraform pauses only status 2 and deletes every other status directly, retrying OMS.0063 while one pauses:
+      // a delete is refused while migrating or pausing, and a waiting or retrying task deletes as it is.
+      deleteRefused: [TASK_STATUS.migrating, TASK_STATUS.pausing],
       stopping: TASK_STATUS.pausing,
       stopped: TASK_STATUS.paused,
       givenStopping: TASK_STATUS.pausing,
@@ -111,7 +119,7 @@ export const KINDS: Record<KindName, Kind> = {
     notFoundStatus: 400,
     notFoundMsg: 'No resources found: the task does not exist.',
     inProgressMsg: 'The task is in progress. Pause it before deleting it.',
-    notStoppableMsg: 'Pause failed: the task is not migrating.',
+    notStoppableMsg: 'Pause failed: the task is not being migrated.',
     maxOffset: Number.MAX_SAFE_INTEGER,
     parseStatusParam: (text) => parseIntText(text, 0, 99),
     filtersByGroupId: true,
@@ -131,9 +139,12 @@ export const KINDS: Record<KindName, Kind> = {
       bareDigitIds: false,
       sortTime: (item) => timeField(item, 'start_time') ?? 0,
       readStatus: numberStatus,
-      stoppable: [GROUP_STATUS.waiting, GROUP_STATUS.executing, GROUP_STATUS.monitoring],
-      // Waiting (0) groups can be deleted: only creating/executing, monitoring and pausing are refused.
-      inProgress: [GROUP_STATUS.executing, GROUP_STATUS.monitoring, GROUP_STATUS.pausing],
+      // StopTaskGroup: a monitoring group stops. The SDK docstring also names creating (1); Terraform says a creating
+      // group "cannot be stopped or deleted" and waits for 2 or 6: the stricter reading is served (OMS.0066).
+      stoppable: [GROUP_STATUS.monitoring],
+      // DeleteTaskGroup: creating, monitoring and pausing groups cannot be deleted; waiting (0) and the finished or
+      // paused ones delete as they are.
+      deleteRefused: [GROUP_STATUS.creating, GROUP_STATUS.monitoring, GROUP_STATUS.pausing],
       stopping: GROUP_STATUS.pausing,
       stopped: GROUP_STATUS.paused,
       givenStopping: GROUP_STATUS.pausing,
@@ -143,7 +154,7 @@ export const KINDS: Record<KindName, Kind> = {
     notFoundStatus: 404,
     notFoundMsg: 'No resources found: the task group does not exist.',
     inProgressMsg: 'The task group is in progress. Pause it before deleting it.',
-    notStoppableMsg: 'Pause failed: the task group is not running.',
+    notStoppableMsg: 'Pause failed: the task group is not being monitored.',
     maxOffset: Number.MAX_SAFE_INTEGER,
     parseStatusParam: (text) => parseIntText(text, 0, 9),
     filtersByGroupId: false,
@@ -164,8 +175,9 @@ export const KINDS: Record<KindName, Kind> = {
       // There is no stop time: the last start is the only activity the listing gives, else the creation.
       sortTime: (item) => timeField(item, 'last_start_time') ?? timeField(item, 'create_time') ?? 0,
       readStatus: (value) => (typeof value === 'string' ? value : undefined),
+      // StopSyncTask stops a synchronizing sync task; DeleteSyncTask refuses one until it is stopped.
       stoppable: [SYNC_STATUS.synchronizing],
-      inProgress: [SYNC_STATUS.synchronizing],
+      deleteRefused: [SYNC_STATUS.synchronizing],
       stopping: SYNC_STATUS.synchronizing,
       stopped: SYNC_STATUS.stopped,
     },

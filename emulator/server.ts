@@ -14,7 +14,7 @@ import { handleOms, matchOmsRoute } from './oms.js';
 import type { OmsRoute, OmsState } from './oms.js';
 import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
 import { SnsTopics, handleSns, isSnsRequest } from './sns.js';
-import { bump, countDeleteInProgress, createStats, resetStats } from './stats.js';
+import { DELETE_IN_PROGRESS, PAUSE_NOT_PAUSABLE, bump, countRefusedOnArrival, createStats, resetStats } from './stats.js';
 import { TaskFaults } from './task-faults.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
@@ -53,7 +53,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   async function answerOms(ex: Exchange, route: OmsRoute): Promise<void> {
     bump(stats.calls, callKey(KINDS[route.kind], route.route));
     // Judged at arrival, before latency and faults: what the janitor sent, whatever became of it.
-    if (route.route === 'delete' && route.id !== undefined) countDeleteInProgress(stats, stores[route.kind].inProgress(route.projectId, route.id));
+    if (route.route === 'delete' && route.id !== undefined) countRefusedOnArrival(stats, DELETE_IN_PROGRESS, stores[route.kind].deleteRefused(route.projectId, route.id));
+    if (route.route === 'stop' && route.id !== undefined) countRefusedOnArrival(stats, PAUSE_NOT_PAUSABLE, stores[route.kind].stopRefused(route.projectId, route.id));
     const fault = faults.pick(route.route);
     const latencyMs = faults.latencyMs;
     if (latencyMs > 0) {

@@ -47,15 +47,24 @@ export function record(lists: Record<string, string[]>, project: string, id: str
 }
 
 /**
- * A `calls` key: DELETEs of any kind (task, task group, sync task) that arrived while it was in progress (as a show
- * would read it at that moment: a task waiting, migrating, retrying or pausing; a group executing, monitoring or
- * pausing; a sync task synchronizing, also while a stop takes effect), counted on arrival, before latency or an
- * injected fault. OMS refuses them (OMS.0063), but a janitor that pauses first and waits for paused never sends one:
- * the chaos suite asserts 0. One only just paused (pauseSettleMs) reads paused and is not counted.
+ * A `calls` key: DELETEs of any kind (task, task group, sync task) that arrived while its state refuses a delete (as
+ * a show would read it at that moment: a task migrating or pausing; a group creating, monitoring or pausing; a sync
+ * task synchronizing, also while a stop takes effect), counted on arrival, before latency or an injected fault. OMS
+ * refuses them (OMS.0063), but a janitor that pauses first, waits for paused and waits a creating group out never
+ * sends one: the chaos and property suites assert 0. One only just paused (pauseSettleMs) reads paused and is not
+ * counted.
  */
 export const DELETE_IN_PROGRESS = 'delete-in-progress';
 
-/** Counts a DELETE under DELETE_IN_PROGRESS when its target was in progress on arrival (see `KindStore.inProgress`). */
-export function countDeleteInProgress(stats: EmulatorStats, inProgress: boolean): void {
-  if (inProgress) bump(stats.calls, DELETE_IN_PROGRESS);
+/**
+ * A `calls` key: stops (pauses) of an existing item of any kind that arrived while its state refuses one (a task not
+ * migrating, a group not monitoring, a sync task not synchronizing, or one already stopped), counted on arrival like
+ * DELETE_IN_PROGRESS. OMS answers them 400 OMS.0066; a janitor that reads the state first sends one only when the
+ * item changed under it.
+ */
+export const PAUSE_NOT_PAUSABLE = 'pause-not-pausable';
+
+/** Counts a request under `key` when `refused` (its item's state refuses it on arrival). */
+export function countRefusedOnArrival(stats: EmulatorStats, key: typeof DELETE_IN_PROGRESS | typeof PAUSE_NOT_PAUSABLE, refused: boolean): void {
+  if (refused) bump(stats.calls, key);
 }

@@ -117,7 +117,7 @@ export interface EmulatorOptions {
   /** List offsets above this answer 400 OMS.0064 (every kind; sync tasks also refuse offsets above 10000). Default: no cap. */
   offsetCap?: number;
   /**
-   * After a stop: waiting/migrating/retrying tasks (groups: waiting/executing/monitoring) -> pausing (7) -> paused (3)
+   * After a stop (accepted only for a migrating task, a monitoring group, a synchronizing sync task): pausing (7) -> paused (3)
    * after this delay; a sync task stays SYNCHRONIZING for it, then reads STOPPED. Default 200.
    */
   stopDelayMs?: number;
@@ -170,7 +170,7 @@ export interface FaultOptions {
 
 export interface TaskFault {
   /** Default: any method. */
-  method?: 'DELETE' | 'POST' | 'GET';
+  method?: 'DELETE' | 'POST' | 'PUT' | 'GET';
   status: number;
   errorCode: string;
   errorMsg: string;

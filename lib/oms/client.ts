@@ -2,6 +2,7 @@ import type { Authenticator } from '../auth/types.js';
 import { HttpError } from '../http/errors.js';
 import type { Http } from '../http/types.js';
 import { OmsResponseError } from './errors.js';
+import { isAlreadyGone } from './codes.js';
 import { finiteNumber, parseLossless } from './json.js';
 import { KIND_MODELS, type Kind } from './kinds.js';
 import { listAllPages, type Listing, type Page } from './listing.js';
@@ -135,11 +136,6 @@ export class OmsClient {
     if (!isValidId(kind, id)) throw new RangeError(`refusing to put a malformed ${model.noun} id in a URL: ${JSON.stringify(id.slice(0, 40))}`);
     return `/v2/${project.projectId}/${model.api.collection}/${id}`;
   }
-}
-
-export function isAlreadyGone(error: HttpError): boolean {
-  if (error.status === 400) return error.errorCode === 'OMS.1009';
-  return error.status === 404 && error.errorCode !== 'APIGW.0101';
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * The three kinds of OMS resource the janitor cleans, as one model (shared/oms-api.md): migration tasks, task groups
- * and sync tasks. Each kind says how its statuses are named, which of them are in progress (pause first), which is
- * the paused state a delete waits for, and where it lives in the API. Everything else (selection, the client, the
- * engine, the summary) is written once against this model; nothing is copied per kind.
+ * The three kinds of OMS resource the janitor cleans, as one model: migration tasks, task groups and sync tasks.
+ * Each kind says how its statuses are named, which of them are in progress (a rule needs stopFirst), what OMS lets
+ * a client do in each state (docs/behaviour.md "What each state gets", with Huawei's sources), the paused state a
+ * delete waits for, and where it lives in the API. Everything else (selection, the client, the engine, the summary)
+ * is written once against this model; nothing is copied per kind.
  */
 
 export const KINDS = ['task', 'taskGroup', 'syncTask'] as const;
@@ -10,6 +11,20 @@ export type Kind = (typeof KINDS)[number];
 
 /** A status as the API lists it: an integer for tasks and groups, a word for sync tasks. */
 export type RawStatus = number | string;
+
+/**
+ * What OMS lets a client do with an item in one state, and so what the janitor does with a selected one:
+ * - `delete`: OMS deletes it as it is; nothing is paused first (even a busy-looking one, such as a waiting task);
+ * - `pause`: OMS refuses its delete (OMS.0063) and accepts a pause (a sync task: a stop): pause, wait for the paused
+ *   state, then delete;
+ * - `wait`: OMS neither pauses nor deletes it: it is only looked at until it leaves the state, never sent a pause or
+ *   a delete while in it, and deferred at the deadline with the state's wait label as the reason (`creating`,
+ *   `pausing`), never counted as failed;
+ * - `finished`: deletes as it is; one that a look finds finished after it was selected in another state is left to
+ *   the next run's rules (`finished-during-pause`);
+ * - `deleting`: a delete is already under way: never selected, nothing is sent.
+ */
+export type Handling = 'delete' | 'pause' | 'wait' | 'finished' | 'deleting';
 
 export interface KindModel {
   kind: Kind;
@@ -19,18 +34,27 @@ export interface KindModel {
   logIdField: 'taskId' | 'taskGroupId' | 'syncTaskId';
   /** Status name (as a policy writes it) -> the value the API lists. */
   statuses: Readonly<Record<string, RawStatus>>;
+  /** Status name -> what OMS lets a client do in that state. Every status has one. */
+  handling: Readonly<Record<string, Handling>>;
+  /** The `wait` states' names in a deferral reason and the plan (a group's `executing` is `creating`). */
+  waitLabels: Readonly<Record<string, WaitLabel>>;
   /** Names a rule may use: every status but those that mean a delete is already under way. */
   ruleStatuses: readonly string[];
-  /** Cannot be deleted as they are: only a rule with stopFirst may select them (pause or stop, wait, delete). */
+  /**
+   * Busy: only a rule with stopFirst may select them (the operator agrees to interrupt work). What is then sent
+   * depends on `handling`: a waiting task is deleted as it is, a migrating one paused first, a pausing one waited for.
+   */
   inProgress: readonly string[];
   /** The state after a pause (or stop) that may be deleted. */
   paused: string;
-  /** Being paused already: no second pause is sent. */
+  /** The state between a pause and `paused`, if the kind shows one. */
   pausing?: string;
-  /** Finished states: one reached during our pause is left to the next run's rules (`finished-during-pause`). */
+  /** Finished states (handling `finished`), derived. */
   finished: readonly string[];
-  /** A delete is already under way (task groups 8 and 9): never selected; seen after a pause, it counts as gone. */
+  /** A delete is already under way (handling `deleting`, task groups 8 and 9), derived. */
   deleting: readonly string[];
+  /** The word for a pause in this kind's API and tables: `pause` (tasks, groups) or `stop` (sync tasks). */
+  pauseVerb: 'pause' | 'stop';
   api: {
     /** The collection's path segment: /v2/{project_id}/{collection}. */
     collection: 'tasks' | 'taskgroups' | 'sync-tasks';
@@ -42,57 +66,108 @@ export interface KindModel {
   };
 }
 
-const TASK: KindModel = {
+/** The reason an item in a `wait` state is deferred at the deadline. */
+export type WaitLabel = 'creating' | 'pausing';
+
+type ModelInput = Omit<KindModel, 'finished' | 'deleting' | 'statuses' | 'handling'> & {
+  /** Each status: its listed value, and what OMS lets a client do in it (with the source in a comment). */
+  states: Readonly<Record<string, readonly [RawStatus, Handling]>>;
+};
+
+/** Builds a model from its state table: `statuses`, `handling`, `finished` and `deleting` all come from one row each. */
+function model(input: ModelInput): KindModel {
+  const { states, ...rest } = input;
+  const names = Object.keys(states);
+  const handling = Object.fromEntries(names.map((name) => [name, states[name]![1]]));
+  return {
+    ...rest,
+    statuses: Object.fromEntries(names.map((name) => [name, states[name]![0]])),
+    handling,
+    finished: names.filter((name) => handling[name] === 'finished'),
+    deleting: names.filter((name) => handling[name] === 'deleting'),
+  };
+}
+
+// Sources of the rows below (Huawei's own material): the OMS v2 API pages StopTask, StopTaskGroup, DeleteTaskGroup
+// (the Chinese original: the English page turns "pausing" into "paused"), DeleteSyncTask; the Python SDK's OMS v2
+// client docstrings and models (huaweicloud-sdk-python-v3, services/oms/v2); Huawei's Terraform provider
+// (terraform-provider-huaweicloud: resources huaweicloud_oms_migration_task, _task_group, _sync_task), which pauses
+// only a migrating task, deletes every other status directly and retries OMS.0063.
+const TASK = model({
   kind: 'task',
   noun: 'task',
   logIdField: 'taskId',
-  statuses: { waiting: 1, migrating: 2, paused: 3, failed: 4, succeeded: 5, retrying: 6, pausing: 7 },
+  states: {
+    // Not running yet: a pause answers 400 OMS.0066 "not being migrated" (StopTask); Terraform deletes it directly.
+    waiting: [1, 'delete'],
+    // The only state a pause is accepted in (StopTask); a delete answers 400 OMS.0063 (Terraform pauses it first).
+    migrating: [2, 'pause'],
+    paused: [3, 'delete'],
+    failed: [4, 'finished'],
+    succeeded: [5, 'finished'],
+    // Between attempts: a pause answers OMS.0066 (not migrating); Terraform deletes it directly.
+    retrying: [6, 'delete'],
+    // A pause is already on its way: a delete answers OMS.0063 until it reads paused (Terraform waits for 3).
+    pausing: [7, 'wait'],
+  },
+  waitLabels: { pausing: 'pausing' },
   ruleStatuses: ['waiting', 'migrating', 'paused', 'failed', 'succeeded', 'retrying', 'pausing'],
   inProgress: ['waiting', 'migrating', 'retrying', 'pausing'],
   paused: 'paused',
   pausing: 'pausing',
-  finished: ['succeeded', 'failed'],
-  deleting: [],
+  pauseVerb: 'pause',
   api: { collection: 'tasks', listKey: 'tasks', idField: 'id', pauseMethod: 'POST' },
-};
+});
 
-const TASK_GROUP: KindModel = {
+const TASK_GROUP = model({
   kind: 'taskGroup',
   noun: 'task group',
   logIdField: 'taskGroupId',
-  statuses: {
-    waiting: 0,
-    executing: 1,
-    monitoring: 2,
-    paused: 3,
-    creationFailed: 4,
-    failed: 5,
-    succeeded: 6,
-    pausing: 7,
-    waitingForDeletion: 8,
-    deleting: 9,
+  states: {
+    // Not started: DeleteTaskGroup does not refuse it (it refuses 1, 2 and 7 only); it deletes as it is.
+    waiting: [0, 'delete'],
+    // Creating (or executing: the SDK model says both): DeleteTaskGroup refuses it; the SDK docstring lets StopTaskGroup
+    // take it, but Terraform's provider says a creating group "cannot be stopped or deleted" and waits for 2 or 6.
+    // The narrower reading wins: waited out, never stopped.
+    executing: [1, 'wait'],
+    // Monitoring: StopTaskGroup accepts it; DeleteTaskGroup refuses it until it is paused.
+    monitoring: [2, 'pause'],
+    paused: [3, 'delete'],
+    creationFailed: [4, 'finished'],
+    failed: [5, 'finished'],
+    succeeded: [6, 'finished'],
+    // Pausing: DeleteTaskGroup refuses it; a stop is already on its way: wait for 3.
+    pausing: [7, 'wait'],
+    // Waiting for deletion / deleting: someone's delete is under way.
+    waitingForDeletion: [8, 'deleting'],
+    deleting: [9, 'deleting'],
   },
+  waitLabels: { executing: 'creating', pausing: 'pausing' },
   ruleStatuses: ['waiting', 'executing', 'monitoring', 'paused', 'creationFailed', 'failed', 'succeeded', 'pausing'],
   inProgress: ['waiting', 'executing', 'monitoring', 'pausing'],
   paused: 'paused',
   pausing: 'pausing',
-  finished: ['creationFailed', 'failed', 'succeeded'],
-  deleting: ['waitingForDeletion', 'deleting'],
+  pauseVerb: 'pause',
   api: { collection: 'taskgroups', listKey: 'taskgroups', idField: 'group_id', pauseMethod: 'PUT' },
-};
+});
 
-const SYNC_TASK: KindModel = {
+const SYNC_TASK = model({
   kind: 'syncTask',
   noun: 'sync task',
   logIdField: 'syncTaskId',
-  statuses: { synchronizing: 'SYNCHRONIZING', stopped: 'STOPPED' },
+  states: {
+    // DeleteSyncTask: a synchronizing sync task cannot be deleted, stop it first (POST …/stop, in the regions that
+    // publish it).
+    synchronizing: ['SYNCHRONIZING', 'pause'],
+    stopped: ['STOPPED', 'delete'],
+  },
+  waitLabels: {},
   ruleStatuses: ['synchronizing', 'stopped'],
   inProgress: ['synchronizing'],
   paused: 'stopped',
-  finished: [],
-  deleting: [],
+  pauseVerb: 'stop',
   api: { collection: 'sync-tasks', listKey: 'tasks', idField: 'sync_task_id', pauseMethod: 'POST' },
-};
+});
 
 export const KIND_MODELS: Readonly<Record<Kind, KindModel>> = { task: TASK, taskGroup: TASK_GROUP, syncTask: SYNC_TASK };
 
@@ -128,4 +203,16 @@ export function isStatus(kind: Kind, raw: RawStatus | null, name: string): boole
 
 export function isKind(value: unknown): value is Kind {
   return typeof value === 'string' && (KINDS as readonly string[]).includes(value);
+}
+
+/** What OMS lets a client do with an item of this kind in this state; undefined for a status the janitor does not know. */
+export function handlingOf(kind: Kind, raw: RawStatus | null): Handling | undefined {
+  const name = statusName(kind, raw);
+  return name === undefined ? undefined : KIND_MODELS[kind].handling[name];
+}
+
+/** The wait label of a `wait` state (`creating`, `pausing`); undefined for every other state. */
+export function waitLabelOf(kind: Kind, raw: RawStatus | null): WaitLabel | undefined {
+  const name = statusName(kind, raw);
+  return name === undefined ? undefined : KIND_MODELS[kind].waitLabels[name];
 }

@@ -106,10 +106,11 @@ export interface PlannedTask {
   /** A status name of the item's kind. */
   status: string;
   lastActivityMs: number;
-  /** The rule that selected it at plan time. */
+  /**
+   * The rule that selected it at plan time. An item in progress is applied only if the current policy has a rule of
+   * that name, of its kind, that names its status and has stopFirst (the operator's consent to interrupt it).
+   */
   rule: string;
-  /** The plan said "pause, then delete" (an in-progress task under a stopFirst rule). */
-  pauseFirst: boolean;
 }
 
 /** An item (of any kind) with a valid id whose deletion the selection decided. */

@@ -7,7 +7,9 @@ import type { OmsClient } from '../oms/client.js';
 import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
 import type { Item } from '../oms/item.js';
 import { compileTaskProtection, protectsTasksByIdOrName } from '../policy/protection.js';
+import { stillSelected } from '../policy/reselect.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
+import { isUnfamiliarAnswer } from '../oms/codes.js';
 import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
 import { logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
@@ -39,8 +41,13 @@ export interface EngineDeps {
   remainingTimeMs?: () => number;
   /** No new task starts when less than this remains. Default 30000 ms. */
   reserveMs?: number;
-  /** stopFirst polling interval. Default 2000 ms. */
+  /** The longest wait between looks at an item this run paused. Default 2000 ms. */
   pollIntervalMs?: number;
+  /**
+   * The longest wait between looks at an item OMS would not pause or delete just now, or one in a state that can
+   * only be waited out (a creating group). Default 30000 ms.
+   */
+  waitIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
   runId?: string;
   onProgress?: (progress: { phase: 'list' | 'purge'; done: number; total: number }) => void;
@@ -67,6 +74,8 @@ interface Lane {
   /** Between listing and selection only: what was listed, and when the listing started (ages are measured from it). */
   listing?: { items: Item[]; nowMs: number };
   selection?: TargetSelection;
+  /** What the selection was asked with: judging again an item a look shows changed uses the same (lib/policy/reselect.ts). */
+  options?: SelectionOptions;
   /** Valid ids of the listing, kept only for explicit purges and manifests (to report named items no listing had). */
   listedIds?: string[];
 }
@@ -185,8 +194,11 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
           sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
           clock,
           pollIntervalMs: deps.pollIntervalMs ?? 2000,
+          waitIntervalMs: deps.waitIntervalMs ?? 30_000,
           stopTimeoutMs: policy.limits.stopTimeoutMs,
+          stillSelected: (selected, now) => stillSelected(selected, now, policy, clock(), lane.options),
           onAnswer: (error) => {
+            if (isUnfamiliarAnswer(error)) logUnfamiliar(log, run.target.name, candidate.item.kind, error);
             watchAnswers(run, error, log);
             feeder.pump();
           },
@@ -266,6 +278,7 @@ async function listLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps:
           ? { httpStatus: 0, reason: error.kind, errorMsg: error.message }
           : {};
     deps.log.error('listing failed', { target: target.name, kind, outcome: 'listing-failed', ...answer, error });
+    if (isUnfamiliarAnswer(error)) logUnfamiliar(deps.log, target.name, kind, error);
   }
 }
 
@@ -308,6 +321,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
   const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}), ...(heldIds?.size ? { heldIds } : {}) };
   const selection = select(items, request.policy, nowMs, options);
+  lane.options = options;
   if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
   lane.selection = selection;
   tally.selected = selection.selected.length;
@@ -348,6 +362,16 @@ function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outco
   }
   logOutcome(log, run.target.name, candidate, outcome);
   deps.onOutcome?.(run.target, candidate, outcome);
+}
+
+/**
+ * An answer whose code no Huawei document the janitor was built from names (lib/oms/codes.ts), logged in full under
+ * one fixed message, so that the first runs against a real account show at a glance what nobody foresaw.
+ */
+function logUnfamiliar(log: EventLog, target: string, kind: Kind, error: HttpError): void {
+  log.warn('unfamiliar OMS answer', {
+    target, kind, call: `${error.method} ${error.path}`, httpStatus: error.status, errorCode: error.errorCode ?? '', errorMsg: error.errorMsg ?? '', requestId: error.requestId ?? null,
+  });
 }
 
 /** Requests in a row, in one target, that end the same bad way before the target stops (403s, or throttled). */

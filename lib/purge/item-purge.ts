@@ -1,7 +1,8 @@
 import { HttpError } from '../http/errors.js';
 import type { OmsClient, OmsProject } from '../oms/client.js';
-import { isAlreadyGone } from '../oms/client.js';
-import { KIND_MODELS, isInProgress, isStatus, statusName, type Kind } from '../oms/kinds.js';
+import { isAlreadyGone, isInProgressRefusal, isNotPausable } from '../oms/codes.js';
+import type { Item } from '../oms/item.js';
+import { KIND_MODELS, handlingOf, isStatus, statusName, waitLabelOf } from '../oms/kinds.js';
 import type { Candidate } from '../policy/types.js';
 import { failureOf, type DeferReason, type Outcome } from './outcome.js';
 
@@ -12,10 +13,18 @@ export interface ItemPurgeDeps {
   schedule: <T>(work: () => Promise<T>) => Promise<T>;
   sleep: (ms: number) => Promise<void>;
   clock: () => number;
-  /** The longest wait between two looks at a pausing task; the first looks come sooner (see pollDelayMs). */
+  /** The longest wait between two looks at an item this run paused (see pollDelayMs). */
   pollIntervalMs: number;
-  /** limits.stopTimeout: how long a task may take to reach paused. */
+  /**
+   * The longest wait between two looks at anything else: an item OMS would not pause or delete just now (OMS.0066,
+   * OMS.0063), or one in a state that can only be waited out (a creating group, someone else's pause). Those take
+   * longer, and hundreds of them must not flood the API with looks.
+   */
+  waitIntervalMs: number;
+  /** limits.stopTimeout: how long an item may take to become deletable (paused) after its first request. */
   stopTimeoutMs: number;
+  /** Is the item, as a look shows it now, still one the run would select (lib/policy/reselect.ts)? */
+  stillSelected: (candidate: Candidate, now: Item) => boolean;
   /**
    * Told the end of every request (undefined = success) while its limiter slot is still held, so that a decision
    * such as "five 403s in a row stop the target" is taken before the next queued task may start.
@@ -23,139 +32,192 @@ export interface ItemPurgeDeps {
   onAnswer?: (error: unknown) => void;
 }
 
+/** Where one item's purge stands between two requests. */
+interface ItemState {
+  /** The item as last seen: the listed record, then each look's. */
+  now: Item;
+  /** This run sent a pause that OMS accepted. */
+  pausedByUs: boolean;
+  /** The last refusal that kept it from going (OMS.0063 to a delete, OMS.0066 to a pause), for the deadline's outcome. */
+  refusal?: HttpError;
+  /** Looks so far (the wait before each grows). */
+  looks: number;
+  /** No request has left yet: `gate` decides whether the item is started at all. */
+  first: boolean;
+  /** stopTimeout after the item was started (its first request, or its first look at a state it only waits out). */
+  deadlineMs: number;
+}
+
 /**
- * Deletes one selected item of any kind; an in-progress one is paused (a sync task: stopped) first, waited for, then
- * deleted. `gate` is asked right before the item's first request leaves: a reason to defer means it is not started
- * at all.
+ * Deletes one selected item of any kind, sending only what OMS accepts in the state the item is in (its kind's
+ * `handling`, lib/oms/kinds.ts): deletes it as it is; or pauses it (a sync task: stops it), waits for the paused
+ * state, then deletes it; or waits a state out and defers it at the deadline. A refusal (a pause answered OMS.0066,
+ * a delete answered OMS.0063) is never a failure by itself: the item is looked at again and decided from what it is
+ * now. `gate` is asked right before the item's first request leaves: a reason to defer means it is not started.
  */
 export async function purgeItem(candidate: Candidate, deps: ItemPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome> {
-  const { id, kind } = candidate.item;
-  const needsPause = isInProgress(kind, candidate.item.status);
-  let stopRefused = false;
+  const state: ItemState = { now: candidate.item, pausedByUs: false, looks: 0, first: true, deadlineMs: Number.POSITIVE_INFINITY };
   try {
-    const first = await deps.schedule(async () => {
-      const reason = gate();
-      if (reason) return { kind: 'deferred', reason } as const;
-      if (!needsPause) {
-        try {
-          const result = await observed(deps, () => deps.oms.delete(kind, deps.project, id));
-          return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: false } as const;
-        } catch (error) {
-          // Listed paused, yet "in progress": it was paused only a moment ago (by someone, or by a run that was cut
-          // off), and OMS still refuses its delete for a moment. Wait that out as after a pause of ours.
-          if (isStatus(kind, candidate.item.status, KIND_MODELS[kind].paused) && isInProgressRefusal(error)) return 'settling' as const;
-          throw error;
-        }
-      }
-      stopRefused = await observed(deps, () => stop(candidate, deps));
-      return undefined;
-    });
-    if (first === 'settling') return await waitPausedThenDelete(kind, id, deps, gate, { stopRefused: false, ours: false });
-    if (first) return first;
-    return await waitPausedThenDelete(kind, id, deps, gate, { stopRefused, ours: true });
+    for (;;) {
+      const outcome = await step(candidate, state, deps, gate);
+      if (outcome !== undefined) return outcome;
+      const looked = await look(candidate, state, deps, gate);
+      if (looked !== undefined) return looked;
+    }
   } catch (error) {
-    return { kind: 'failed', failure: failureOf(id, error) };
+    return { kind: 'failed', failure: failureOf(candidate.item.id, error) };
   }
 }
 
+/** A request that was not sent: the gate deferred the item before its first request, for this reason. */
+class NotSent {
+  constructor(readonly reason: DeferReason) {}
+}
+
+/** One decision on the item as last seen: an outcome, or undefined to look again. */
+async function step(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome | undefined> {
+  const { kind, id } = candidate.item;
+  const handling = handlingOf(kind, state.now.status);
+  const judged = judge(candidate, state, deps);
+  if (judged !== undefined) return judged;
+  if (handling === 'delete' || handling === 'finished') {
+    try {
+      const result = await send(state, deps, gate, () => deps.oms.delete(kind, deps.project, id));
+      if (result instanceof NotSent) return { kind: 'deferred', reason: result.reason };
+      return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: state.pausedByUs };
+    } catch (error) {
+      // "In progress": paused only a moment ago, or OMS calls it busy for a moment (Terraform retries this code).
+      // Looked at again, it is decided from what it is then; it is never deleted while it reads migrating.
+      if (!isInProgressRefusal(error)) throw error;
+      state.refusal = error;
+      return undefined;
+    }
+  }
+  if (handling === 'pause' && !state.pausedByUs) {
+    try {
+      const result = await send(state, deps, gate, () => deps.oms.pause(kind, deps.project, id));
+      if (result instanceof NotSent) return { kind: 'deferred', reason: result.reason };
+      state.pausedByUs = true;
+      state.looks = 0;
+      state.refusal = undefined;
+    } catch (error) {
+      // "Not running now": it finished, paused, or is between attempts. Looked at again, it is decided from what
+      // it is then; this answer alone is never a failure.
+      if (!isNotPausable(error)) throw error;
+      state.refusal = error;
+    }
+    return undefined;
+  }
+  // A `wait` state, or still pausable after our own pause: nothing is sent, only looked at. The first look counts
+  // as the item's first request.
+  if (state.first) {
+    const reason = gate();
+    if (reason !== undefined) return { kind: 'deferred', reason };
+    started(state, deps);
+  }
+  return undefined;
+}
+
+function started(state: ItemState, deps: ItemPurgeDeps): void {
+  state.first = false;
+  state.deadlineMs = deps.clock() + deps.stopTimeoutMs;
+}
+
 /**
- * Pause unless already pausing. Resolves true when OMS refused with OMS.0066 ("not migrating"): the task finished
- * or paused meanwhile, or cannot be paused at all (a waiting task); the first look tells which.
+ * The item as a look shows it, judged before anything more is sent. Undefined: act on its state. The listed state
+ * is what the run selected; a paused (or pausing) state reached from a pausable or pausing one is the way a pause
+ * goes, whoever paused it. Any other change is acted on only if the run would still select the item as it is now.
  */
-async function stop(candidate: Candidate, deps: ItemPurgeDeps): Promise<boolean> {
-  const { kind, id, status } = candidate.item;
-  const pausing = KIND_MODELS[kind].pausing;
-  if (pausing !== undefined && isStatus(kind, status, pausing)) return false;
+function judge(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps): Outcome | undefined {
+  const listed = candidate.item;
+  const { now } = state;
+  if (now === listed) return undefined;
+  const model = KIND_MODELS[listed.kind];
+  const handling = handlingOf(now.kind, now.status);
+  if (handling === undefined) return { kind: 'deferred', reason: 'unknown-status-now' };
+  if (handling === 'deleting') return { kind: 'deferred', reason: 'delete-under-way' };
+  if (now.status === listed.status) return undefined;
+  const is = (name: string | undefined) => name !== undefined && isStatus(now.kind, now.status, name);
+  const listedHandling = handlingOf(listed.kind, listed.status);
+  const wasPausing = listedHandling === 'pause' || (model.pausing !== undefined && isStatus(listed.kind, listed.status, model.pausing));
+  if ((wasPausing || state.pausedByUs) && (is(model.paused) || is(model.pausing))) return undefined;
+  // Finished before the pause took: other rules and their keepLatest windows judge a finished item; the next run.
+  if (handling === 'finished') return { kind: 'deferred', reason: 'finished-during-pause' };
+  // Only looked at while in a wait state; judged again when it leaves it.
+  if (handling === 'wait') return undefined;
+  return deps.stillSelected(candidate, now) ? undefined : { kind: 'deferred', reason: 'changed-since-listing' };
+}
+
+/**
+ * Waits, then looks at the item (show). Undefined: decide again from what it is now. An outcome: the time budget or
+ * the deadline ended the wait, or the item is gone.
+ */
+async function look(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome | undefined> {
+  const { kind, id } = candidate.item;
+  const cap = state.pausedByUs && state.refusal === undefined ? deps.pollIntervalMs : Math.max(deps.pollIntervalMs, deps.waitIntervalMs);
+  const leftMs = state.deadlineMs - deps.clock();
+  if (leftMs <= 0) return atDeadline(candidate, state, deps);
+  await deps.sleep(Math.min(pollDelayMs(state.looks, cap), leftMs));
+  state.looks += 1;
+  // Inside Lambda the time budget also ends waiting: the item is left as it is (paused, if this run paused it) for a
+  // later run, and the invocation ends with its summary instead of being cut off by the function timeout.
+  if (gate() === 'time-budget') return { kind: 'deferred', reason: 'time-budget', ...(state.pausedByUs ? { leftPaused: true } : {}) };
   try {
-    await deps.oms.pause(kind, deps.project, id);
-    return false;
+    const shown = await send(state, deps, () => undefined, () => deps.oms.show(kind, deps.project, id));
+    if (!(shown instanceof NotSent)) state.now = shown;
   } catch (error) {
-    if (error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0066') return true;
+    if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: state.pausedByUs };
     throw error;
   }
-}
-
-/** OMS's "the task is in progress, pause it first" answer to a delete. */
-function isInProgressRefusal(error: unknown): boolean {
-  return error instanceof HttpError && error.status === 400 && error.errorCode === 'OMS.0063';
+  return undefined;
 }
 
 /**
- * Looks at the item until it is paused (a sync task: stopped), then deletes it (riding out OMS.0063 right after the
- * pause). `ours`: the pause was this run's; otherwise the item was listed paused and only its delete was refused for
- * a moment, so a look that finds it running again means someone resumed it: it is left alone
- * (`in-progress-since-listing`), never paused.
+ * The deadline (stopTimeout) passed and the item is still not deletable. Never a failure for what OMS only makes us
+ * wait for; a failure when this run's pause did not take, or OMS refused a delete it documents as allowed.
  */
-async function waitPausedThenDelete(
-  kind: Kind,
-  id: string,
-  deps: ItemPurgeDeps,
-  gate: () => DeferReason | undefined,
-  { stopRefused, ours }: { stopRefused: boolean; ours: boolean },
-): Promise<Outcome> {
+function atDeadline(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps): Outcome {
+  const { kind, id } = candidate.item;
   const model = KIND_MODELS[kind];
-  const is = (status: number | string | null, name: string | undefined) => name !== undefined && isStatus(kind, status, name);
-  const deadline = deps.clock() + deps.stopTimeoutMs;
-  for (let look = 0; ; look += 1) {
-    await deps.sleep(pollDelayMs(look, deps.pollIntervalMs));
-    // Inside Lambda the time budget also ends waiting: the task is left paused (or pausing) for a later run, and
-    // the invocation ends with its summary instead of being cut off by the function timeout.
-    if (gate() === 'time-budget') return { kind: 'deferred', reason: 'time-budget', leftPaused: true };
-    let status: number | string | null;
+  const handling = handlingOf(kind, state.now.status);
+  const current = statusName(kind, state.now.status) ?? String(state.now.status ?? 'unknown');
+  // Deletable as it is, and every delete answered OMS.0063 until the deadline: OMS refusing what it documents as
+  // allowed (or a pause of ours that never let go), a failure with its answer.
+  if ((handling === 'delete' || handling === 'finished') && state.refusal !== undefined) return { kind: 'failed', failure: failureOf(id, state.refusal) };
+  if (state.pausedByUs) {
+    const seconds = Math.round(deps.stopTimeoutMs / 1000);
+    return {
+      kind: 'failed',
+      failure: { taskId: id, httpStatus: 0, errorCode: '', errorMsg: `not ${model.paused} within stopTimeout (${seconds} s); last status ${current}`, reason: 'stop-timeout' },
+    };
+  }
+  if (handling === 'wait') return { kind: 'deferred', reason: waitLabelOf(kind, state.now.status) ?? 'pausing' };
+  // Pausable, and every pause answered "not running": OMS and its own listing disagree; the next run tries again.
+  if (handling === 'pause') return { kind: 'deferred', reason: 'pause-refused' };
+  // Not reached: every other state is acted on before a look (kept so that no state goes unanswered).
+  return { kind: 'failed', failure: failureOf(id, new Error(`still ${current} at stopTimeout`)) };
+}
+
+/**
+ * Sends one request through the run's limiter and reports how it ended to `onAnswer`, inside the slot. The item's
+ * first request asks `gate` first, in the slot, so that the decision is taken when the request would leave.
+ */
+async function send<T>(state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined, request: () => Promise<T>): Promise<T | NotSent> {
+  return deps.schedule(async () => {
+    if (state.first) {
+      const reason = gate();
+      if (reason !== undefined) return new NotSent(reason);
+      started(state, deps);
+    }
     try {
-      status = (await deps.schedule(() => observed(deps, () => deps.oms.show(kind, deps.project, id)))).status;
+      const result = await request();
+      deps.onAnswer?.(undefined);
+      return result;
     } catch (error) {
-      if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: ours };
+      deps.onAnswer?.(error);
       throw error;
     }
-    // Only an item seen paused is deleted. One that finished (succeeded or failed) while being paused is now a
-    // finished one, which other rules and their keepLatest windows must judge: it is left to the next run's
-    // selection. A group whose delete is already under way (someone else's) is left to it: deferred, not counted as
-    // deleted (this run deleted nothing), and the next listing shows how it ended. An unknown status is never
-    // guessed at.
-    if (is(status, model.paused)) {
-      try {
-        const result = await deps.schedule(() => observed(deps, () => deps.oms.delete(kind, deps.project, id)));
-        return { kind: 'deleted', alreadyGone: result === 'already-gone', paused: ours };
-      } catch (error) {
-        // Right after a pause OMS may still call the task in progress for a moment: wait that out.
-        if (!isInProgressRefusal(error)) throw error;
-      }
-    } else if (model.finished.some((name) => is(status, name))) {
-      return { kind: 'deferred', reason: 'finished-during-pause' };
-    } else if (model.deleting.some((name) => is(status, name))) {
-      return { kind: 'deferred', reason: 'delete-under-way' };
-    } else if (!isInProgress(kind, status)) {
-      return { kind: 'deferred', reason: 'unknown-status-after-pause' };
-    } else if (!ours && !is(status, model.pausing)) {
-      return { kind: 'deferred', reason: 'in-progress-since-listing' };
-    }
-    if (look === 0 && stopRefused && !is(status, model.pausing) && isInProgress(kind, status)) {
-      return {
-        kind: 'failed',
-        failure: { taskId: id, httpStatus: 400, errorCode: 'OMS.0066', errorMsg: `the ${model.noun} could not be paused; it is still ${statusName(kind, status)}`, reason: 'stop-refused' },
-      };
-    }
-    if (deps.clock() >= deadline) {
-      const seconds = Math.round(deps.stopTimeoutMs / 1000);
-      return {
-        kind: 'failed',
-        failure: { taskId: id, httpStatus: 0, errorCode: '', errorMsg: `not ${model.paused} within stopTimeout (${seconds} s); last status ${statusName(kind, status) ?? status ?? 'unknown'}`, reason: 'stop-timeout' },
-      };
-    }
-  }
-}
-
-/** Runs one request and reports how it ended to `onAnswer`, inside the caller's limiter slot. */
-async function observed<T>(deps: ItemPurgeDeps, request: () => Promise<T>): Promise<T> {
-  try {
-    const result = await request();
-    deps.onAnswer?.(undefined);
-    return result;
-  } catch (error) {
-    deps.onAnswer?.(error);
-    throw error;
-  }
+  });
 }
 
 /** Most tasks pause within a second: look after 250 ms, then 500 ms, 1 s, … up to `maxMs` between looks. */

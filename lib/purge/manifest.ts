@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { isValidId } from '../oms/item.js';
-import { KIND_MODELS, KINDS, isInProgress, statusName, type Kind } from '../oms/kinds.js';
+import { KIND_MODELS, KINDS, handlingOf, statusName, type Kind, type RawStatus } from '../oms/kinds.js';
 import { formatPath } from '../policy/issues.js';
 import type { Candidate, PlannedItems, PlannedTask, Policy } from '../policy/types.js';
 
@@ -17,7 +17,12 @@ export const DEFAULT_MANIFEST_MAX_AGE_MS = 7 * 86_400_000;
 /** How far in the future `createdAt` may be (clock skew between the machine that planned and the one that applies). */
 const FUTURE_SKEW_MS = 5 * 60_000;
 
-export type PlannedAction = 'delete' | 'pause-then-delete';
+/**
+ * What the run sends in the planned state (the kind's handling, lib/oms/kinds.ts): informative, for the reviewer.
+ * Which in-progress items may be interrupted is decided by the current policy's rules, not by this field.
+ */
+export type PlannedAction = 'delete' | 'pause-then-delete' | 'wait-then-delete';
+const PLANNED_ACTIONS = ['delete', 'pause-then-delete', 'wait-then-delete'] as const satisfies readonly PlannedAction[];
 
 /**
  * One planned item. A migration task is written as it always was (`taskId`, `name`, no `kind`); a task group or a
@@ -91,7 +96,7 @@ const schema = z.strictObject({
         status: z.string(),
         lastActivity: isoMs,
         rule: z.string().min(1),
-        action: z.enum(['delete', 'pause-then-delete']),
+        action: z.enum(PLANNED_ACTIONS),
       })
       .superRefine(entryOfKind),
   ),
@@ -184,7 +189,6 @@ export function plannedByTarget(manifest: Manifest): Map<string, PlannedItems> {
       status: task.status,
       lastActivityMs: Date.parse(task.lastActivity),
       rule: task.rule,
-      pauseFirst: task.action === 'pause-then-delete',
     });
   }
   return out;
@@ -214,8 +218,7 @@ export function buildManifest(
       status,
       lastActivity: new Date(item.lastActivityMs).toISOString(),
       rule: candidate.rule,
-      // The engine pauses exactly the in-progress items first (lib/purge/item-purge.ts).
-      action: isInProgress(item.kind, item.status) ? 'pause-then-delete' : 'delete',
+      action: plannedAction(item.kind, item.status),
     };
   });
   tasks.sort((a, b) => a.target.localeCompare(b.target) || Date.parse(a.lastActivity) - Date.parse(b.lastActivity));
@@ -227,6 +230,12 @@ export function buildManifest(
     targets: policy.targets.map((t) => ({ name: t.name, projectId: t.projectId, endpoint: t.endpoint })),
     tasks,
   };
+}
+
+/** What the engine sends in this state (lib/purge/item-purge.ts reads the same handling). */
+function plannedAction(kind: Kind, status: RawStatus | null): PlannedAction {
+  const handling = handlingOf(kind, status);
+  return handling === 'pause' ? 'pause-then-delete' : handling === 'wait' ? 'wait-then-delete' : 'delete';
 }
 
 function formatDays(ms: number): string {

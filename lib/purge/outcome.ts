@@ -1,8 +1,9 @@
 import { HttpError, TransportError } from '../http/errors.js';
 import { OmsResponseError } from '../oms/errors.js';
+import type { WaitLabel } from '../oms/kinds.js';
 import type { Failure } from './summary.js';
 
-/** What happened to one selected task in one run. */
+/** What happened to one selected item in one run. */
 export type Outcome =
   | { kind: 'deleted'; alreadyGone: boolean; paused: boolean }
   | { kind: 'would-delete' }
@@ -10,18 +11,30 @@ export type Outcome =
   | { kind: 'failed'; failure: Failure };
 
 /**
- * Why a task was left for a later run: the listing is the source of truth, so the next run picks it up again.
+ * Why an item was left for a later run: the listing is the source of truth, so the next run picks it up again.
  * - run-cap: over limits.maxDeletesPerRun; time-budget: too little Lambda time left;
  * - target-stopped: its target stopped (5 403s or 5 throttled requests in a row, a 401);
- * - finished-during-pause: a stopFirst task that succeeded or failed before it was paused (not deleted: the next
- *   run judges it as the finished task it is now); unknown-status-after-pause: its status after the pause is one
- *   the janitor does not know;
- * - delete-under-way: a task group that, looked at after our pause, was already being deleted (status 8 or 9) by
- *   someone else: nothing more is sent; the next listing shows how that delete ended;
- * - in-progress-since-listing: listed paused, its delete refused as "in progress" (paused a moment before), and a
- *   look found it running again (someone resumed it): it is not paused by the janitor, the next run judges it.
+ * - creating, pausing: in a state OMS neither pauses nor deletes (a task group being created, an item being paused
+ *   by someone else), still in it at stopTimeout: waited out, never sent a pause or a delete;
+ * - pause-refused: pausable by its status, yet every pause until stopTimeout answered OMS.0066 ("not running");
+ * - finished-during-pause: selected busy, a look found it succeeded or failed (not deleted: the next run judges it
+ *   as the finished item it is now, with its rules and keepLatest windows);
+ * - changed-since-listing: a look (after a refused pause or delete) found it in another state that the rule which
+ *   selected it no longer covers (or a keepLatest window might now keep): nothing more is sent;
+ * - unknown-status-now: a look found a status the janitor does not know;
+ * - delete-under-way: a task group that a look found already being deleted (status 8 or 9) by someone else: nothing
+ *   more is sent; the next listing shows how that delete ended.
  */
-export type DeferReason = 'run-cap' | 'time-budget' | 'target-stopped' | 'finished-during-pause' | 'unknown-status-after-pause' | 'in-progress-since-listing' | 'delete-under-way';
+export type DeferReason =
+  | 'run-cap'
+  | 'time-budget'
+  | 'target-stopped'
+  | WaitLabel
+  | 'pause-refused'
+  | 'finished-during-pause'
+  | 'changed-since-listing'
+  | 'unknown-status-now'
+  | 'delete-under-way';
 
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {

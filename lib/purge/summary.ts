@@ -80,7 +80,7 @@ export interface Failure {
   httpStatus: number;
   errorCode: string;
   errorMsg: string;
-  /** http-error | redirect | stop-refused | stop-timeout | timeout | connection | invalid-response | error */
+  /** http-error | redirect | stop-timeout | timeout | connection | invalid-response | error */
   reason: string;
   /** X-Request-Id of the failing answer, when there was one. */
   requestId?: string;

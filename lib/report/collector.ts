@@ -14,7 +14,7 @@ export interface ReportFailure {
   httpStatus: number;
   /** OMS / API Gateway error code; empty when the answer had none. */
   code: string;
-  /** http-error | redirect | stop-refused | stop-timeout | timeout | connection | invalid-response | error */
+  /** http-error | redirect | stop-timeout | timeout | connection | invalid-response | error */
   reason: string;
   /** Already redacted and cut to MAX_MESSAGE_CHARS. */
   message: string;

@@ -86,7 +86,7 @@ export async function runEngine(
 ) {
   const captured = capturedLog();
   const { oms, counters } = createRunClient(p, auth, { retry });
-  const summary = await runPurge({ policy: p, dryRun: false, ...request }, { oms, log: captured.log, pollIntervalMs: 20, ...deps });
+  const summary = await runPurge({ policy: p, dryRun: false, ...request }, { oms, log: captured.log, pollIntervalMs: 20, waitIntervalMs: 50, ...deps });
   return { summary, logs: captured, counters };
 }
 

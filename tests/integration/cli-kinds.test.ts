@@ -14,7 +14,7 @@ import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } f
 const RULES = `rules:
   - { name: failed-tasks, statuses: [failed], olderThan: 30d }
   - { name: old-groups, kind: taskGroup, statuses: [succeeded], olderThan: 7d, descriptionPattern: "nightly-*" }
-  - { name: stuck-groups, kind: taskGroup, statuses: [executing], olderThan: 2d, stopFirst: true }
+  - { name: stuck-groups, kind: taskGroup, statuses: [waiting, executing, monitoring], olderThan: 2d, stopFirst: true }
   - { name: stuck-sync, kind: syncTask, statuses: [synchronizing], olderThan: 30d, stopFirst: true }
   - { name: old-sync, kind: syncTask, statuses: [stopped], olderThan: 30d }
 `;
@@ -30,7 +30,7 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
     { group_id: 'g-nightly-1', status: 6, start_time: started - 20 * DAY, total_time: 3_600_000, description: 'nightly-1', src_node: { bucket: 's3-logs' }, dst_node: { bucket: 'obs-logs' } },
     { group_id: 'g-nightly-2', status: 6, start_time: started - 10 * DAY, total_time: 0, description: 'nightly-2', src_node: { bucket: 's3-logs' }, dst_node: { bucket: 'obs-logs' } },
     { group_id: 'g-manual', status: 6, start_time: started - 30 * DAY, total_time: 0, description: 'manual', src_node: { bucket: 's3-logs' }, dst_node: { bucket: 'obs-logs' } },
-    { group_id: 'g-stuck', status: 1, start_time: started - 5 * DAY, total_time: 0, description: 'big copy', src_node: { bucket: 's3-big' }, dst_node: { bucket: 'obs-big' } },
+    { group_id: 'g-stuck', status: 2, start_time: started - 5 * DAY, total_time: 0, description: 'big copy', src_node: { bucket: 's3-big' }, dst_node: { bucket: 'obs-big' } },
   ];
   const syncs: EmuSyncTask[] = [
     { sync_task_id: 's-old', status: 'STOPPED', create_time: started - 90 * DAY, last_start_time: started - 60 * DAY, src_bucket: 's3-a', dst_bucket: 'obs-a' },
@@ -51,19 +51,29 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
   afterEach(async () => emu.close());
 
   it('plan shows one table with every kind, its own status names, and how each goes', async () => {
-    const r = await runCli(['plan', '--policy', policyFile], env);
+    // Two more stuck groups: one waiting (deleted as it is) and one being created (only waited out).
+    emu.setTaskGroups(PROJECT, [
+      ...groups,
+      { group_id: 'g-waiting', status: 0, start_time: started - 4 * DAY, total_time: 0, description: 'queued copy' },
+      { group_id: 'g-creating', status: 1, start_time: started - 3 * DAY, total_time: 0, description: 'listing objects' },
+    ]);
+    const r = await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env);
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('main '));
     const cells = (id: string) => rows.find((l) => l.includes(` ${id} `))?.trim().split(/\s{2,}/);
     expect(r.stdout).toMatch(/^TARGET\s+KIND\s+ID\s+NAME\s+STATUS\s+AGE\s+RULE\s+ACTION$/m);
     expect(cells('1')).toEqual(['main', 'task', '1', 'old-failed', 'failed', '40d 0h', 'failed-tasks', 'delete']);
     expect(cells('g-nightly-1')).toEqual(['main', 'taskGroup', 'g-nightly-1', 'nightly-1', 'succeeded', '19d 23h', 'old-groups', 'delete']);
-    expect(cells('g-stuck')).toEqual(['main', 'taskGroup', 'g-stuck', 'big copy', 'executing', '5d 0h', 'stuck-groups', 'pause, then delete']);
+    expect(cells('g-stuck')).toEqual(['main', 'taskGroup', 'g-stuck', 'big copy', 'monitoring', '5d 0h', 'stuck-groups', 'pause, then delete']);
+    expect(cells('g-waiting')).toEqual(['main', 'taskGroup', 'g-waiting', 'queued copy', 'waiting', '4d 0h', 'stuck-groups', 'delete']);
+    expect(cells('g-creating')).toEqual(['main', 'taskGroup', 'g-creating', 'listing objects', 'executing', '3d 0h', 'stuck-groups', 'wait (creating)']);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    expect(['g-stuck', 'g-waiting', 'g-creating'].map((id) => manifest.tasks.find((t) => t.id === id)?.action)).toEqual(['pause-then-delete', 'delete', 'wait-then-delete']);
     expect(cells('s-stuck')).toEqual(['main', 'syncTask', 's-stuck', 's3-b -> obs-b', 'synchronizing', '45d 0h', 'stuck-sync', 'stop, then delete']);
     expect(cells('s-old')).toEqual(['main', 'syncTask', 's-old', 's3-a -> obs-a', 'stopped', '60d 0h', 'old-sync', 'delete']);
     expect(rows.some((l) => l.includes('g-manual'))).toBe(false);
     // The summary has a row per kind.
-    expect(r.stdout).toMatch(/^main\s+taskGroup\s+4\s+3\s+0\s+0\s+0\s*$/m);
+    expect(r.stdout).toMatch(/^main\s+taskGroup\s+6\s+5\s+0\s+0\s+0\s*$/m);
     expect(r.stdout).toMatch(/^total\s+syncTask\s+2\s+2\s+0\s+0\s+0\s+0 protected, 0 skipped$/m);
     expect(emu.stats.calls['taskGroup.delete'] ?? 0).toBe(0);
     expect(emu.stats.calls['taskGroup.stop'] ?? 0).toBe(0);

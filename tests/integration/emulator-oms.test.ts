@@ -152,16 +152,16 @@ describe('OMS task routes', () => {
     expect((await call(emu, `/v2/${P}/tasks/5/stop`, 'POST')).json.error_code).toBe('OMS.1009');
   });
 
-  it('refuses to delete in-progress tasks (1, 2, 6, 7) and missing ones, deletes finished ones in order', async () => {
-    emu.setTasks(P, [1, 2, 6, 7, 3, 4, 5].map((status, i) => task(i, status)));
-    for (const i of [0, 1, 2, 3]) {
+  it('refuses to delete migrating (2) and pausing (7) tasks and missing ones; waiting, retrying and finished ones go, in order', async () => {
+    emu.setTasks(P, [2, 7, 1, 6, 3, 4, 5].map((status, i) => task(i, status)));
+    for (const i of [0, 1]) {
       const res = await call(emu, `/v2/${P}/tasks/${191297407830000 + i}`, 'DELETE');
       expect([res.status, res.json.error_code]).toEqual([400, 'OMS.0063']);
     }
-    for (const i of [6, 4, 5]) expect((await call(emu, `/v2/${P}/tasks/${191297407830000 + i}`, 'DELETE')).status).toBe(200);
+    for (const i of [6, 2, 3, 4, 5]) expect((await call(emu, `/v2/${P}/tasks/${191297407830000 + i}`, 'DELETE')).status).toBe(200);
     const again = await call(emu, `/v2/${P}/tasks/191297407830006`, 'DELETE');
     expect([again.status, again.json.error_code]).toEqual([400, 'OMS.1009']);
-    expect(emu.stats.deleted[P]).toEqual(['191297407830006', '191297407830004', '191297407830005']);
+    expect(emu.stats.deleted[P]).toEqual(['191297407830006', '191297407830002', '191297407830003', '191297407830004', '191297407830005']);
   });
 
   it('answers 404 APIGW.0101 with a request_id for unknown routes, and a unique X-Request-Id everywhere', async () => {

@@ -20,7 +20,7 @@ const syncDeleted = (emu: Emulator) => [...(emu.stats.syncTasksDeleted[PROJECT] 
 const RULES = `rules:
   - { name: old-tasks, statuses: [succeeded], olderThan: 7d }
   - { name: old-groups, kind: taskGroup, statuses: [succeeded, failed, creationFailed], olderThan: 7d }
-  - { name: stuck-groups, kind: taskGroup, statuses: [executing, monitoring], olderThan: 2d, stopFirst: true }
+  - { name: stuck-groups, kind: taskGroup, statuses: [waiting, executing, monitoring], olderThan: 2d, stopFirst: true }
   - { name: old-sync, kind: syncTask, statuses: [stopped], olderThan: 30d }
   - { name: stuck-sync, kind: syncTask, statuses: [synchronizing], olderThan: 30d, stopFirst: true }
 `;
@@ -29,7 +29,7 @@ describe('engine: task groups and sync tasks', () => {
   let emu: Emulator | undefined;
   afterEach(async () => emu?.close());
 
-  it('deletes exactly the selected groups and sync tasks; in-progress ones are paused or stopped first; 8 and 9 are left alone', async () => {
+  it('deletes exactly the selected groups and sync tasks, each as OMS allows in its state; 8 and 9 are left alone', async () => {
     emu = await emulator({
       projects: { [PROJECT]: [task('1', 5, 10 * DAY), task('2', 5, 1 * DAY)] },
       taskGroups: {
@@ -39,8 +39,10 @@ describe('engine: task groups and sync tasks', () => {
           group('g-creation-failed', 4, 8 * DAY),
           group('g-young', 6, 3 * DAY),
           group('g-paused', 3, 30 * DAY), // no rule names paused
-          group('g-executing', 1, 5 * DAY),
-          group('g-executing-young', 1, 1 * DAY),
+          group('g-monitoring', 2, 5 * DAY), // stopped, then deleted
+          group('g-waiting', 0, 5 * DAY), // deleted as it is, never stopped
+          group('g-creating', 1, 5 * DAY), // waited out: never stopped, never deleted, deferred at stopTimeout
+          group('g-monitoring-young', 2, 1 * DAY),
           group('g-waiting-for-deletion', 8, 30 * DAY),
           group('g-deleting', 9, 30 * DAY),
         ],
@@ -54,28 +56,32 @@ describe('engine: task groups and sync tasks', () => {
         ],
       },
     });
-    const { summary, logs } = await runEngine(policy(emu, RULES));
+    const p = policy(emu, RULES);
+    const { summary, logs } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 600 } });
 
     expect(deletedIds(emu)).toEqual(['1']);
-    expect(groupsDeleted(emu)).toEqual(['g-creation-failed', 'g-executing', 'g-failed', 'g-succeeded']);
+    expect(groupsDeleted(emu)).toEqual(['g-creation-failed', 'g-failed', 'g-monitoring', 'g-succeeded', 'g-waiting']);
     expect(syncDeleted(emu)).toEqual(['s-never-started', 's-stopped-old', 's-syncing-old']);
-    // Only the in-progress ones were paused (PUT) or stopped (POST), and nothing was sent to the untouched ones.
-    expect(emu.stats.groupsStopped[PROJECT]).toEqual(['g-executing']);
+    // Only the pausable ones were paused (PUT) or stopped (POST), and nothing was sent that OMS refuses in its state.
+    expect(emu.stats.groupsStopped[PROJECT]).toEqual(['g-monitoring']);
     expect(emu.stats.syncTasksStopped[PROJECT]).toEqual(['s-syncing-old']);
     expect(emu.stats.calls['delete-in-progress'] ?? 0).toBe(0);
-    expect(emu.taskGroups(PROJECT).map((g) => g.group_id).sort()).toEqual(['g-deleting', 'g-executing-young', 'g-paused', 'g-waiting-for-deletion', 'g-young']);
+    expect(emu.stats.calls['pause-not-pausable'] ?? 0).toBe(0);
+    expect(emu.taskGroups(PROJECT).map((g) => g.group_id).sort()).toEqual(['g-creating', 'g-deleting', 'g-monitoring-young', 'g-paused', 'g-waiting-for-deletion', 'g-young']);
 
     expect(summary.totals).toMatchObject({ listed: 2, selected: 1, deleted: 1, failed: 0 });
-    expect(summary.taskGroups).toEqual({ listed: 9, selected: 4, deleted: 4, failed: 0, deferred: 0, protected: 0, skipped: 0 });
+    expect(summary.taskGroups).toEqual({ listed: 11, selected: 6, deleted: 5, failed: 0, deferred: 1, protected: 0, skipped: 0 });
     expect(summary.syncTasks).toEqual({ listed: 4, selected: 3, deleted: 3, failed: 0, deferred: 0, protected: 0, skipped: 0 });
-    expect(summary.targets[0]).toMatchObject({ listed: 2, deleted: 1, taskGroups: { listed: 9, deleted: 4, refused: false, failures: [] }, syncTasks: { listed: 4, deleted: 3 } });
+    expect(summary.targets[0]).toMatchObject({ listed: 2, deleted: 1, taskGroups: { listed: 11, deleted: 5, deferred: 1, refused: false, failures: [] }, syncTasks: { listed: 4, deleted: 3 } });
+    expect(logs.lines.find((l) => l.taskGroupId === 'g-creating' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'creating', level: 'INFO' });
 
     const lines = logs.lines.filter((l) => l.outcome === 'deleted');
     expect(lines.filter((l) => l.kind === 'taskGroup').map((l) => [l.message, l.taskGroupId, l.paused ?? false]).sort()).toEqual([
       ['task group deleted', 'g-creation-failed', false],
-      ['task group deleted', 'g-executing', true],
       ['task group deleted', 'g-failed', false],
+      ['task group deleted', 'g-monitoring', true],
       ['task group deleted', 'g-succeeded', false],
+      ['task group deleted', 'g-waiting', false],
     ]);
     expect(lines.find((l) => l.syncTaskId === 's-syncing-old')).toMatchObject({ kind: 'syncTask', message: 'sync task deleted', paused: true, status: 'synchronizing', sourceBucket: 's3-a', destinationBucket: 'obs-a' });
     expect(lines.find((l) => l.taskId === '1')).toMatchObject({ kind: 'task', message: 'task deleted' });
@@ -222,8 +228,8 @@ concurrency: 1
   });
 
   it('after a pause: a group that finished meanwhile is deferred for the next run; one whose delete is under way (9) is left to it', async () => {
-    const finishing = group('g-finishing', 1, 5 * DAY);
-    const deleting = group('g-deleting-meanwhile', 1, 6 * DAY);
+    const finishing = group('g-finishing', 2, 5 * DAY);
+    const deleting = group('g-deleting-meanwhile', 2, 6 * DAY);
     emu = await emulator({ taskGroups: { [PROJECT]: [finishing, deleting] }, stopDelayMs: 60_000 });
     let changed = false;
     // Before the first look, OMS finishes one group and someone else starts deleting the other.

@@ -143,7 +143,7 @@ describe('protect: task groups and sync tasks', () => {
 });
 
 describe('applying a manifest: task groups', () => {
-  const planned = (over: Partial<PlannedTask> = {}): PlannedTask => ({ name: '', description: 'nightly', srcBucket: 'a', dstBucket: 'b', status: 'succeeded', lastActivityMs: NOW - 30 * DAY, rule: 'groups', pauseFirst: false, ...over });
+  const planned = (over: Partial<PlannedTask> = {}): PlannedTask => ({ name: '', description: 'nightly', srcBucket: 'a', dstBucket: 'b', status: 'succeeded', lastActivityMs: NOW - 30 * DAY, rule: 'groups', ...over });
 
   it('deletes a planned group only when its description, buckets, status and last activity are unchanged', () => {
     const listed = [
