@@ -160,4 +160,16 @@ describe('applying a manifest: task groups', () => {
       { idText: 'moved', reason: 'changed-since-plan' },
     ]);
   });
+
+  it('applies an in-progress planned group only with the current policy\'s consent: its rule, of its kind, naming the status, with stopFirst', () => {
+    const stuck = group({ id: 'busy', status: 'monitoring', description: 'nightly', srcBucket: 'a', dstBucket: 'b' });
+    const plan = new Map([['busy', planned({ status: 'monitoring', rule: 'stuck-groups' })]]);
+    const stuckRule = groupRule({ name: 'stuck-groups', statuses: ['monitoring'], stopFirst: true });
+    expect(ids(select([stuck], policy({ rules: [stuckRule] }), NOW, { planned: plan }))).toEqual(['busy']);
+    for (const rules of [[], [{ ...stuckRule, stopFirst: false }], [{ ...stuckRule, statuses: ['executing'] }], [{ ...stuckRule, name: 'other' }]]) {
+      const result = select([stuck], policy({ rules }), NOW, { planned: plan });
+      expect(result.skipped).toEqual([{ idText: 'busy', reason: 'in-progress-without-stop-first' }]);
+    }
+  });
 });
+

@@ -1,0 +1,238 @@
+/**
+ * What the engine sends for an item in each state of each kind, in what order, and how it ends (docs/behaviour.md
+ * "What each state gets"): one selected item alone in the world under a stopFirst rule that names every state, the
+ * real engine, client and HTTP wrapper, and a recording proxy in front of the emulator for the request order.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Emulator, EmuSyncTask, EmuTask, EmuTaskGroup } from '../../emulator/index.js';
+import { DELETE_IN_PROGRESS, PAUSE_NOT_PAUSABLE } from '../../emulator/stats.js';
+import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
+import { DAY, PROJECT, emulator, policy, runEngine } from '../helpers/harness.js';
+
+type KindName = 'task' | 'taskGroup' | 'syncTask';
+
+/** `pause`, `show`, `delete` in order; consecutive looks collapse into one `show…`. */
+interface Row {
+  kind: KindName;
+  state: string;
+  status: number | string;
+  sent: string[];
+  outcome: 'deleted' | 'deferred';
+  reason?: string;
+  paused?: boolean;
+}
+
+const ROWS: Row[] = [
+  { kind: 'task', state: 'waiting', status: 1, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'task', state: 'migrating', status: 2, sent: ['pause', 'show…', 'delete'], outcome: 'deleted', paused: true },
+  { kind: 'task', state: 'paused', status: 3, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'task', state: 'failed', status: 4, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'task', state: 'succeeded', status: 5, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'task', state: 'retrying', status: 6, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'task', state: 'pausing', status: 7, sent: ['show…', 'delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'waiting', status: 0, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'executing (creating)', status: 1, sent: ['show…'], outcome: 'deferred', reason: 'creating' },
+  { kind: 'taskGroup', state: 'monitoring', status: 2, sent: ['pause', 'show…', 'delete'], outcome: 'deleted', paused: true },
+  { kind: 'taskGroup', state: 'paused', status: 3, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'creationFailed', status: 4, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'failed', status: 5, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'succeeded', status: 6, sent: ['delete'], outcome: 'deleted' },
+  { kind: 'taskGroup', state: 'pausing', status: 7, sent: ['show…', 'delete'], outcome: 'deleted' },
+  { kind: 'syncTask', state: 'synchronizing', status: 'SYNCHRONIZING', sent: ['pause', 'show…', 'delete'], outcome: 'deleted', paused: true },
+  { kind: 'syncTask', state: 'stopped', status: 'STOPPED', sent: ['delete'], outcome: 'deleted' },
+];
+
+const ALL_STATES: Record<KindName, string> = {
+  task: 'waiting, migrating, paused, failed, succeeded, retrying, pausing',
+  taskGroup: 'waiting, executing, monitoring, paused, creationFailed, failed, succeeded, pausing',
+  syncTask: 'synchronizing, stopped',
+};
+const COLLECTION: Record<KindName, string> = { task: 'tasks', taskGroup: 'taskgroups', syncTask: 'sync-tasks' };
+const BLOCK = { taskGroup: 'taskGroups', syncTask: 'syncTasks' } as const;
+const ID = 'x1';
+
+function world(row: Row): { projects?: Record<string, EmuTask[]>; taskGroups?: Record<string, EmuTaskGroup[]>; syncTasks?: Record<string, EmuSyncTask[]> } {
+  const old = Date.now() - 10 * DAY;
+  if (row.kind === 'task') return { projects: { [PROJECT]: [{ id: '11', name: 'only', status: row.status as number, start_time: old, total_time: 0 }] } };
+  if (row.kind === 'taskGroup') return { taskGroups: { [PROJECT]: [{ group_id: ID, status: row.status as number, start_time: old, total_time: 0 }] } };
+  return { syncTasks: { [PROJECT]: [{ sync_task_id: ID, status: row.status as string, create_time: old, last_start_time: old }] } };
+}
+
+/** The item's requests after the listing, as words, consecutive looks collapsed. */
+function sentWords(proxy: RecordingProxy, kind: KindName): string[] {
+  const words = proxy.requests
+    .filter((r) => new RegExp(`^/v2/${PROJECT}/${COLLECTION[kind]}/[^/]+(/stop)?$`).test(r.rawPath))
+    .map((r) => (r.rawPath.endsWith('/stop') ? 'pause' : r.method === 'DELETE' ? 'delete' : 'show…'));
+  return words.filter((word, i) => !(word === 'show…' && words[i - 1] === 'show…'));
+}
+
+describe('engine: what each state of each kind gets', () => {
+  let emu: Emulator | undefined;
+  let proxy: RecordingProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    await emu?.close();
+  });
+
+  it.each(ROWS)('$kind $state: sends $sent, ends $outcome', async (row) => {
+    // A pausing fixture turns paused after stopDelayMs (as if paused when it was set); a creating group never moves.
+    emu = await emulator({ ...world(row), stopDelayMs: 300 });
+    proxy = await startRecordingProxy(emu.url);
+    const rules = `rules:\n  - { name: everything, kind: ${row.kind}, statuses: [${ALL_STATES[row.kind]}], olderThan: 1d, stopFirst: true }\n`;
+    const p = policy(emu, rules);
+    const target = { ...p.targets[0]!, endpoint: proxy.url };
+    const { summary, logs } = await runEngine({ ...p, targets: [target], limits: { ...p.limits, stopTimeoutMs: 1500 } });
+
+    expect(sentWords(proxy, row.kind)).toEqual(row.sent);
+    expect(emu.stats.calls[PAUSE_NOT_PAUSABLE] ?? 0).toBe(0);
+    expect(emu.stats.calls[DELETE_IN_PROGRESS] ?? 0).toBe(0);
+    const line = logs.lines.find((l) => l.outcome === row.outcome);
+    expect(line).toMatchObject({ kind: row.kind, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) });
+    expect(line!.paused ?? false).toBe(row.paused ?? false);
+    const counts = row.kind === 'task' ? summary.targets[0]! : summary.targets[0]![BLOCK[row.kind]]!;
+    expect(counts).toMatchObject({ selected: 1, deleted: row.outcome === 'deleted' ? 1 : 0, deferred: row.outcome === 'deferred' ? 1 : 0, failed: 0 });
+  });
+});
+
+describe('engine: a refused pause or delete is looked at again and decided from what the item is now', () => {
+  let emu: Emulator | undefined;
+  let proxy: RecordingProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    await emu?.close();
+  });
+
+  const migrating = (): EmuTask => ({ id: '11', name: 'only', status: 2, start_time: Date.now() - 10 * DAY, total_time: 0 });
+  const waiting = (): EmuTask => ({ ...migrating(), status: 1 });
+
+  /** One task, a fault, and a change made before the first look; the task's requests as words. */
+  async function run(task: EmuTask, statuses: string, fault: Parameters<Emulator['setTaskFault']>[2], changeTo?: number, stopTimeoutMs = 1500) {
+    emu = await emulator({ projects: { [PROJECT]: [task] } });
+    proxy = await startRecordingProxy(emu.url);
+    emu.setTaskFault(PROJECT, '11', fault);
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      if (slept.length === 0 && changeTo !== undefined) emu!.setTasks(PROJECT, [{ ...task, status: changeTo }]);
+      slept.push(ms);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    };
+    const p = policy(emu, `rules:\n  - { name: stuck, statuses: [${statuses}], olderThan: 2d, stopFirst: true }\n`);
+    const result = await runEngine({ ...p, targets: [{ ...p.targets[0]!, endpoint: proxy.url }], limits: { ...p.limits, stopTimeoutMs } }, {}, { sleep });
+    const outcome = result.logs.lines.find((l) => l.taskId === '11' && l.outcome !== undefined)!;
+    return { ...result, sent: sentWords(proxy, 'task'), outcome, slept };
+  }
+
+  const notMigrating = { method: 'POST', status: 400, errorCode: 'OMS.0066', errorMsg: 'Pause failed: the task is not being migrated.', times: 1 } as const;
+  const inProgress = { method: 'DELETE', status: 400, errorCode: 'OMS.0063', errorMsg: 'The task is in progress.', times: 1 } as const;
+
+  it('OMS.0066, then found finished: deferred (finished-during-pause), nothing deleted', async () => {
+    const r = await run(migrating(), 'migrating', notMigrating, 5);
+    expect(r.sent).toEqual(['pause', 'show…']);
+    expect(r.outcome).toMatchObject({ outcome: 'deferred', reason: 'finished-during-pause' });
+    expect(r.summary.targets[0]).toMatchObject({ deleted: 0, failed: 0, deferred: 1 });
+  });
+
+  it('OMS.0066, then found retrying, which its rule covers: deleted as it is, no second pause', async () => {
+    const r = await run(migrating(), 'migrating, retrying', notMigrating, 6);
+    expect(r.sent).toEqual(['pause', 'show…', 'delete']);
+    expect(r.outcome).toMatchObject({ outcome: 'deleted', status: 'migrating' });
+    expect(r.summary.targets[0]).toMatchObject({ deleted: 1, failed: 0 });
+  });
+
+  it('OMS.0066, then found retrying, which its rule does not cover: deferred (changed-since-listing), nothing more sent', async () => {
+    const r = await run(migrating(), 'migrating', notMigrating, 6);
+    expect(r.sent).toEqual(['pause', 'show…']);
+    expect(r.outcome).toMatchObject({ outcome: 'deferred', reason: 'changed-since-listing' });
+    expect(emu!.tasks(PROJECT)).toHaveLength(1);
+  });
+
+  it('OMS.0063 to a waiting task: looked at, still waiting, deleted on the next try', async () => {
+    const r = await run(waiting(), 'waiting', inProgress);
+    expect(r.sent).toEqual(['delete', 'show…', 'delete']);
+    expect(r.outcome).toMatchObject({ outcome: 'deleted' });
+    expect(r.summary.targets[0]).toMatchObject({ deleted: 1, failed: 0 });
+  });
+
+  it('OMS.0063, then found migrating: the pause path takes over (pause, wait, delete); never a delete while it migrates', async () => {
+    const r = await run(waiting(), 'waiting, migrating', inProgress, 2);
+    expect(r.sent.slice(0, 3)).toEqual(['delete', 'show…', 'pause']);
+    expect(r.sent.at(-1)).toBe('delete');
+    expect(r.outcome).toMatchObject({ outcome: 'deleted', paused: true });
+    expect(emu!.stats.calls[DELETE_IN_PROGRESS] ?? 0).toBe(0);
+  });
+
+  it('OMS.0063 to every delete of a waiting task until stopTimeout: failed with that answer, the deletes spaced out', async () => {
+    const r = await run(waiting(), 'waiting', { ...inProgress, times: undefined }, undefined, 800);
+    expect(r.outcome).toMatchObject({ outcome: 'failed', httpStatus: 400, errorCode: 'OMS.0063', reason: 'http-error' });
+    const deletes = r.sent.filter((w) => w === 'delete').length;
+    expect(deletes).toBeGreaterThan(1);
+    // looked at before each new try, never a burst
+    expect(r.sent.every((w, i) => w !== 'delete' || i === 0 || r.sent[i - 1] === 'show…')).toBe(true);
+    // each wait as long as the look interval (the harness's 50 ms; 30 s in production), the last one cut to the
+    // deadline: about stopTimeout / 50 tries, not one per event-loop turn
+    expect(r.slept.slice(0, -1).every((ms) => ms === 50)).toBe(true);
+    expect(deletes).toBeLessThanOrEqual(800 / 50 + 1);
+  });
+});
+
+describe('engine: a task group or sync task that no longer exists', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  const old = Date.now() - 30 * DAY;
+  const groups = ['g-404', 'g-404-code', 'g-1009', 'g-no-api', 'g-odd'].map((group_id): EmuTaskGroup => ({ group_id, status: 6, start_time: old }));
+  const syncs = ['s-404', 's-1009'].map((sync_task_id): EmuSyncTask => ({ sync_task_id, status: 'STOPPED', create_time: old, last_start_time: old }));
+
+  it('404 with any code but APIGW.0101, and 400 OMS.1009, count as gone; anything else fails and is logged in full', async () => {
+    emu = await emulator({ taskGroups: { [PROJECT]: groups }, syncTasks: { [PROJECT]: syncs } });
+    const answer = (id: string, kind: 'taskGroup' | 'syncTask', status: number, errorCode: string, errorMsg: string) =>
+      emu!.setTaskFault(PROJECT, id, { method: 'DELETE', status, errorCode, errorMsg }, kind);
+    answer('g-404', 'taskGroup', 404, '', '');
+    answer('g-404-code', 'taskGroup', 404, 'OMS.1404', 'The task group does not exist.');
+    answer('g-1009', 'taskGroup', 400, 'OMS.1009', 'No resources found.');
+    answer('g-no-api', 'taskGroup', 404, 'APIGW.0101', 'The API does not exist or has not been published.');
+    answer('g-odd', 'taskGroup', 400, 'OMS.7777', 'Something no document names.');
+    answer('s-404', 'syncTask', 404, 'OMS.1404', 'The sync task does not exist.');
+    answer('s-1009', 'syncTask', 400, 'OMS.1009', 'No resources found.');
+    const rules = 'rules:\n  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d }\n  - { name: s, kind: syncTask, statuses: [stopped], olderThan: 7d }\n';
+    const { summary, logs } = await runEngine(policy(emu, rules));
+    const gone = logs.lines.filter((l) => l.outcome === 'deleted' && l.detail === 'already-gone').map((l) => l.taskGroupId ?? l.syncTaskId).sort();
+    expect(gone).toEqual(['g-1009', 'g-404', 'g-404-code', 's-1009', 's-404']);
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ deleted: 3, failed: 2 });
+    expect(summary.targets[0]!.taskGroups!.failures.map((f) => [f.id, f.httpStatus, f.errorCode]).sort()).toEqual([
+      ['g-no-api', 404, 'APIGW.0101'],
+      ['g-odd', 400, 'OMS.7777'],
+    ]);
+    expect(summary.targets[0]!.syncTasks).toMatchObject({ deleted: 2, failed: 0 });
+    // The one answer no document names is logged again under one fixed message, with everything it said.
+    const unfamiliar = logs.lines.filter((l) => l.message === 'unfamiliar OMS answer');
+    expect(unfamiliar).toEqual([
+      expect.objectContaining({ level: 'WARN', kind: 'taskGroup', httpStatus: 400, errorCode: 'OMS.7777', errorMsg: 'Something no document names.', call: `DELETE /v2/${PROJECT}/taskgroups/g-odd` }),
+    ]);
+  });
+
+  it('a group gone between its pause and the look (404 to the show) counts as gone', async () => {
+    emu = await emulator({ taskGroups: { [PROJECT]: [{ group_id: 'g-1', status: 2, start_time: old }] } });
+    emu.setTaskFault(PROJECT, 'g-1', { method: 'GET', status: 404, errorCode: '', errorMsg: '' }, 'taskGroup');
+    const { summary, logs } = await runEngine(policy(emu, 'rules:\n  - { name: g, kind: taskGroup, statuses: [monitoring], olderThan: 7d, stopFirst: true }\n'));
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ deleted: 1, failed: 0 });
+    expect(logs.lines.find((l) => l.taskGroupId === 'g-1' && l.outcome)).toMatchObject({ outcome: 'deleted', detail: 'already-gone', paused: true });
+    expect(emu.stats.calls['taskGroup.delete'] ?? 0).toBe(0);
+  });
+});
+
+describe('engine: states that can only be waited out end deferred, never failed', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('a task someone is pausing, still pausing at stopTimeout: deferred (pausing), never paused or deleted by us', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [{ id: '11', name: 'only', status: 7, start_time: Date.now() - 10 * DAY, total_time: 0 }] }, stopDelayMs: 60_000 });
+    const p = policy(emu, 'rules:\n  - { name: stuck, statuses: [pausing], olderThan: 2d, stopFirst: true }\n');
+    const { summary, logs } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 400 } });
+    expect(summary.targets[0]).toMatchObject({ selected: 1, deleted: 0, failed: 0, deferred: 1, truncated: true });
+    expect(logs.lines.find((l) => l.taskId === '11' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'pausing' });
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(emu.stats.calls.show).toBeGreaterThan(0);
+  });
+});
