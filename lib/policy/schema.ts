@@ -4,6 +4,7 @@
  * into the normalised `Policy` of types.ts. Messages say what was expected and what was found; load.ts adds where.
  */
 import { z } from 'zod';
+import { isOmsRegion, nearestOmsRegion } from '../oms/regions.js';
 import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { EXPLICIT_PURGE_RULE } from './rule-match.js';
 import { ALWAYS, fieldsOfKind, statusesOfKind, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
@@ -50,7 +51,18 @@ const targetFields = z.strictObject({
     })
     .optional(),
 });
-const target = targetFields.transform((t): Target => ({ ...t, endpoint: t.endpoint ?? defaultEndpoint(t.region) }));
+const target = targetFields
+  // Without an endpoint, the region decides where the credentials go: it must be one OMS is offered in.
+  .superRefine((t, ctx) => {
+    if (t.endpoint !== undefined || isOmsRegion(t.region)) return;
+    const near = nearestOmsRegion(t.region);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['region'],
+      message: `${show(t.region)} is not a region OMS is offered in${near ? ` (did you mean ${show(near)}?)` : ''}; a region not listed yet needs an explicit endpoint`,
+    });
+  })
+  .transform((t): Target => ({ ...t, endpoint: t.endpoint ?? defaultEndpoint(t.region) }));
 
 const ruleFields = z.strictObject({
   name: label.refine((s) => s !== EXPLICIT_PURGE_RULE, {

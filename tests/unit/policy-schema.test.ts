@@ -85,6 +85,24 @@ describe('policy schema', () => {
     expect(parsePolicy(JSON.stringify(p)).rules[1]?.stopFirst).toBe(true);
   });
 
+  it('refuses a region OMS is not offered in when no endpoint is given, naming the field and the nearest region', () => {
+    expect(issuesFor((p) => (p.targets[0].region = 'cn-north4'))).toEqual([
+      { path: 'targets[0].region', message: expect.stringContaining('"cn-north4" is not a region OMS is offered in (did you mean "cn-north-4"?)'), line: expect.any(Number) },
+    ]);
+    // Nothing near: no guess.
+    expect(issuesFor((p) => (p.targets[0].region = 'eu-west-0'))[0]!.message).not.toMatch(/did you mean/);
+    // An explicit endpoint still reaches any region (a new one the table lacks).
+    const explicit = base();
+    explicit.targets[0].region = 'eu-west-101';
+    explicit.targets[0].endpoint = 'https://oms.eu-west-101.myhuaweicloud.eu';
+    expect(parsePolicy(JSON.stringify(explicit), 'test.yaml').targets[0]).toMatchObject({ region: 'eu-west-101', endpoint: 'https://oms.eu-west-101.myhuaweicloud.eu' });
+    for (const region of ['cn-north-4', 'cn-north-12', 'ap-southeast-5', 'cn-south-4', 'sa-brazil-1']) {
+      const p = base();
+      p.targets[0].region = region;
+      expect(parsePolicy(JSON.stringify(p), 'test.yaml').targets[0]!.endpoint).toBe(`https://oms.${region}.myhuaweicloud.com`);
+    }
+  });
+
   it('refuses http:// endpoints except on loopback, and normalises the endpoint', () => {
     expect(issuesFor((p) => (p.targets[0].endpoint = 'http://oms.example.com'))).toEqual([
       expect.objectContaining({ path: 'targets[0].endpoint', message: expect.stringContaining('http:// is only allowed for loopback hosts') }),
