@@ -13,7 +13,9 @@ import { main, type CliIo } from './cli.js';
 const EXAMPLE = 'policies/example.yaml';
 const ACCOUNTS = 'policies/example-accounts.yaml';
 
-const emu = await startEmulator({ ...demoEmulatorOptions(Date.now()), faults: { latencyMs: 5 } });
+// The group being created moves on 3 s after the start: the plan shows it waited for, the purge waits it out, then
+// stops and deletes it.
+const emu = await startEmulator({ ...demoEmulatorOptions(Date.now()), createDelayMs: 3000, faults: { latencyMs: 5 } });
 const dir = mkdtempSync(join(tmpdir(), 'oms-janitor-demo-'));
 // The examples point at the emulator's default port; this run uses whatever port was free.
 const copy = (file: string) => {
@@ -45,7 +47,10 @@ try {
   say(`1. The plan: what the policy would delete (oms-janitor plan --policy ${EXAMPLE})`);
   code = await main(['plan', '--policy', policyFile, '--log-level', 'WARN'], io);
 
-  say(`2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run): stuck tasks are paused first; task groups and sync tasks go too`);
+  say(
+    `2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run): a migrating task is paused first, a waiting ` +
+      'or retrying one deleted as it is, a group still being created waited out; task groups and sync tasks go too',
+  );
   code ||= await main(['purge', '--policy', policyFile, '--no-dry-run', '--log-level', 'WARN'], io);
   const requests = emu.stats.calls;
   const kinds = (route: string) => (requests[route] ?? 0) + (requests[`taskGroup.${route}`] ?? 0) + (requests[`syncTask.${route}`] ?? 0);

@@ -57,6 +57,9 @@ export function demoEmulatorOptions(nowMs: number): EmulatorOptions {
     taskGroups: demoTaskGroups(nowMs),
     syncTasks: demoSyncTasks(nowMs),
     ...demoAccounts(DEMO_TOKEN),
+    // The demo's task group that is still being created moves on to monitoring half a minute after the start, so a
+    // purge waits it out and then stops and deletes it (a real one may take much longer).
+    createDelayMs: 30_000,
   };
 }
 

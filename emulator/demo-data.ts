@@ -39,7 +39,8 @@ type Kind = 'nightly' | 'adhoc' | 'weekly' | 'keep' | 'backfill';
 
 /**
  * Realistic demo data: ~1 KB task objects like the real API's, a mix of statuses and ages from minutes to 60 days,
- * a few task-group and sync tasks, two stuck migrations older than two days per project, and the member tasks of the
+ * a few task-group and sync tasks, stuck tasks older than two days per project (two migrating, one waiting, one
+ * retrying: paused first, or deleted as they are), and the member tasks of the
  * demo's task groups (demoTaskGroups) that have them. Deterministic for a given nowMs, and free of malformed entries
  * (those belong in tests, not in a demo).
  */
@@ -73,16 +74,26 @@ function demoTasks(shape: ProjectShape, nowMs: number): EmuTask[] {
     const status = statusFor(i, random);
     const kind: Kind = i === 3 ? 'keep' : pickOne(random, ['nightly', 'nightly', 'nightly', 'adhoc', 'weekly', 'backfill'] as const);
     const group = i % 11 === 5 ? 'GROUP_TASK' : i % 13 === 7 ? 'SYNC_TASK' : undefined;
-    // Two stuck migrations started days ago; other running tasks started within the last day.
+    // Stuck tasks started days ago (two migrating, one waiting, one retrying); other running tasks started within
+    // the last day.
     const running = status === 1 || status === 2 || status === 6;
-    const start = nowMs - (i === 1 || i === 2 ? (3 + i) * DAY_MS : running ? Math.floor(ageMs % (20 * HOUR_MS)) + MINUTE_MS : ageMs);
+    const start = nowMs - (STUCK.has(i) ? (3 + i) * DAY_MS : running ? Math.floor(ageMs % (20 * HOUR_MS)) + MINUTE_MS : ageMs);
     tasks.push(buildTask(shape, String(taskId), status, kind, group, start, nowMs, random));
   }
   return tasks;
 }
 
+/** Indices of the stuck tasks of each project, and their status: migrating (paused first), waiting, retrying. */
+const STUCK = new Map([
+  [1, 2],
+  [2, 2],
+  [4, 1],
+  [6, 6],
+]);
+
 function statusFor(i: number, random: () => number): number {
-  if (i === 1 || i === 2) return 2; // migrating for days
+  const stuck = STUCK.get(i);
+  if (stuck !== undefined) return stuck; // for days
   const r = random();
   if (r < 0.55) return 5;
   if (r < 0.72) return 4;

@@ -50,6 +50,20 @@ const GROUPS: Record<string, GroupSpec[]> = {
       id: '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e06', status: 6, startAgeMs: 2 * DAY_MS, totalTimeMs: 4 * HOUR_MS,
       description: 'catalogue import, autumn lists', srcBucket: 'acme-media-assets', taskNum: 4,
     },
+    // Stuck groups: waiting for days (deleted as it is), monitoring for days (stopped, then deleted), and one still
+    // being created (waited out; the demo emulator moves it on to monitoring after createDelayMs).
+    {
+      id: '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e07', status: 0, startAgeMs: 5 * DAY_MS, totalTimeMs: 0,
+      description: 'prefix copy, queued and never started', srcBucket: 'acme-prod-logs', taskNum: 0,
+    },
+    {
+      id: '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e08', status: 2, startAgeMs: 4 * DAY_MS, totalTimeMs: 3 * HOUR_MS,
+      description: 'url list copy, monitoring for days', srcBucket: 'acme-data-lake', taskNum: 7,
+    },
+    {
+      id: '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e09', status: 1, startAgeMs: 3 * DAY_MS, totalTimeMs: 20 * MINUTE_MS,
+      description: 'huge url list, still creating', srcBucket: 'acme-data-lake', taskNum: 0,
+    },
   ],
   [DEMO_PROJECTS.shanghai1]: [
     {
@@ -88,7 +102,8 @@ const SYNC_TASKS: Record<string, SyncSpec[]> = {
 
 /**
  * Demo task groups per project: succeeded (one 40 days old whose member tasks are in the task list, one 2 days old),
- * migration failed, executing, paused, deleting (9); creation failed in the second project. Deterministic for nowMs.
+ * migration failed, executing, paused, deleting (9), and stuck ones days old (waiting, monitoring, creating);
+ * creation failed in the second project. Deterministic for nowMs.
  */
 export function demoTaskGroups(nowMs: number): Record<string, EmuTaskGroup[]> {
   const built = Object.entries(GROUPS).map(([projectId, specs]) => [projectId, specs.map((s) => buildGroup(projectId, s, nowMs))] as const);

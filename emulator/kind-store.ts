@@ -15,6 +15,8 @@ interface Entry<T extends Item> {
   baseStatus: Status | undefined;
   /** When it was stopped: `stopping` until stoppedAtMs + stopDelayMs, `stopped` after. Computed lazily, no timers. */
   stoppedAtMs?: number;
+  /** Given as creating: when it reads `lifecycle.creating.to` (createDelayMs after it was set). */
+  createdAtMs?: number;
   /** The JSON text while it is unchanged (built on first listing). */
   json?: string;
 }
@@ -41,6 +43,8 @@ export class KindStore<T extends Item> {
     private readonly now: () => number,
     private readonly stopDelayMs: number,
     private readonly pauseSettleMs: number,
+    /** How long a task group given as creating stays creating; undefined: for ever (a test waits it out). */
+    private readonly createDelayMs?: number,
   ) {}
 
   set(projectId: string, inputs: readonly (T | RawTask)[]): void {
@@ -50,14 +54,18 @@ export class KindStore<T extends Item> {
   }
 
   private status(e: Entry<T>): Status | undefined {
-    if (e.stoppedAtMs === undefined) return e.baseStatus;
+    if (e.stoppedAtMs === undefined) {
+      const creating = this.lifecycle.creating;
+      if (creating && e.createdAtMs !== undefined && this.now() >= e.createdAtMs) return creating.to;
+      return e.baseStatus;
+    }
     return this.now() - e.stoppedAtMs < this.stopDelayMs ? this.lifecycle.stopping : this.lifecycle.stopped;
   }
 
   private json(e: Entry<T>): string {
     const { idField, bareDigitIds } = this.lifecycle;
     if (e.rawJson !== undefined) return e.rawJson;
-    if (e.stoppedAtMs !== undefined) return itemJson(e.item as T, idField, bareDigitIds, this.status(e));
+    if (e.stoppedAtMs !== undefined || e.createdAtMs !== undefined) return itemJson(e.item as T, idField, bareDigitIds, this.status(e));
     e.json ??= itemJson(e.item as T, idField, bareDigitIds, undefined);
     return e.json;
   }
@@ -134,7 +142,7 @@ export class KindStore<T extends Item> {
   /** Current objects with the status a client would read now; raw entries as far as they parse. */
   snapshot(projectId: string): T[] {
     return (this.projects.get(projectId) ?? []).map((e) => {
-      if (e.item !== undefined) return { ...e.item, ...(e.stoppedAtMs === undefined ? {} : { status: this.status(e) }) };
+      if (e.item !== undefined) return { ...e.item, ...(e.stoppedAtMs === undefined && e.createdAtMs === undefined ? {} : { status: this.status(e) }) };
       return { ...(inspectRaw(e.rawJson ?? '', this.lifecycle.idField).parsed ?? {}), [this.lifecycle.idField]: e.id ?? '' } as unknown as T;
     });
   }
@@ -159,6 +167,8 @@ export class KindStore<T extends Item> {
     };
     // Given as pausing: it moves on to paused like a freshly stopped one, so no fixture stays pausing forever.
     if (givenStopping !== undefined && item.status === givenStopping) entry.stoppedAtMs = nowMs;
+    const creating = this.lifecycle.creating;
+    if (creating && this.createDelayMs !== undefined && item.status === creating.from) entry.createdAtMs = nowMs + this.createDelayMs;
     return entry;
   }
 }
@@ -193,10 +203,10 @@ export interface KindStores {
   syncTask: KindStore<EmuSyncTask>;
 }
 
-export function createKindStores(now: () => number, stopDelayMs: number, pauseSettleMs: number): KindStores {
+export function createKindStores(now: () => number, stopDelayMs: number, pauseSettleMs: number, createDelayMs?: number): KindStores {
   return {
     task: new KindStore<EmuTask>(KINDS.task.lifecycle, now, stopDelayMs, pauseSettleMs),
-    taskGroup: new KindStore<EmuTaskGroup>(KINDS.taskGroup.lifecycle, now, stopDelayMs, pauseSettleMs),
+    taskGroup: new KindStore<EmuTaskGroup>(KINDS.taskGroup.lifecycle, now, stopDelayMs, pauseSettleMs, createDelayMs),
     syncTask: new KindStore<EmuSyncTask>(KINDS.syncTask.lifecycle, now, stopDelayMs, pauseSettleMs),
   };
 }

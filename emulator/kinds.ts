@@ -28,6 +28,11 @@ export interface Lifecycle {
    * forever. Undefined when the stopping status is also a steady one (a sync task's SYNCHRONIZING).
    */
   givenStopping?: Status;
+  /**
+   * A fixture given in `from` reads `to` after the store's createDelayMs (a task group being created moves on to
+   * monitoring once its member tasks exist). Undefined for kinds with no such state.
+   */
+  creating?: { from: Status; to: Status };
 }
 
 type IdList = {
@@ -148,6 +153,8 @@ export const KINDS: Record<KindName, Kind> = {
       stopping: GROUP_STATUS.pausing,
       stopped: GROUP_STATUS.paused,
       givenStopping: GROUP_STATUS.pausing,
+      // Terraform's provider waits for a creating group to reach monitoring (2) or succeeded (6).
+      creating: { from: GROUP_STATUS.creating, to: GROUP_STATUS.monitoring },
     },
     idPattern: ANY_ID,
     invalidIdMsg: 'Invalid task group ID.',

@@ -24,7 +24,7 @@ export const DEFAULT_STOP_DELAY_MS = 200;
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const now = options.now ?? Date.now;
   const stats = createStats();
-  const stores = createKindStores(now, options.stopDelayMs ?? DEFAULT_STOP_DELAY_MS, options.pauseSettleMs ?? 0);
+  const stores = createKindStores(now, options.stopDelayMs ?? DEFAULT_STOP_DELAY_MS, options.pauseSettleMs ?? 0, options.createDelayMs);
   for (const [projectId, tasks] of Object.entries(options.projects ?? {})) stores.task.set(projectId, tasks);
   for (const [projectId, groups] of Object.entries(options.taskGroups ?? {})) stores.taskGroup.set(projectId, groups);
   for (const [projectId, syncTasks] of Object.entries(options.syncTasks ?? {})) stores.syncTask.set(projectId, syncTasks);

@@ -121,6 +121,11 @@ export interface EmulatorOptions {
    * after this delay; a sync task stays SYNCHRONIZING for it, then reads STOPPED. Default 200.
    */
   stopDelayMs?: number;
+  /**
+   * A task group given as creating (1) reads monitoring (2) this long after it was set, as OMS moves a group on once
+   * its member tasks exist. Default: never (it stays creating, so a client's wait can be tested to its end).
+   */
+  createDelayMs?: number;
   /** For this long after a task, group or sync task became paused or stopped (by a stop), DELETE still answers 400 OMS.0063. Default 0. */
   pauseSettleMs?: number;
   /** Secrets Manager: SecretId (name or ARN) -> SecretString. */

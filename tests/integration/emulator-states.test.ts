@@ -83,3 +83,26 @@ describe('the emulator pauses and deletes in the states OMS does, and no other',
     }
   });
 });
+
+describe('the emulator: a task group being created', () => {
+  it('stays creating by default; with createDelayMs it reads monitoring after that long, and only then stops', async () => {
+    let clock = T0;
+    const emu = await startEmulator({ tokens: [TOKEN], now: () => clock, createDelayMs: 1000, taskGroups: { [P]: [{ group_id: 'c1', status: 1, start_time: T0 - 1000 }] } });
+    try {
+      const show = async () => ((await (await fetch(`${emu.url}/v2/${P}/taskgroups/c1`, { headers: { 'X-Auth-Token': TOKEN } })).json()) as { status: number }).status;
+      expect(await show()).toBe(1);
+      expect(await answer(emu, `/v2/${P}/taskgroups/c1/stop`, 'PUT')).toBe('OMS.0066');
+      clock += 1000;
+      expect(await show()).toBe(2);
+      expect(emu.taskGroups(P)[0]!.status).toBe(2);
+      expect(await answer(emu, `/v2/${P}/taskgroups/c1/stop`, 'PUT')).toBe('ok');
+      expect(await show()).toBe(7);
+    } finally {
+      await emu.close();
+    }
+    const forever = await startEmulator({ tokens: [TOKEN], now: () => clock, taskGroups: { [P]: [{ group_id: 'c1', status: 1, start_time: T0 - 1000 }] } });
+    clock += 365 * 86_400_000;
+    expect(forever.taskGroups(P)[0]!.status).toBe(1);
+    await forever.close();
+  });
+});

@@ -1,5 +1,5 @@
 import { parseEmulatorArgs } from '../../emulator/cli.js';
-import { DEMO_PORT, DEMO_PROJECTS, EmulatorCliError, demoProjects } from '../../emulator/index.js';
+import { DEMO_PORT, DEMO_PROJECTS, EmulatorCliError, demoProjects, demoTaskGroups } from '../../emulator/index.js';
 import type { EmuTask } from '../../emulator/index.js';
 import { taskJson } from '../../emulator/task-json.js';
 
@@ -32,6 +32,8 @@ describe('demoProjects', () => {
     expect(all.some((t) => t.group_type === 'GROUP_TASK') && all.some((t) => t.group_type === 'SYNC_TASK')).toBe(true);
     for (const tasks of Object.values(projects)) {
       expect(tasks.filter((t) => t.status === 2 && NOW - (t.start_time ?? NOW) > 2 * DAY).length).toBeGreaterThanOrEqual(2);
+      // stuck ones OMS deletes as they are (waiting, retrying), so the demo shows both paths of a stopFirst rule
+      for (const status of [1, 6]) expect(tasks.some((t) => t.status === status && NOW - (t.start_time ?? NOW) - (t.total_time ?? 0) > 2 * DAY)).toBe(true);
       expect(tasks.some((t) => t.name === 'keep-golden-copy')).toBe(true);
     }
     expect(all.some((t) => /^nightly-sync-\d{4}-\d\d-\d\d$/.test(t.name ?? ''))).toBe(true);
@@ -43,6 +45,15 @@ describe('demoProjects', () => {
     const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     expect(mean).toBeGreaterThan(700);
     expect(mean).toBeLessThan(1500);
+  });
+});
+
+describe('demoTaskGroups', () => {
+  it('has stuck groups days old in each state a stopFirst rule handles differently: waiting, monitoring, creating', () => {
+    const groups = Object.values(demoTaskGroups(NOW)).flat();
+    for (const status of [0, 1, 2]) {
+      expect(groups.some((g) => g.status === status && NOW - (g.start_time ?? NOW) - (g.total_time ?? 0) > 2 * DAY)).toBe(true);
+    }
   });
 });
 
