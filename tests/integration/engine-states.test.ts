@@ -236,3 +236,30 @@ describe('engine: states that can only be waited out end deferred, never failed'
     expect(emu.stats.calls.show).toBeGreaterThan(0);
   });
 });
+
+describe('engine: the scenario that showed the emulator was kinder than OMS', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('45 stale tasks (waiting, migrating, retrying) and 11 stale groups (waiting, monitoring, creating) under stopFirst rules: every deletable one goes, the creating ones wait, nothing fails', async () => {
+    const old = Date.now() - 5 * DAY;
+    const tasks: EmuTask[] = Array.from({ length: 45 }, (_, i) => ({ id: String(500 + i), name: `stale-${i}`, status: [1, 2, 6][i % 3]!, start_time: old - i * 1000, total_time: 0 }));
+    const statuses = [0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1];
+    const groups: EmuTaskGroup[] = statuses.map((status, i) => ({ group_id: `g-${i}`, status, start_time: old - i * 1000, total_time: 0 }));
+    emu = await emulator({ projects: { [PROJECT]: tasks }, taskGroups: { [PROJECT]: groups } });
+    const rules = `rules:
+  - { name: stuck-tasks, statuses: [waiting, migrating, retrying], olderThan: 2d, stopFirst: true }
+  - { name: stuck-groups, kind: taskGroup, statuses: [waiting, executing, monitoring], olderThan: 2d, stopFirst: true }
+`;
+    const p = policy(emu, rules);
+    const { summary } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 800 } });
+    expect(summary.targets[0]).toMatchObject({ selected: 45, deleted: 45, failed: 0, deferred: 0 });
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ selected: 11, deleted: 8, failed: 0, deferred: 3 });
+    expect(emu.stats.stopped[PROJECT]).toHaveLength(15); // the migrating ones only
+    expect(emu.stats.groupsStopped[PROJECT]).toHaveLength(4); // the monitoring ones only
+    expect(emu.stats.calls[PAUSE_NOT_PAUSABLE] ?? 0).toBe(0);
+    expect(emu.stats.byStatus['400'] ?? 0).toBe(0);
+    const { exitCodeOf } = await import('../../lib/purge/summary.js');
+    expect(exitCodeOf(summary)).toBe(0);
+  });
+});
