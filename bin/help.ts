@@ -27,7 +27,8 @@ Options:
   --target NAME      Only this target of the policy (repeatable).
   --task-id ID       Purge exactly these listed migration tasks (repeatable; never a task group or sync task):
                      rules' ages are ignored, protection still applies, in-progress tasks only with --stop-first.
-  --stop-first       With --task-id: pause in-progress tasks, wait until paused, then delete.
+  --stop-first       With --task-id: in-progress tasks too (a migrating one is paused, waited for, then
+                     deleted; a waiting or retrying one deleted as it is; a pausing one waited for).
   --force            Do not refuse a target whose selection exceeds limits.maxDeletePercent.
   --out MANIFEST     plan: write the manifest (JSON) to this file.
   --manifest FILE    apply: the manifest that plan --out wrote.

@@ -38,7 +38,7 @@ export interface KindModel {
   handling: Readonly<Record<string, Handling>>;
   /** The `wait` states' names in a deferral reason and the plan (a group's `executing` is `creating`). */
   waitLabels: Readonly<Record<string, WaitLabel>>;
-  /** Names a rule may use: every status but those that mean a delete is already under way. */
+  /** Names a rule may use: every status but those that mean a delete is already under way (derived). */
   ruleStatuses: readonly string[];
   /**
    * Busy: only a rule with stopFirst may select them (the operator agrees to interrupt work). What is then sent
@@ -69,12 +69,12 @@ export interface KindModel {
 /** The reason an item in a `wait` state is deferred at the deadline. */
 export type WaitLabel = 'creating' | 'pausing';
 
-type ModelInput = Omit<KindModel, 'finished' | 'deleting' | 'statuses' | 'handling'> & {
+type ModelInput = Omit<KindModel, 'finished' | 'deleting' | 'statuses' | 'handling' | 'ruleStatuses'> & {
   /** Each status: its listed value, and what OMS lets a client do in it (with the source in a comment). */
   states: Readonly<Record<string, readonly [RawStatus, Handling]>>;
 };
 
-/** Builds a model from its state table: `statuses`, `handling`, `finished` and `deleting` all come from one row each. */
+/** Builds a model from its state table: `statuses`, `handling`, `ruleStatuses`, `finished` and `deleting` all come from one row each. */
 function model(input: ModelInput): KindModel {
   const { states, ...rest } = input;
   const names = Object.keys(states);
@@ -83,6 +83,7 @@ function model(input: ModelInput): KindModel {
     ...rest,
     statuses: Object.fromEntries(names.map((name) => [name, states[name]![0]])),
     handling,
+    ruleStatuses: names.filter((name) => handling[name] !== 'deleting'),
     finished: names.filter((name) => handling[name] === 'finished'),
     deleting: names.filter((name) => handling[name] === 'deleting'),
   };
@@ -111,7 +112,6 @@ const TASK = model({
     pausing: [7, 'wait'],
   },
   waitLabels: { pausing: 'pausing' },
-  ruleStatuses: ['waiting', 'migrating', 'paused', 'failed', 'succeeded', 'retrying', 'pausing'],
   inProgress: ['waiting', 'migrating', 'retrying', 'pausing'],
   paused: 'paused',
   pausing: 'pausing',
@@ -143,7 +143,6 @@ const TASK_GROUP = model({
     deleting: [9, 'deleting'],
   },
   waitLabels: { executing: 'creating', pausing: 'pausing' },
-  ruleStatuses: ['waiting', 'executing', 'monitoring', 'paused', 'creationFailed', 'failed', 'succeeded', 'pausing'],
   inProgress: ['waiting', 'executing', 'monitoring', 'pausing'],
   paused: 'paused',
   pausing: 'pausing',
@@ -162,7 +161,6 @@ const SYNC_TASK = model({
     stopped: ['STOPPED', 'delete'],
   },
   waitLabels: {},
-  ruleStatuses: ['synchronizing', 'stopped'],
   inProgress: ['synchronizing'],
   paused: 'stopped',
   pauseVerb: 'stop',

@@ -196,6 +196,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
           pollIntervalMs: deps.pollIntervalMs ?? 2000,
           waitIntervalMs: deps.waitIntervalMs ?? 30_000,
           stopTimeoutMs: policy.limits.stopTimeoutMs,
+          ...(remaining ? { budgetLeftMs: () => remaining() - reserveMs } : {}),
           stillSelected: (selected, now) => stillSelected(selected, now, policy, clock(), lane.options),
           onAnswer: (error) => {
             if (isUnfamiliarAnswer(error)) logUnfamiliar(log, run.target.name, candidate.item.kind, error);

@@ -21,8 +21,13 @@ export interface ItemPurgeDeps {
    * longer, and hundreds of them must not flood the API with looks.
    */
   waitIntervalMs: number;
-  /** limits.stopTimeout: how long an item may take to become deletable (paused) after its first request. */
+  /**
+   * limits.stopTimeout: how long an item is waited for, from its first request (a state it only waits out, or a
+   * refusal), and again from the run's own pause (until it reads paused).
+   */
   stopTimeoutMs: number;
+  /** Inside Lambda: how long until the time budget ends (remaining time less the reserve); no wait sleeps past it. */
+  budgetLeftMs?: () => number;
   /** Is the item, as a look shows it now, still one the run would select (lib/policy/reselect.ts)? */
   stillSelected: (candidate: Candidate, now: Item) => boolean;
   /**
@@ -97,9 +102,12 @@ async function step(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps,
     try {
       const result = await send(state, deps, gate, () => deps.oms.pause(kind, deps.project, id));
       if (result instanceof NotSent) return { kind: 'deferred', reason: result.reason };
+      // The pause's own wait: stopTimeout from now, whatever the item was waited for before (a group that left its
+      // creation late still gets the whole stopTimeout to reach paused).
       state.pausedByUs = true;
       state.looks = 0;
       state.refusal = undefined;
+      state.deadlineMs = deps.clock() + deps.stopTimeoutMs;
     } catch (error) {
       // "Not running now": it finished, paused, or is between attempts. Looked at again, it is decided from what
       // it is then; this answer alone is never a failure.
@@ -108,13 +116,8 @@ async function step(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps,
     }
     return undefined;
   }
-  // A `wait` state, or still pausable after our own pause: nothing is sent, only looked at. The first look counts
-  // as the item's first request.
-  if (state.first) {
-    const reason = gate();
-    if (reason !== undefined) return { kind: 'deferred', reason };
-    started(state, deps);
-  }
+  // A `wait` state, or still pausable after our own pause: nothing is sent, only looked at (the first look is then
+  // the item's first request, and the gate is asked for it).
   return undefined;
 }
 
@@ -136,40 +139,65 @@ function judge(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps): Out
   const handling = handlingOf(now.kind, now.status);
   if (handling === undefined) return { kind: 'deferred', reason: 'unknown-status-now' };
   if (handling === 'deleting') return { kind: 'deferred', reason: 'delete-under-way' };
-  if (now.status === listed.status) return undefined;
   const is = (name: string | undefined) => name !== undefined && isStatus(now.kind, now.status, name);
+  const sameStatus = now.status === listed.status;
+  // After the run's own pause, only reaching paused matters (OMS may still call it migrating, with a growing
+  // total_time, for a moment). After anyone's pause of a pausable or pausing item, paused is the way it goes.
+  if (state.pausedByUs && (sameStatus || is(model.paused) || is(model.pausing))) return undefined;
   const listedHandling = handlingOf(listed.kind, listed.status);
   const wasPausing = listedHandling === 'pause' || (model.pausing !== undefined && isStatus(listed.kind, listed.status, model.pausing));
-  if ((wasPausing || state.pausedByUs) && (is(model.paused) || is(model.pausing))) return undefined;
+  if (wasPausing && (is(model.paused) || is(model.pausing))) return undefined;
+  // As listed: what the run selected. The same status with a moved last activity is judged again below: it may
+  // have run since (a resumed and paused-again task), and a keepLatest window might now keep it.
+  if (sameStatus && now.lastActivityMs === listed.lastActivityMs) return undefined;
   // Finished before the pause took: other rules and their keepLatest windows judge a finished item; the next run.
-  if (handling === 'finished') return { kind: 'deferred', reason: 'finished-during-pause' };
+  if (handling === 'finished' && !sameStatus) return { kind: 'deferred', reason: 'finished-during-pause' };
   // Only looked at while in a wait state; judged again when it leaves it.
   if (handling === 'wait') return undefined;
   return deps.stillSelected(candidate, now) ? undefined : { kind: 'deferred', reason: 'changed-since-listing' };
 }
 
 /**
- * Waits, then looks at the item (show). Undefined: decide again from what it is now. An outcome: the time budget or
- * the deadline ended the wait, or the item is gone.
+ * Waits, then looks at the item (show). Undefined: decide again from what it is now. An outcome: the gate (time
+ * budget, stopped target) or the deadline ended the wait, or the item is gone. No sleep goes past the deadline or the
+ * Lambda time budget, so a waiting item never keeps the invocation from returning its summary.
  */
 async function look(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined): Promise<Outcome | undefined> {
   const { kind, id } = candidate.item;
-  const cap = state.pausedByUs && state.refusal === undefined ? deps.pollIntervalMs : Math.max(deps.pollIntervalMs, deps.waitIntervalMs);
-  const leftMs = state.deadlineMs - deps.clock();
-  if (leftMs <= 0) return atDeadline(candidate, state, deps);
-  await deps.sleep(Math.min(pollDelayMs(state.looks, cap), leftMs));
+  if (!state.first) {
+    const ended = waitEnded(candidate, state, deps, gate);
+    if (ended !== undefined) return ended;
+  }
+  // Looks at the run's own pause come quickly (most pauses take a second); anything else (a state OMS only lets a
+  // client wait out, a refusal) is looked at less and less often.
+  const cap = state.pausedByUs ? deps.pollIntervalMs : Math.max(deps.pollIntervalMs, deps.waitIntervalMs);
+  const leftMs = Math.min(state.deadlineMs - deps.clock(), deps.budgetLeftMs?.() ?? Number.POSITIVE_INFINITY);
+  await deps.sleep(Math.max(0, Math.min(pollDelayMs(state.looks, cap), leftMs)));
   state.looks += 1;
-  // Inside Lambda the time budget also ends waiting: the item is left as it is (paused, if this run paused it) for a
-  // later run, and the invocation ends with its summary instead of being cut off by the function timeout.
-  if (gate() === 'time-budget') return { kind: 'deferred', reason: 'time-budget', ...(state.pausedByUs ? { leftPaused: true } : {}) };
+  if (!state.first) {
+    const ended = waitEnded(candidate, state, deps, gate, false);
+    if (ended !== undefined) return ended;
+  }
   try {
-    const shown = await send(state, deps, () => undefined, () => deps.oms.show(kind, deps.project, id));
-    if (!(shown instanceof NotSent)) state.now = shown;
+    const shown = await send(state, deps, gate, () => deps.oms.show(kind, deps.project, id));
+    if (shown instanceof NotSent) return { kind: 'deferred', reason: shown.reason };
+    state.now = shown;
   } catch (error) {
     if (error instanceof HttpError && isAlreadyGone(error)) return { kind: 'deleted', alreadyGone: true, paused: state.pausedByUs };
     throw error;
   }
   return undefined;
+}
+
+/**
+ * Whether waiting ends here: inside Lambda the time budget, and a stopped target, end it (the item is left as it is,
+ * paused if this run paused it, for a later run); so does the deadline, before a sleep (`deadline`).
+ */
+function waitEnded(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined, deadline = true): Outcome | undefined {
+  // The budget ends a wait when it is used up, even before the gate would refuse a new item (at exactly the reserve).
+  const reason = gate() ?? ((deps.budgetLeftMs?.() ?? 1) <= 0 ? 'time-budget' : undefined);
+  if (reason !== undefined) return { kind: 'deferred', reason, ...(state.pausedByUs ? { leftPaused: true } : {}) };
+  return deadline && deps.clock() >= state.deadlineMs ? atDeadline(candidate, state, deps) : undefined;
 }
 
 /**

@@ -85,6 +85,8 @@ describe('engine against the emulator: never a pause or a delete that OMS refuse
   let emu: Emulator;
   let proxy: RecordingProxy;
   let clock = Date.now();
+  // Each run its own ids: a one-off fault a run did not use must not answer the next run's item.
+  let runNo = 0;
 
   beforeAll(async () => {
     emu = await startEmulator({ tokens: [TOKEN], now: () => clock, stopDelayMs: 1500 });
@@ -100,7 +102,8 @@ describe('engine against the emulator: never a pause or a delete that OMS refuse
       fc.asyncProperty(world, async (w) => {
         clock = Date.now();
         const start = clock;
-        const idOf = (kind: KindName, i: number) => (kind === 'task' ? String(1000 + i) : `${kind}-${i}`);
+        runNo += 1;
+        const idOf = (kind: KindName, i: number) => (kind === 'task' ? String(runNo * 1000 + 100 + i) : `${kind}-${runNo}-${i}`);
         const fixtures: Record<KindName, Array<Record<string, unknown>>> = { task: [], taskGroup: [], syncTask: [] };
         for (const kind of KIND_NAMES) {
           w[kind].forEach((item, i) => {
@@ -122,10 +125,23 @@ describe('engine against the emulator: never a pause or a delete that OMS refuse
         }
         emu.resetStats();
 
-        // A look (show) may find the item changed: the change is made before the emulator answers it.
+        // A look (show) may find the item changed: the change is made before the emulator answers it. Every delete
+        // is recorded with the state the item is in when it arrives.
         let look = 0;
+        const deletes: Array<{ kind: KindName; id: string; status: unknown }> = [];
+        const pausesSent: Array<{ kind: KindName; id: string; status: unknown }> = [];
+        const current = (kind: KindName, id: string): unknown => {
+          if (kind === 'task') return emu.tasks(PROJECT).find((t) => t.id === id)?.status;
+          if (kind === 'taskGroup') return emu.taskGroups(PROJECT).find((g) => g.group_id === id)?.status;
+          return emu.syncTasks(PROJECT).find((t) => t.sync_task_id === id)?.status;
+        };
         proxy.setHooks({
           intercept: (r) => {
+            for (const kind of KIND_NAMES) {
+              const m = new RegExp(`^/v2/${PROJECT}/${COLLECTION[kind]}/([^/]+)(/stop)?$`).exec(r.rawPath);
+              if (m && r.method === 'DELETE') deletes.push({ kind, id: m[1]!, status: current(kind, m[1]!) });
+              if (m?.[2] && r.method === PAUSE_METHOD[kind]) pausesSent.push({ kind, id: m[1]!, status: current(kind, m[1]!) });
+            }
             if (r.method !== 'GET') return undefined;
             for (const kind of KIND_NAMES) {
               const m = new RegExp(`^/v2/${PROJECT}/${COLLECTION[kind]}/([^/]+)$`).exec(r.rawPath);
@@ -177,8 +193,34 @@ describe('engine against the emulator: never a pause or a delete that OMS refuse
         for (const o of outcomes) if (o.outcome.kind === 'failed') expect([o.kind, o.id, o.outcome.failure.reason]).toEqual([o.kind, o.id, 'stop-timeout']);
         const t = summary.totals;
         expect(t.deleted + t.failed + t.deferred).toBe(t.selected);
+        // Only what the policy selects is interrupted or goes: an item listed in a state its rule names, old enough;
+        // paused only in a state its rule names; deleted in a state its rule names, or paused on the way (by this
+        // run, or by someone else from a state that pauses).
+        const names = (kind: KindName) => STATUSES[kind].raw;
+        const nameOf = (kind: KindName, raw: unknown) => Object.keys(names(kind)).find((name) => names(kind)[name] === raw);
+        const listedOf = (kind: KindName, id: string) => {
+          const item = w[kind].find((_, n) => idOf(kind, n) === id)!;
+          const listed = nameOf(kind, allStates(kind)[item.state]);
+          expect([kind, id, listed, item.ageMs > DAY && listed !== undefined && w.rules[kind].statuses.includes(listed)]).toEqual([kind, id, listed, true]);
+          return listed!;
+        };
+        const pausedByRun = new Set<string>();
+        for (const p of pausesSent) {
+          listedOf(p.kind, p.id);
+          const now = nameOf(p.kind, p.status);
+          expect([p.kind, p.id, now, now !== undefined && w.rules[p.kind].statuses.includes(now)]).toEqual([p.kind, p.id, now, true]);
+          pausedByRun.add(`${p.kind}/${p.id}`);
+        }
+        for (const d of deletes) {
+          const listed = listedOf(d.kind, d.id);
+          const now = nameOf(d.kind, d.status);
+          const paused = d.kind === 'syncTask' ? 'stopped' : 'paused';
+          const pauses = d.kind === 'task' ? ['migrating', 'pausing'] : d.kind === 'taskGroup' ? ['monitoring', 'pausing'] : ['synchronizing'];
+          const allowed = now !== undefined && (w.rules[d.kind].statuses.includes(now) || (now === paused && (pausedByRun.has(`${d.kind}/${d.id}`) || pauses.includes(listed))));
+          expect([d.kind, d.id, listed, now, allowed]).toEqual([d.kind, d.id, listed, now, true]);
+        }
       }),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   });
 });

@@ -263,3 +263,97 @@ describe('engine: the scenario that showed the emulator was kinder than OMS', ()
     expect(exitCodeOf(summary)).toBe(0);
   });
 });
+
+describe('engine: deadlines, the time budget and the look schedule (simulated time)', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  /** One clock for the engine, its sleeps and the emulator's lifecycle; every sleep recorded. */
+  function simulatedTime() {
+    const t0 = Date.now();
+    const time = { now: t0, slept: [] as number[] };
+    return {
+      time,
+      t0,
+      clock: () => time.now,
+      sleep: async (ms: number) => {
+        time.slept.push(ms);
+        time.now += ms;
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+  }
+  const creatingGroup = (t0: number): EmuTaskGroup => ({ group_id: 'c1', status: 1, start_time: t0 - 5 * DAY, total_time: 0 });
+  const GROUP_RULE = 'rules:\n  - { name: stuck-groups, kind: taskGroup, statuses: [executing, monitoring], olderThan: 2d, stopFirst: true }\n';
+
+  it('looks at a state it waits out after 250 ms, 500 ms, … doubling up to 30 s; at the run\'s own pause every 2 s at most', async () => {
+    const sim = simulatedTime();
+    emu = await emulator({ taskGroups: { [PROJECT]: [creatingGroup(sim.t0)] }, now: sim.clock });
+    const p = policy(emu, GROUP_RULE);
+    await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 180_000 } }, {}, { clock: sim.clock, sleep: sim.sleep, pollIntervalMs: 2000, waitIntervalMs: 30_000 });
+    expect(sim.time.slept.slice(0, 10)).toEqual([250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+
+    const pausing = simulatedTime();
+    await emu.close();
+    emu = await emulator({ projects: { [PROJECT]: [{ id: '11', name: 'm', status: 2, start_time: pausing.t0 - 5 * DAY, total_time: 0 }] }, now: pausing.clock, stopDelayMs: 9000 });
+    const q = policy(emu, 'rules:\n  - { name: stuck, statuses: [migrating], olderThan: 2d, stopFirst: true }\n');
+    const { summary } = await runEngine(q, {}, { clock: pausing.clock, sleep: pausing.sleep, pollIntervalMs: 2000, waitIntervalMs: 30_000 });
+    expect(pausing.time.slept).toEqual([250, 500, 1000, 2000, 2000, 2000, 2000]);
+    expect(summary.targets[0]).toMatchObject({ deleted: 1 });
+  });
+
+  it('inside Lambda no wait sleeps past the time budget: the item is deferred (time-budget) before the reserve is reached', async () => {
+    const sim = simulatedTime();
+    emu = await emulator({ taskGroups: { [PROJECT]: [creatingGroup(sim.t0)] }, now: sim.clock });
+    const remainingTimeMs = () => 100_000 - (sim.time.now - sim.t0);
+    const { summary, logs } = await runEngine(policy(emu, GROUP_RULE), {}, { clock: sim.clock, sleep: sim.sleep, remainingTimeMs, waitIntervalMs: 30_000 });
+    // 100 s left, 30 s reserve: every wait ends by the 70 s mark, never inside the reserve.
+    expect(sim.time.now - sim.t0).toBeLessThanOrEqual(70_000);
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ deferred: 1, failed: 0 });
+    expect(logs.lines.find((l) => l.taskGroupId === 'c1' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'time-budget' });
+  });
+
+  it('a group that leaves its creation at the deadline is stopped, given its own stopTimeout to pause, and deleted, not failed', async () => {
+    const sim = simulatedTime();
+    emu = await emulator({ taskGroups: { [PROJECT]: [creatingGroup(sim.t0)] }, now: sim.clock, createDelayMs: 59_900, stopDelayMs: 5000 });
+    const p = policy(emu, GROUP_RULE);
+    const { summary, logs } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 60_000 } }, {}, { clock: sim.clock, sleep: sim.sleep, waitIntervalMs: 30_000 });
+    expect(emu.stats.groupsStopped[PROJECT]).toEqual(['c1']);
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ deleted: 1, failed: 0, deferred: 0 });
+    expect(logs.lines.find((l) => l.taskGroupId === 'c1' && l.outcome)).toMatchObject({ outcome: 'deleted', paused: true });
+  });
+
+  it('a stopped target ends the waits of its items at once (target-stopped), instead of looking until stopTimeout', async () => {
+    const sim = simulatedTime();
+    // Younger than the group, so the group is started (looked at) first; then the 403s stop the target.
+    const old = sim.t0 - 3 * DAY;
+    // Enough 403s that five come in a row, whatever the group's looks in between.
+    const tasks: EmuTask[] = Array.from({ length: 12 }, (_, i) => String(21 + i)).map((id) => ({ id, name: `t${id}`, status: 5, start_time: old, total_time: 0 }));
+    emu = await emulator({ projects: { [PROJECT]: tasks }, taskGroups: { [PROJECT]: [creatingGroup(sim.t0)] }, now: sim.clock, faults: { latencyMs: 20 } });
+    for (const t of tasks) emu.setTaskFault(PROJECT, t.id, { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'Access denied.' });
+    const rules = `${GROUP_RULE}  - { name: done, statuses: [succeeded], olderThan: 1d }\nconcurrency: 32\n`;
+    const { summary, logs } = await runEngine(policy(emu, rules), {}, { clock: sim.clock, sleep: sim.sleep, waitIntervalMs: 30_000 });
+    expect(summary.targets[0]).toMatchObject({ error: expect.stringContaining('403') });
+    expect(logs.lines.find((l) => l.taskGroupId === 'c1' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'target-stopped' });
+    expect(emu.stats.calls['taskGroup.show']).toBeGreaterThan(0); // it had started waiting
+    expect(sim.time.now - sim.t0).toBeLessThan(60_000);
+  });
+
+  it('the same status with a moved last activity is judged again: a task a keepLatest window now keeps is not deleted', async () => {
+    const now = Date.now();
+    const t1: EmuTask = { id: '1', name: 'a', status: 3, start_time: now - 10 * DAY, total_time: 0 };
+    const t2: EmuTask = { id: '2', name: 'b', status: 3, start_time: now - 20 * DAY, total_time: 0 };
+    emu = await emulator({ projects: { [PROJECT]: [t1, t2] } });
+    emu.setTaskFault(PROJECT, '2', { method: 'DELETE', status: 400, errorCode: 'OMS.0063', errorMsg: 'In progress.', times: 1 });
+    let moved = false;
+    // Before the look, task 2 was resumed and paused again: it is now the newest paused task.
+    const sleep = async () => {
+      if (!moved) emu!.setTasks(PROJECT, [t1, { ...t2, start_time: now - 8 * DAY }]);
+      moved = true;
+    };
+    const { summary, logs } = await runEngine(policy(emu, 'rules:\n  - { name: stale, statuses: [paused], olderThan: 7d, keepLatest: 1 }\n'), {}, { sleep });
+    expect(emu.tasks(PROJECT).map((t) => t.id).sort()).toEqual(['1', '2']);
+    expect(summary.targets[0]).toMatchObject({ selected: 1, deleted: 0, deferred: 1 });
+    expect(logs.lines.find((l) => l.taskId === '2' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'changed-since-listing' });
+  });
+});
