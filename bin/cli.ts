@@ -15,7 +15,7 @@ import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, type Manifest } from '../lib/purge/manifest.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, policyChangeNotice, type Manifest } from '../lib/purge/manifest.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
@@ -113,9 +113,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { policy, sha256 } = await loadPolicyFile(v.policy, { allowedHosts });
     // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
     const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
-    if (manifest && manifest.policySha256 !== sha256) {
-      log.warn('policy changed since the plan', { manifest: v.manifest, plannedWith: manifest.policySha256, now: sha256, effect: 'the current policy may only leave more tasks alone' });
-    }
+    const changed = manifest && policyChangeNotice(manifest, sha256);
+    if (changed) log.warn('policy changed since the plan', { manifest: v.manifest, ...changed });
     const request = buildRequest(
       policy,
       {

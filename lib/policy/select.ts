@@ -12,7 +12,7 @@ import { compileProtection } from './protection.js';
 import { compileRule, EXPLICIT_PURGE_RULE } from './rule-match.js';
 import type { CompiledRule } from './rule-match.js';
 import { compareTaskIds } from './task-id.js';
-import type { Candidate, PlannedTask, Policy, Rule, SelectionOptions, SkipReason, TargetSelection } from './types.js';
+import type { Candidate, PlannedTask, Policy, SelectionOptions, SkipReason, TargetSelection } from './types.js';
 
 export { applyRunCap } from './run-cap.js';
 
@@ -37,7 +37,7 @@ export function select(
   const kept = keptByWindows(listed.filter((item) => !protectedItems.has(item)), rules);
   // An explicit purge is recognised by the presence of the list, not by its length: an empty list purges nothing
   // rather than falling back to the rules.
-  if (options.planned !== undefined) byPlan(listed, options.planned, policy.rules, protectedItems, kept, buckets);
+  if (options.planned !== undefined) byPlan(listed, options.planned, rules, nowMs, protectedItems, kept, buckets);
   else if (options.taskIds === undefined) byRules(listed, policy, rules, nowMs, protectedItems, kept, buckets);
   else byTaskIds(listed, new Set(options.taskIds), options.stopFirst === true, protectedItems, kept, buckets);
   buckets.selected.sort(oldestFirst);
@@ -121,11 +121,22 @@ function byTaskIds(
 
 /**
  * Applying a manifest: only planned items, each only if the listing shows it exactly as planned (what rules match on,
- * status, last activity; anything else is `changed-since-plan`) and the policy does not protect or keep it now. A listed item the
- * plan did not name (one created since) is never touched, whatever the rules say. The rules are not asked again:
- * the reviewed manifest is what decides, and the policy can only take items out of it.
+ * status, last activity; anything else is `changed-since-plan`) and the *current* policy selects it as it is now,
+ * exactly as a rule run would: a rule of its kind matches it (status, patterns, age at `nowMs`), an in-progress one
+ * only through a rule with stopFirst, and no protection or keepLatest window keeps it. The manifest can only take
+ * items out of what the policy selects, never add any: its `rule`, `action` and `createdAt` decide nothing. A
+ * planned item no current rule matches is left alone (`no-rule-now`); a listed item the plan did not name (one
+ * created since) is never touched, whatever the rules say. A selected item carries the rule that matched now.
  */
-function byPlan(items: readonly Item[], planned: ReadonlyMap<string, PlannedTask>, rules: readonly Rule[], protectedItems: ReadonlySet<Item>, kept: ReadonlySet<Item>, out: Buckets): void {
+function byPlan(
+  items: readonly Item[],
+  planned: ReadonlyMap<string, PlannedTask>,
+  rules: readonly CompiledRule[],
+  nowMs: number,
+  protectedItems: ReadonlySet<Item>,
+  kept: ReadonlySet<Item>,
+  out: Buckets,
+): void {
   for (const item of items) {
     const id = item.id;
     const plan = id === null ? undefined : planned.get(id);
@@ -133,18 +144,15 @@ function byPlan(items: readonly Item[], planned: ReadonlyMap<string, PlannedTask
     const status = statusName(item.kind, item.status);
     if (protectedItems.has(item)) out.protected += 1;
     else if (status === undefined) skip(out, item, 'unknown-status');
-    else if (!unchanged(item, status, plan)) skip(out, item, 'changed-since-plan');
-    // In progress only with the current policy's consent: its rule of the plan's name, of this kind, names the
-    // status and has stopFirst. A hand-edited manifest (another rule name, a rule since removed or without
-    // stopFirst) cannot interrupt running work.
-    else if (isInProgress(item.kind, item.status) && !consents(rules, item.kind, status, plan.rule)) skip(out, item, 'in-progress-without-stop-first');
-    else if (kept.has(item)) out.kept += 1;
-    else out.selected.push({ item: withId(item), rule: plan.rule, lastActivityMs: plan.lastActivityMs });
+    else if (!unchanged(item, status, plan) || item.lastActivityMs === null) skip(out, item, 'changed-since-plan');
+    else {
+      const rule = firstMatchingRule(rules, item, nowMs);
+      if (rule === 'needs-stop-first') skip(out, item, 'in-progress-without-stop-first');
+      else if (rule === undefined) skip(out, item, 'no-rule-now');
+      else if (kept.has(item)) out.kept += 1;
+      else out.selected.push({ item: withId(item), rule: rule.name, lastActivityMs: item.lastActivityMs });
+    }
   }
-}
-
-function consents(rules: readonly Rule[], kind: Kind, status: string, ruleName: string): boolean {
-  return rules.some((rule) => rule.name === ruleName && rule.kind === kind && rule.stopFirst && rule.statuses.includes(status));
 }
 
 /** Listed as planned: everything a rule or a protection matches on, the status and the last activity. */

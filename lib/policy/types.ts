@@ -82,8 +82,8 @@ export interface SelectionOptions {
   force?: boolean;
   /**
    * Applying a manifest (lib/purge/manifest.ts): this target's planned items of the listing's kind, by id. Only these
-   * may be selected, each only if it is listed unchanged (what rules match on, status, last activity) and not
-   * protected or kept by the policy now.
+   * may be selected, each only if it is listed unchanged (what rules match on, status, last activity) and the current
+   * policy selects it as it is now (a rule matches, stopFirst for an in-progress one, no protection or window keeps it).
    */
   planned?: ReadonlyMap<string, PlannedTask>;
   /**
@@ -106,11 +106,6 @@ export interface PlannedTask {
   /** A status name of the item's kind. */
   status: string;
   lastActivityMs: number;
-  /**
-   * The rule that selected it at plan time. An item in progress is applied only if the current policy has a rule of
-   * that name, of its kind, that names its status and has stopFirst (the operator's consent to interrupt it).
-   */
-  rule: string;
 }
 
 /** An item (of any kind) with a valid id whose deletion the selection decided. */
@@ -121,7 +116,12 @@ export interface Candidate {
   lastActivityMs: number;
 }
 
-export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first' | 'changed-since-plan';
+/**
+ * Why a listed item was not judged or not taken: malformed-id, unknown-status, unknown-age (a rule is about its
+ * status), in-progress-without-stop-first; applying a manifest also changed-since-plan (not listed as planned) and
+ * no-rule-now (no rule of the current policy selects it as it is now).
+ */
+export type SkipReason = 'malformed-id' | 'unknown-status' | 'unknown-age' | 'in-progress-without-stop-first' | 'changed-since-plan' | 'no-rule-now';
 
 /** The outcome of `select` for one listing (one kind in one target). Every listed item falls in exactly one bucket. */
 export interface TargetSelection {

@@ -166,11 +166,13 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   const gone = request.plannedByTarget ? warnGone(request.plannedByTarget, runs, log) : undefined;
 
   // The run cap is over every target and kind, oldest first; a refused lane contributes nothing.
+  // Applying a manifest, every outcome and skip line says so, beside the rule that matched now.
+  const from = request.plannedByTarget ? { from: 'manifest' } : {};
   const selectable = runs.flatMap((run) => run.lanes.filter((lane) => lane.selection && !lane.selection.refused).map((lane) => ({ run, lane })));
   const cap = applyRunCap(selectable.map((s) => s.lane.selection!), policy.limits.maxDeletesPerRun);
   const queue: Array<{ run: TargetRun; lane: Lane; candidate: Candidate }> = [];
   selectable.forEach(({ run, lane }, i) => {
-    for (const candidate of cap.deferred[i] ?? []) record(run, lane, candidate, { kind: 'deferred', reason: 'run-cap' }, deps);
+    for (const candidate of cap.deferred[i] ?? []) record(run, lane, candidate, { kind: 'deferred', reason: 'run-cap' }, deps, from);
     for (const candidate of cap.run[i] ?? []) queue.push({ run, lane, candidate });
   });
   // Oldest first over all targets (ties: smaller id), the order applyRunCap chose by.
@@ -207,7 +209,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
         gate,
       );
     }
-    record(run, lane, candidate, outcome, deps);
+    record(run, lane, candidate, outcome, deps, from);
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
   });
   await feeder.done;
@@ -329,7 +331,8 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   tally.refused = selection.refused;
   tally.protected = selection.protected;
   tally.skipped = selection.skipped.length;
-  for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason });
+  const from = plannedByTarget ? { from: 'manifest' } : {};
+  for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason, ...from });
   if (selection.refused) {
     deps.onRefused?.(target, selection.selected);
     const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
@@ -341,7 +344,8 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   });
 }
 
-function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outcome, deps: EngineDeps): void {
+/** `fields`: what every outcome line of the run adds (`from: manifest` when applying one). */
+function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outcome, deps: EngineDeps, fields: Record<string, unknown>): void {
   const { log } = deps;
   const s = lane.tally;
   switch (outcome.kind) {
@@ -361,7 +365,7 @@ function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outco
       break;
     }
   }
-  logOutcome(log, run.target.name, candidate, outcome);
+  logOutcome(log, run.target.name, candidate, outcome, fields);
   deps.onOutcome?.(run.target, candidate, outcome);
 }
 

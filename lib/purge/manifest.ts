@@ -176,6 +176,21 @@ export function checkManifest(manifest: Manifest, policy: Policy, nowMs: number,
   if (missing.length > 0) throw new ManifestError(where, 'targets', `the policy has targets the plan did not cover (${missing.join(', ')}): plan again`);
 }
 
+/**
+ * The warning when the policy file changed since the plan, with what truly follows (the CLI and the Lambda handler
+ * log the same): the current policy decides, item by item, so a change can only leave planned items alone.
+ */
+export function policyChangeNotice(manifest: Manifest, policySha256: string): Record<string, string> | undefined {
+  if (manifest.policySha256 === policySha256) return undefined;
+  return {
+    plannedWith: manifest.policySha256,
+    now: policySha256,
+    effect:
+      'the current policy decides: a planned item goes only if one of its rules selects it as it is now; planned items ' +
+      'no rule selects now are left alone (no-rule-now), and nothing the plan did not name is added',
+  };
+}
+
 /** The manifest's items by target name, then kind, then id, as selection reads them. */
 export function plannedByTarget(manifest: Manifest): Map<string, PlannedItems> {
   const out = new Map<string, Map<Kind, Map<string, PlannedTask>>>(manifest.targets.map((t) => [t.name, new Map()]));
@@ -188,7 +203,6 @@ export function plannedByTarget(manifest: Manifest): Map<string, PlannedItems> {
       ...(kind === 'task' ? {} : { description: task.description ?? '', srcBucket: task.sourceBucket ?? '', dstBucket: task.destinationBucket ?? '' }),
       status: task.status,
       lastActivityMs: Date.parse(task.lastActivity),
-      rule: task.rule,
     });
   }
   return out;

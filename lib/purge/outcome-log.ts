@@ -7,14 +7,14 @@ import { KIND_MODELS, statusName } from '../oms/kinds.js';
  * The one log line per outcome, for every kind: `kind`, the id under its kind's field (KindModel.logIdField), target, rule,
  * status, and the name (tasks) or description (the other kinds). 400 and 403 answers carry httpStatus, errorCode,
  * errorMsg and requestId; a 403 is logged at error level, a 400 at warn. Messages start with the kind's noun
- * (`task deleted`, `task group deleted`).
+ * (`task deleted`, `task group deleted`). `extra` adds run-wide fields (`from: manifest` when applying one).
  */
-export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome): void {
+export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome, extra: Record<string, unknown> = {}): void {
   const { item } = candidate;
   const { noun, logIdField } = KIND_MODELS[item.kind];
   const status = statusName(item.kind, item.status);
   const about = item.kind === 'task' ? { name: item.name } : { description: item.description ?? '', sourceBucket: item.srcBucket ?? '', destinationBucket: item.dstBucket ?? '' };
-  const base = { kind: item.kind, [logIdField]: item.id, target, rule: candidate.rule, status, ...about };
+  const base = { kind: item.kind, [logIdField]: item.id, target, rule: candidate.rule, status, ...about, ...extra };
   switch (outcome.kind) {
     case 'deleted':
       log.info(`${noun} deleted`, { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });

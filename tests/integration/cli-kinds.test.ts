@@ -117,6 +117,21 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
     expect(r.stderr).toMatch(/"taskGroupId":"g-nightly-2".*"reason":"changed-since-plan"/);
   });
 
+  it('three synchronizing sync tasks planned under a stopFirst rule, the rule then removed: apply stops and deletes none of them', async () => {
+    const stuck = ['s-a', 's-b', 's-c'].map((id): EmuSyncTask => ({ sync_task_id: id, status: 'SYNCHRONIZING', create_time: started - 90 * DAY, last_start_time: started - 45 * DAY, src_bucket: 's3-x', dst_bucket: 'obs-x' }));
+    emu.setSyncTasks(PROJECT, stuck);
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    expect(manifest.tasks.filter((t) => t.kind === 'syncTask').map((t) => [t.id, t.action])).toEqual(stuck.map((t) => [t.sync_task_id, 'pause-then-delete']));
+    writeFileSync(policyFile, policyText(emu, RULES.replace(/^  - \{ name: stuck-sync.*\n/m, '')));
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    expect(emu.stats.calls['syncTask.stop'] ?? 0).toBe(0);
+    expect(emu.stats.calls['syncTask.delete'] ?? 0).toBe(0);
+    expect((JSON.parse(r.stdout) as RunSummary).targets[0]!.syncTasks).toMatchObject({ selected: 0, deleted: 0, skipped: 3 });
+    expect(r.stderr.match(/"syncTaskId":"s-[abc]","outcome":"skipped","reason":"no-rule-now","from":"manifest"/g)).toHaveLength(3);
+  });
+
   it('refuses a manifest entry of the wrong kind\'s shape, naming the field, before any request', async () => {
     expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;

@@ -135,6 +135,23 @@ describe('Lambda handler, credentials from the loopback Secrets Manager', () => 
     expect(summary.totals).toMatchObject({ selected: 2, deleted: 2, skipped: 1 });
   });
 
+  it('a manifest event never widens the deployed policy: a hand-added entry no rule selects now is left alone', async () => {
+    start({ 'janitor/token': JSON.stringify({ type: 'token', token: SECRET.token }) });
+    useSecret('janitor/token');
+    const [old, young] = [task('31', 4, 40 * DAY), task('32', 5, 1 * DAY)];
+    emu.setTasks(PROJECT, [old!, young!]);
+    const manifestFile = join(dir, 'plan-hand.json');
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], { OMS_AUTH_TOKEN: SECRET.token })).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { tasks: Record<string, unknown>[] };
+    // The young succeeded task (the `done` rule wants 7 days) added by hand under a rule of its own.
+    manifest.tasks.push({ target: 'main', taskId: '32', name: young!.name, status: 'succeeded', lastActivity: new Date(young!.start_time!).toISOString(), rule: 'by-hand', action: 'delete' });
+    emu.resetStats();
+    const summary = await handler({ manifest, dryRun: false }, context);
+    expect(deletedIds(emu)).toEqual(['31']);
+    expect(summary.totals).toMatchObject({ selected: 1, deleted: 1, skipped: 1 });
+    expect(stdout.join('')).toMatch(/"taskId":"32".*"reason":"no-rule-now","from":"manifest"/);
+  });
+
   it('purges with AK/SK: every request signed and verified by the emulator', async () => {
     start({ 'janitor/aksk': JSON.stringify({ type: 'aksk', ak: SECRET.ak, sk: SECRET.sk }) });
     useSecret('janitor/aksk');

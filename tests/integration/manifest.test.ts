@@ -113,6 +113,47 @@ describe('plan --out, review, apply exactly that', () => {
     expect(deletedIds(emu)).toEqual(['1', '6', '9']);
   });
 
+  it('a manifest never widens the policy: a planned item the current rules do not select now is left alone (no-rule-now)', async () => {
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    const m = readManifest();
+    // A hand-edited entry: a healthy migrating task one day old, under an invented rule, "just delete it".
+    const young = task('20', 2, 1 * DAY, { name: 'healthy-copy' });
+    emu.setTasks(PROJECT, [...Object.values(world), young]);
+    m.tasks.push({ target: 'main', taskId: '20', name: 'healthy-copy', status: 'migrating', lastActivity: new Date(young.start_time!).toISOString(), rule: 'invented', action: 'delete' });
+    writeFileSync(manifestFile, JSON.stringify(m));
+    // Then the stuck rule is removed from the policy, and the failed rule renamed.
+    writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed-now, statuses: [failed], olderThan: 30d }\nprotect: { names: ["keep-*"] }\n'));
+    emu.resetStats();
+
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    expect(deletedIds(emu)).toEqual(['1', '2', '3', '4', '5', '6']);
+    const summary = JSON.parse(r.stdout) as RunSummary;
+    expect(summary.targets[0]).toMatchObject({ selected: 6, deleted: 6, failed: 0 });
+    const logs = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.filter((l) => l.reason === 'no-rule-now').map((l) => [l.taskId, l.from]).sort()).toEqual([['20', 'manifest'], ['9', 'manifest']]);
+    // Every outcome line says where the item came from and which rule selected it now (not the plan's).
+    const deleted = logs.filter((l) => l.outcome === 'deleted');
+    expect(deleted).toHaveLength(6);
+    expect(deleted.every((l) => l.from === 'manifest' && l.rule === 'failed-now')).toBe(true);
+    expect(logs.find((l) => l.message === 'policy changed since the plan')).toMatchObject({ level: 'WARN', effect: expect.stringMatching(/the current policy decides.*left alone \(no-rule-now\)/) });
+  });
+
+  it('a planned item the current rules select again is judged as it is now: too young now (a shorter plan age does not count), or in progress without stopFirst', async () => {
+    expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
+    // The rules get stricter: failed tasks after 1040 hours only, and the stuck rule loses stopFirst (a typo would be
+    // refused by the schema; drop the rule's in-progress status instead).
+    writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 1040h }\n  - { name: stuck, statuses: [paused], olderThan: 2d }\nprotect: { names: ["keep-*"] }\n'));
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    // Tasks 1..6 are 41..46 days old: only 4, 5 and 6 are older than 1040 hours (43 days and 8 hours).
+    expect(deletedIds(emu)).toEqual(['4', '5', '6']);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    const logs = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.filter((l) => l.reason === 'no-rule-now').map((l) => l.taskId).sort()).toEqual(['1', '2', '3', '9']);
+  });
+
   it('a target the fresh listing makes refused (over maxDeletePercent) is never steered to a forced purge: plan again', async () => {
     // 7 planned of 9 listed; with a 90% limit the plan passes. Then the two unplanned tasks go: 7 of 7 is over 90%.
     writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90 }\n`));

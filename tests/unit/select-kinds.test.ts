@@ -143,7 +143,7 @@ describe('protect: task groups and sync tasks', () => {
 });
 
 describe('applying a manifest: task groups', () => {
-  const planned = (over: Partial<PlannedTask> = {}): PlannedTask => ({ name: '', description: 'nightly', srcBucket: 'a', dstBucket: 'b', status: 'succeeded', lastActivityMs: NOW - 30 * DAY, rule: 'groups', ...over });
+  const planned = (over: Partial<PlannedTask> = {}): PlannedTask => ({ name: '', description: 'nightly', srcBucket: 'a', dstBucket: 'b', status: 'succeeded', lastActivityMs: NOW - 30 * DAY, ...over });
 
   it('deletes a planned group only when its description, buckets, status and last activity are unchanged', () => {
     const listed = [
@@ -161,15 +161,26 @@ describe('applying a manifest: task groups', () => {
     ]);
   });
 
-  it('applies an in-progress planned group only with the current policy\'s consent: its rule, of its kind, naming the status, with stopFirst', () => {
-    const stuck = group({ id: 'busy', status: 'monitoring', description: 'nightly', srcBucket: 'a', dstBucket: 'b' });
-    const plan = new Map([['busy', planned({ status: 'monitoring', rule: 'stuck-groups' })]]);
-    const stuckRule = groupRule({ name: 'stuck-groups', statuses: ['monitoring'], stopFirst: true });
-    expect(ids(select([stuck], policy({ rules: [stuckRule] }), NOW, { planned: plan }))).toEqual(['busy']);
-    for (const rules of [[], [{ ...stuckRule, stopFirst: false }], [{ ...stuckRule, statuses: ['executing'] }], [{ ...stuckRule, name: 'other' }]]) {
+  it('selects a planned group only as the current policy would now: a rule of its kind that matches it, with stopFirst if it is busy; never by the manifest', () => {
+    const stuck = group({ id: 'busy', status: 'monitoring', description: 'nightly', srcBucket: 'a', dstBucket: 'b', ageMs: 5 * DAY });
+    const plan = new Map([['busy', planned({ status: 'monitoring', lastActivityMs: NOW - 5 * DAY })]]);
+    const stuckRule = groupRule({ name: 'stuck-groups', statuses: ['monitoring'], olderThanDays: 2, stopFirst: true });
+    const chosen = select([stuck], policy({ rules: [stuckRule] }), NOW, { planned: plan });
+    // The rule that matched now, whatever name the manifest gave.
+    expect(chosen.selected.map((c) => [c.item.id, c.rule])).toEqual([['busy', 'stuck-groups']]);
+    const cases: Array<[ReturnType<typeof groupRule>[], string]> = [
+      [[], 'no-rule-now'],
+      [[{ ...stuckRule, statuses: ['executing'] }], 'no-rule-now'],
+      [[{ ...stuckRule, olderThan: '7d', olderThanMs: 7 * DAY }], 'no-rule-now'],
+      [[{ ...stuckRule, kind: 'task', statuses: ['migrating'] }], 'no-rule-now'],
+      [[{ ...stuckRule, stopFirst: false }], 'in-progress-without-stop-first'],
+    ];
+    for (const [rules, reason] of cases) {
       const result = select([stuck], policy({ rules }), NOW, { planned: plan });
-      expect(result.skipped).toEqual([{ idText: 'busy', reason: 'in-progress-without-stop-first' }]);
+      expect([rules, result.selected.length, result.skipped]).toEqual([rules, 0, [{ idText: 'busy', reason }]]);
     }
+    // Protected or kept by a window now: not selected either.
+    expect(select([stuck], policy({ rules: [stuckRule], protect: { taskGroupIds: ['busy'] } }), NOW, { planned: plan })).toMatchObject({ selected: [], protected: 1 });
+    expect(select([stuck], policy({ rules: [{ ...stuckRule, keepLatest: 1 }] }), NOW, { planned: plan })).toMatchObject({ selected: [], kept: 1 });
   });
 });
-
