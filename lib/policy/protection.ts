@@ -14,15 +14,28 @@ const NORMAL_TASK = 'NORMAL_TASK';
 
 export function compileProtection(protect: Protect): (item: Item) => boolean {
   const byIdOrName = compileTaskProtection(protect);
-  const ids: Record<Exclude<Kind, 'task'>, ReadonlySet<string>> = { taskGroup: new Set(protect.taskGroupIds), syncTask: new Set(protect.syncTaskIds) };
+  const ids: Record<Exclude<Kind, 'task'>, ReadonlySet<string>> = {
+    taskGroup: new Set(protect.taskGroupIds.map(caseOfUuid)),
+    syncTask: new Set(protect.syncTaskIds.map(caseOfUuid)),
+  };
   const descriptions = protect.descriptions.map(compileGlob);
   const buckets = protect.buckets.map(compileGlob);
   return (item) => {
     if (item.kind === 'task') return byIdOrName(item) || (protect.groupTasks && item.groupType !== null && item.groupType !== NORMAL_TASK);
-    if (item.id !== null && ids[item.kind].has(item.id)) return true;
+    if (item.id !== null && ids[item.kind].has(caseOfUuid(item.id))) return true;
     const { description = '', srcBucket = '', dstBucket = '' } = item;
     return descriptions.some((matches) => matches(description)) || buckets.some((matches) => matches(srcBucket) || matches(dstBucket));
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A UUID-shaped group or sync task id in one case: a UUID names the same thing in either case, and an id copied from
+ * a console in capitals must still protect (this only widens protection). Other ids are compared exactly.
+ */
+function caseOfUuid(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
 }
 
 /**

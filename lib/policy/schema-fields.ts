@@ -3,6 +3,7 @@
  * found. Assembled into the whole file in schema.ts.
  */
 import { z } from 'zod';
+import { isValidId } from '../oms/item.js';
 import { KINDS } from '../oms/kinds.js';
 import { parseDuration } from './duration.js';
 import { canonicalTaskId, TASK_ID_DIGITS } from './task-id.js';
@@ -76,13 +77,17 @@ export const kind = z.enum(KINDS, { error: expecting(`a kind (${KINDS.join(', ')
  * protected would be another one.
  */
 export const stringId = z.unknown().transform((value, ctx) => {
-  if (typeof value === 'string' && value.length >= 1 && value.length <= 1024) return value;
+  // Only an id that a listed group or sync task can have (lib/oms/item.ts isValidId): anything else could never
+  // match, and a protection that silently protects nothing is the worst kind of typo.
+  if (typeof value === 'string' && isValidId('taskGroup', value)) return value;
   const message =
     value === undefined
       ? 'required'
       : typeof value === 'number' || typeof value === 'bigint'
         ? `the number ${show(value)} may not be the id as written (YAML reads 0123, 1e3 or 0x1F as other numbers); quote the id`
-        : `expected an id of 1 to 1024 characters, quoted, got ${show(value)}`;
+        : typeof value === 'string' && value.trim() !== value && isValidId('taskGroup', value.trim())
+          ? `${show(value)} has spaces around the id: it could never match a listed id; write ${show(value.trim())}`
+          : `expected an id as OMS lists it (1 to 1024 letters, digits, _, - and ., not starting with .), quoted, got ${show(value)}: it could never match a listed id`;
   ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 });

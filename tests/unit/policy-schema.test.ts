@@ -292,6 +292,9 @@ describe('policy schema: kinds', () => {
     ['protect.taskGroupIds[0]', 'expected an id', (p: any) => (p.protect = { taskGroupIds: [{}] })],
     ['protect.taskGroupIds[0]', 'quote the id', (p: any) => (p.protect = { taskGroupIds: [123] })],
     ['protect.syncTaskIds[0]', 'expected an id', (p: any) => (p.protect = { syncTaskIds: [''] })],
+    ['protect.taskGroupIds[1]', 'spaces around the id', (p: any) => (p.protect = { taskGroupIds: ['6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e01', '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e02 '] })],
+    ['protect.syncTaskIds[0]', 'could never match a listed id', (p: any) => (p.protect = { syncTaskIds: ['a/b'] })],
+    ['protect.taskGroupIds[0]', 'could never match a listed id', (p: any) => (p.protect = { taskGroupIds: ['.hidden'] })],
     ['protect.buckets[0]', 'must not be empty', (p: any) => (p.protect = { buckets: [''] })],
   ])('refuses %s (%s), naming the field', (path, words, change) => {
     const issues = issuesFor(change);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { select } from '../../lib/policy/select.js';
-import { ids, NOW, policy, rule, task } from './select-fixtures.js';
+import { group, ids, NOW, policy, rule, syncTask, task } from './select-fixtures.js';
 
 describe('select: protection', () => {
   it('protects tasks whose name matches a protect.names glob', () => {
@@ -55,5 +55,19 @@ describe('select: protection', () => {
     expect(ids(result)).toEqual(['3']);
     expect(result.kept).toBe(1);
     expect(result.protected).toBe(1);
+  });
+
+  it('protects a group or sync task whose UUID id is written in another case; other ids only exactly', () => {
+    const listed = [
+      group({ id: '6f0c2a9e-4b1d-4e7a-9c3f-1a2b3c4d5e01' }),
+      group({ id: 'Group-A' }),
+      syncTask({ id: '3b8e1f6a-7c2d-4a9e-b5f0-2c4d6e8fa001' }),
+    ];
+    const rules = [rule({ name: 'g', kind: 'taskGroup', statuses: ['succeeded'] }), rule({ name: 's', kind: 'syncTask', statuses: ['stopped'] })];
+    const protect = { taskGroupIds: ['6F0C2A9E-4B1D-4E7A-9C3F-1A2B3C4D5E01', 'group-a'], syncTaskIds: ['3B8E1F6A-7C2D-4A9E-B5F0-2C4D6E8FA001'] };
+    const groups = select(listed.filter((i) => i.kind === 'taskGroup'), policy({ rules, protect }), NOW);
+    expect(ids(groups)).toEqual(['Group-A']);
+    expect(groups.protected).toBe(1);
+    expect(select(listed.filter((i) => i.kind === 'syncTask'), policy({ rules, protect }), NOW)).toMatchObject({ selected: [], protected: 1 });
   });
 });
