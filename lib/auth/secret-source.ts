@@ -13,7 +13,15 @@ export interface SecretSourceOptions {
   cacheSeconds?: number;
   /** Default Date.now. */
   clock?: Clock;
+  /**
+   * How long one read may take, retries included, before it fails naming the secret. Default 30000: the SDK sets no
+   * deadline of its own, and an endpoint that accepts a connection and never answers would otherwise hang the CLI.
+   */
+  readTimeoutMs?: number;
 }
+
+/** The default of SecretSourceOptions.readTimeoutMs. */
+export const DEFAULT_SECRET_READ_TIMEOUT_MS = 30_000;
 
 export interface SecretSource {
   /**
@@ -57,6 +65,7 @@ export function createSecretSource(options: SecretSourceOptions = {}): SecretSou
     throw new CredentialsError('secret cache seconds must be a number >= 0', { field: 'SECRET_CACHE_SECONDS' });
   }
   const clock = options.clock ?? Date.now;
+  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_SECRET_READ_TIMEOUT_MS;
   const cache = new ExpiringCache<Credentials>(clock);
   const client = async () => options.client ?? (await defaultSecretsManagerClient());
   return {
@@ -64,7 +73,16 @@ export function createSecretSource(options: SecretSourceOptions = {}): SecretSou
       return cache.get(
         secretId,
         async () => {
-          const value = parseCredentialsSecret(await readSecretString(await client(), secretId, signal), secretId);
+          const timeout = AbortSignal.timeout(readTimeoutMs);
+          const ends = signal ? AbortSignal.any([signal, timeout]) : timeout;
+          let text: string;
+          try {
+            text = await readSecretString(await client(), secretId, ends);
+          } catch (error) {
+            if (!timeout.aborted || signal?.aborted) throw error;
+            throw new CredentialsError(`secret "${secretId}" was not read within ${readTimeoutMs >= 1000 ? `${Math.round(readTimeoutMs / 1000)} s` : `${readTimeoutMs} ms`}: Secrets Manager did not answer (check AWS_ENDPOINT_URL_SECRETS_MANAGER, the region and the network)`, { source: secretId, cause: error });
+          }
+          const value = parseCredentialsSecret(text, secretId);
           return { value, expiresAtMs: clock() + cacheSeconds * 1000 };
         },
         { bypass: bypassCache },
