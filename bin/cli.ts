@@ -11,6 +11,7 @@ import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
 import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
+import { KINDS, isKind, type Kind } from '../lib/oms/kinds.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
 import { parseDuration } from '../lib/policy/duration.js';
@@ -39,7 +40,8 @@ const OPTIONS = {
   target: { type: 'string', multiple: true },
   'task-id': { type: 'string', multiple: true },
   'stop-first': { type: 'boolean' },
-  force: { type: 'boolean' },
+  // `--force` (every kind) or `--force KIND` (repeatable): read as --force=* / --force=KIND (see parse).
+  force: { type: 'string', multiple: true },
   'secret-id': { type: 'string' },
   'log-level': { type: 'string' },
   out: { type: 'string' },
@@ -102,6 +104,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     maxAgeMs = age.ms;
   }
   if (v['no-dry-run'] && v['dry-run']) return usage(io, '--dry-run and --no-dry-run contradict each other');
+  const forcing = forceOf(v.force);
+  if ('problem' in forcing) return usage(io, forcing.problem);
+  const forced = forcing.force;
   const level = (v['log-level'] ?? (io.stderr.isTTY ? 'WARN' : 'INFO')).toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(level)) return usage(io, `--log-level: expected one of ${LOG_LEVELS.join(', ')}`);
 
@@ -122,7 +127,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         targets: v.target,
         taskIds: v['task-id'],
         stopFirst: v['stop-first'],
-        force: v.force,
+        force: forced,
         ...(manifest ? { plannedByTarget: plannedByTarget(manifest) } : {}),
       },
       { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
@@ -148,7 +153,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // nobody reviewed): the way on is a new plan, reviewed.
     const howToForce = manifest
       ? (target: string) => `nothing: apply has no --force; plan again (oms-janitor plan --policy ${shellWord(policyFile)} --target ${shellWord(target)} --out MANIFEST), review, and apply that`
-      : (target: string) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force`;
+      : (target: string, kind: Kind) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force ${kind}`;
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
@@ -227,8 +232,24 @@ function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `--force` takes an optional kind: `--force` alone is every kind (`*`), `--force syncTask` only that one. */
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--force') args.push(argv[i]!);
+    else if (isKind(argv[i + 1])) args.push(`--force=${argv[++i]}`);
+    else args.push('--force=*');
+  }
+  return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** --force's values as the request takes them: true for every kind, or the kinds named. */
+function forceOf(values: readonly string[] | undefined): { force?: true | Kind[] } | { problem: string } {
+  if (values === undefined) return {};
+  if (values.includes('*')) return { force: true };
+  const bad = values.find((value) => !isKind(value));
+  if (bad !== undefined) return { problem: `--force: expected a kind (${KINDS.join(', ')}) or nothing, got ${JSON.stringify(bad)}` };
+  return { force: values as Kind[] };
 }
 
 function usage(io: CliIo, problem: string): number {

@@ -94,7 +94,7 @@ export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = [
  * The readable summary. `howToForce` says, per refused target, how to let it through once its selection has been
  * reviewed (the exact command).
  */
-export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'apply' = 'purge', howToForce?: (target: string) => string): string {
+export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'apply' = 'purge', howToForce?: (target: string, kind: Kind) => string): string {
   // A KIND column only when the run had task groups or sync tasks: a tasks-only run reads as it always did.
   const kinds = summary.taskGroups !== undefined || summary.syncTasks !== undefined;
   const counts = (t: Pick<Totals, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred'>) => [t.listed, t.selected, t.deleted, t.failed, t.deferred].map(String);
@@ -122,14 +122,14 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'ap
     ...t.failures.slice(0, 10).map((f) => ({ kind: 'task', id: f.taskId, f })),
     ...blockKinds.flatMap(([kind, key]) => (t[key]?.failures ?? []).slice(0, 10).map((f) => ({ kind, id: f.id, f }))),
   ].map(({ kind, id, f }) => forTerminal(`  ${t.name} ${kinds ? `${kind} ` : ''}${id}: ${f.httpStatus || f.reason} ${f.errorCode} ${f.errorMsg}`.trimEnd())));
-  const refused = summary.targets.filter((t) => kindRows(t).some((r) => r.refused));
+  const refused = summary.targets.flatMap((t) => kindRows(t).filter((r) => r.refused).map((r) => ({ name: t.name, kind: r.kind })));
   const guidance = refused.length
     ? [
         '',
         command === 'apply'
           ? 'Refused: the planned tasks still there are over limits.maxDeletePercent of the listed tasks. Nothing in the target was touched:'
           : `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\` lists it), then force it:`,
-        ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name) ?? `--force (target ${t.name})`}`)),
+        ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name, t.kind) ?? `--force ${t.kind} (target ${t.name})`}`)),
       ]
     : [];
   const named = [

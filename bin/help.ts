@@ -5,7 +5,7 @@ Usage:
   oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST]
   oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
-                    [--stop-first] [--force] [--secret-id ID]
+                    [--stop-first] [--force [KIND]] [--secret-id ID]
   oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
@@ -29,7 +29,8 @@ Options:
                      rules' ages are ignored, protection still applies, in-progress tasks only with --stop-first.
   --stop-first       With --task-id: in-progress tasks too (a migrating one is paused, waited for, then
                      deleted; a waiting or retrying one deleted as it is; a pausing one waited for).
-  --force            Do not refuse a target whose selection exceeds limits.maxDeletePercent.
+  --force [KIND]     Do not refuse a target whose selection exceeds limits.maxDeletePercent: every kind, or
+                     only KIND (task, taskGroup, syncTask; repeatable: --force taskGroup --force syncTask).
   --out MANIFEST     plan: write the manifest (JSON) to this file.
   --manifest FILE    apply: the manifest that plan --out wrote.
   --max-age DURATION apply: refuse a manifest older than this (default 7d; <number><m|h|d|w>).

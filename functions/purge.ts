@@ -91,7 +91,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       runId: context.awsRequestId,
       howToForce: manifest
         ? (target) => `nothing: a manifest is applied without force; plan again for target ${JSON.stringify(target)}, review, and apply that`
-        : (target) => `invoke the function with {"dryRun": false, "force": true, "targets": [${JSON.stringify(target)}]}`,
+        : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
     });
     const durationMs = Date.now() - startedMs;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.

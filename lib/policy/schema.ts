@@ -109,11 +109,14 @@ const limitsFields = z.strictObject({
   maxDeletesPerRun: wholeNumber(1, MAX_DELETES_PER_RUN_LIMIT).default(1000),
   // 0 is refused: it would refuse every target with anything to delete, which `dryRun: true` says plainly.
   maxDeletePercent: positiveNumber(100, ' (to never delete, use dryRun: true)').default(100),
+  // maxDeletePercent is judged only above this many selected items of a kind: 1 of 1 sync task is 100%.
+  percentFloor: wholeNumber(0, MAX_DELETES_PER_RUN_LIMIT).default(20),
   stopTimeout: duration.default({ text: '10m', ms: 600_000 }),
 });
 const limits = limitsFields.transform((l) => ({
   maxDeletesPerRun: l.maxDeletesPerRun,
   maxDeletePercent: l.maxDeletePercent,
+  percentFloor: l.percentFloor,
   stopTimeoutMs: l.stopTimeout.ms,
 }));
 

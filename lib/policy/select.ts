@@ -211,7 +211,7 @@ function blastRadius(
   const max = policy.limits.maxDeletePercent;
   // Compared as selected * 100 <= max * listed, without a division: on the exact boundary (not "exceeds") the
   // only rounding left can err towards refusing. A NaN limit from a hand-built policy refuses too.
-  if (listed === 0 || options.force === true || selected * 100 <= max * listed) return { refused: false };
+  if (listed === 0 || options.force === true || selected <= policy.limits.percentFloor || selected * 100 <= max * listed) return { refused: false };
   const percent = (selected * 100) / listed;
   const rounded = Number(percent.toFixed(2));
   const shown = String(rounded > max ? rounded : percent);
@@ -219,6 +219,6 @@ function blastRadius(
     refused: true,
     refusal:
       `${selected} of ${listed} listed ${noun} (${shown}%) were selected, more than limits.maxDeletePercent ` +
-      `(${max}%): the target's ${noun} are refused and none of them is touched; force the run to override.`,
+      `(${max}%, judged above limits.percentFloor: ${policy.limits.percentFloor}): the target's ${noun} are refused and none of them is touched; force the run to override.`,
   };
 }

@@ -67,6 +67,11 @@ export interface Limits {
   maxDeletesPerRun: number;
   /** Default 100: a target whose selection exceeds this share of its listed tasks is refused. */
   maxDeletePercent: number;
+  /**
+   * Default 20: maxDeletePercent is judged for a kind of a target only when more than this many of that kind are
+   * selected (a share of a handful says nothing: 1 of 1 sync task is 100%). 0 judges every selection.
+   */
+  percentFloor: number;
   /** Default 10m: how long to wait for a paused state after stopFirst. */
   stopTimeoutMs: number;
 }
@@ -78,7 +83,7 @@ export interface SelectionOptions {
   taskIds?: string[];
   /** With taskIds: in-progress tasks may be selected (they are paused first). */
   stopFirst?: boolean;
-  /** Skip the maxDeletePercent refusal. */
+  /** Skip the maxDeletePercent refusal (the engine decides it per kind: `--force` or `--force syncTask`). */
   force?: boolean;
   /**
    * Applying a manifest (lib/purge/manifest.ts): this target's planned items of the listing's kind, by id. Only these

@@ -18,8 +18,10 @@ import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type Failure, 
 import { purgeItem } from './item-purge.js';
 
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
-export interface PurgeRequest extends Omit<SelectionOptions, 'planned'> {
+export interface PurgeRequest extends Omit<SelectionOptions, 'planned' | 'force'> {
   policy: Policy;
+  /** Skip the maxDeletePercent refusal: for every kind (true), or only for these kinds (`--force syncTask`). */
+  force?: true | readonly Kind[];
   dryRun: boolean;
   /** Target names to run; default all. */
   targets?: string[];
@@ -62,7 +64,7 @@ export interface EngineDeps {
    * How an operator lets a refused target through, in the caller's terms (the CLI command, the Lambda event), for
    * the `target refused` log line. Default: a generic hint.
    */
-  howToForce?: (target: string) => string;
+  howToForce?: (target: string, kind: Kind) => string;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -320,7 +322,8 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const { kind, tally } = lane;
   const noun = KIND_MODELS[kind].noun;
   const { items, nowMs } = lane.listing!;
-  const { taskIds, stopFirst, force, plannedByTarget } = request;
+  const { taskIds, stopFirst, plannedByTarget } = request;
+  const force = request.force === true || (request.force?.includes(kind) ?? false);
   const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
   const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}), ...(heldIds?.size ? { heldIds } : {}) };
   const selection = select(items, request.policy, nowMs, options);
@@ -335,7 +338,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason, ...from });
   if (selection.refused) {
     deps.onRefused?.(target, selection.selected);
-    const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name) ?? 'a run with force'}`;
+    const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name, kind) ?? 'a run with force'}`;
     deps.log.error('target refused', { target: target.name, kind, reason: selection.refusal, selected: tally.selected, listed: tally.listed, howToProceed });
   }
   deps.log.info('target selected', {

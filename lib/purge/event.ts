@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KINDS } from '../oms/kinds.js';
 import { InputError, type RunChoices } from './request.js';
 
 /**
@@ -11,7 +12,8 @@ const manualEvent = z.strictObject({
   // Strings only: a JSON number above 2^53 would already have been rounded into another id by JSON.parse.
   taskIds: z.array(z.string()).optional(),
   stopFirst: z.boolean().optional(),
-  force: z.boolean().optional(),
+  // true: every kind; a kind or a list of kinds: only those ("force": "syncTask").
+  force: z.union([z.boolean(), z.enum(KINDS), z.array(z.enum(KINDS)).min(1)]).optional(),
   // A manifest from `oms-janitor plan --out` (lib/purge/manifest.ts validates it, naming `event.manifest.…`).
   manifest: z.unknown().optional(),
 });
@@ -57,7 +59,7 @@ export function parseLambdaEvent(event: unknown): LambdaRun {
       ...(e.targets ? { targets: e.targets } : {}),
       ...(e.taskIds ? { taskIds: e.taskIds } : {}),
       ...(e.stopFirst ? { stopFirst: true } : {}),
-      ...(e.force ? { force: true } : {}),
+      ...(e.force === true ? { force: true } : e.force ? { force: typeof e.force === 'string' ? [e.force] : e.force } : {}),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
+import type { Kind } from '../oms/kinds.js';
 import type { PlannedItems, Policy } from '../policy/types.js';
 import type { PurgeRequest } from './engine.js';
 
@@ -21,7 +22,8 @@ export interface RunChoices {
   targets?: string[];
   taskIds?: string[];
   stopFirst?: boolean;
-  force?: boolean;
+  /** Let a target through that limits.maxDeletePercent would refuse: every kind (true), or only these kinds. */
+  force?: boolean | readonly Kind[];
   /** Applying a manifest (lib/purge/manifest.ts): its items by target and kind; exclusive of targets, taskIds and stopFirst. */
   plannedByTarget?: ReadonlyMap<string, PlannedItems>;
 }
@@ -57,7 +59,7 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
     ...(choices.targets ? { targets: [...new Set(choices.targets)] } : {}),
     ...(taskIds ? { taskIds: [...new Set(taskIds)] } : {}),
     ...(choices.stopFirst ? { stopFirst: true } : {}),
-    ...(choices.force ? { force: true } : {}),
+    ...(choices.force === true ? { force: true as const } : choices.force ? { force: [...new Set(choices.force)] } : {}),
     ...(choices.plannedByTarget ? { plannedByTarget: choices.plannedByTarget } : {}),
   };
 }

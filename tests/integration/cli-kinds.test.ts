@@ -132,6 +132,34 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
     expect(r.stderr.match(/"syncTaskId":"s-[abc]","outcome":"skipped","reason":"no-rule-now","from":"manifest"/g)).toHaveLength(3);
   });
 
+  it('the percent guard: one old sync task is not refused under the default floor; --force KIND lets through exactly that kind', async () => {
+    // prod-like: 50%. One stopped sync task of one listed is 100%: under percentFloor 20 that says nothing.
+    emu.setSyncTasks(PROJECT, [syncs[0]!]);
+    emu.setTaskGroups(PROJECT, []);
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 50 }\n`));
+    const plain = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--json'], env);
+    expect(plain.code).toBe(0);
+    expect((JSON.parse(plain.stdout) as RunSummary).targets[0]!.syncTasks).toMatchObject({ refused: false, deleted: 1 });
+
+    // With the floor at 0 both kinds are refused (1 of 2 tasks, 1 of 1 sync task); forcing the sync tasks leaves the
+    // tasks refused, and the refusal names the command for the kind still refused.
+    emu.setSyncTasks(PROJECT, [syncs[0]!]);
+    emu.setTasks(PROJECT, [task('1', 4, 40 * DAY, { name: 'old-failed' }), task('2', 5, 40 * DAY)]);
+    emu.resetStats();
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 40, percentFloor: 0 }\n`));
+    const refused = await runCli(['purge', '--policy', policyFile, '--no-dry-run'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('--no-dry-run --force task');
+    expect(refused.stdout).toContain('--no-dry-run --force syncTask');
+    const forced = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--force', 'syncTask', '--json'], env);
+    expect(forced.code).toBe(1);
+    const summary = JSON.parse(forced.stdout) as RunSummary;
+    expect(summary.targets[0]).toMatchObject({ refused: true, deleted: 0, syncTasks: { refused: false, deleted: 1 } });
+    expect(deletedIds(emu)).toEqual([]);
+    const bad = await runCli(['purge', '--policy', policyFile, '--force=groups'], env);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--force: expected a kind \(task, taskGroup, syncTask\) or nothing, got "groups"/)]);
+  });
+
   it('refuses a manifest entry of the wrong kind\'s shape, naming the field, before any request', async () => {
     expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;

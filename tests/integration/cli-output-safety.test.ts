@@ -69,10 +69,10 @@ describe('CLI output a person reads (issue 7.5, 7.8, 7.10, 7.11)', () => {
   });
 
   it('7.11: a refused target prints the exact command that forces it, quoted for the shell', async () => {
-    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 50 }\n`, { "prod main's": PROJECT }));
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 50, percentFloor: 0 }\n`, { "prod main's": PROJECT }));
     const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run'], env);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`oms-janitor purge --policy ${policyFile} --target 'prod main'\\''s' --no-dry-run --force`);
+    expect(r.stdout).toContain(`oms-janitor purge --policy ${policyFile} --target 'prod main'\\''s' --no-dry-run --force task`);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
     // and `plan`, which the guidance points at, lists the refused selection for review
     const plan = await runCli(['plan', '--policy', policyFile, '--json'], env);

@@ -141,7 +141,7 @@ describe('engine: failures, faults and budgets', () => {
 
   it('a refused offset (the 10000 cap of some regions) gives a partial, truncated listing that is still used', async () => {
     emu = await emulator({ projects: { [PROJECT]: oldFailed(250) }, offsetCap: 150 });
-    const { summary } = await runEngine({ ...policy(emu, FAILED_RULE), limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 60_000 } });
+    const { summary } = await runEngine({ ...policy(emu, FAILED_RULE), limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, percentFloor: 20, stopTimeoutMs: 60_000 } });
     expect(summary.targets[0]).toMatchObject({ listed: 200, truncated: true, deleted: 200 });
   });
 });

@@ -56,7 +56,7 @@ describe('engine safety (issue 7)', () => {
 
   it('7.11: a refused target says how to proceed in its log line', async () => {
     emu = await emulator({ projects: { [PROJECT]: [task('1', 4, 40 * DAY), task('2', 4, 40 * DAY), task('3', 5, DAY)] } });
-    const p = policy(emu, `${FAILED_RULE}limits: { maxDeletePercent: 50 }\n`);
+    const p = policy(emu, `${FAILED_RULE}limits: { maxDeletePercent: 50, percentFloor: 0 }\n`);
     const { summary, logs } = await runEngine(p, {}, { howToForce: (t) => `force ${t} please` });
     expect(summary.targets[0]).toMatchObject({ refused: true, deleted: 0 });
     const line = logs.lines.find((l) => l.message === 'target refused')!;

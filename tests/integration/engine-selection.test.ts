@@ -92,7 +92,7 @@ describe('engine against the emulator: exactly the selected set', () => {
   it('refuses a target whose selection exceeds maxDeletePercent, unless forced', async () => {
     const tasks = [task('1', 4, 40 * DAY), task('2', 4, 40 * DAY), task('3', 4, 40 * DAY), task('4', 4, 1 * DAY)];
     emu = await emulator({ projects: { [PROJECT]: tasks } });
-    const p = policy(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\nlimits: { maxDeletePercent: 50 }\n`);
+    const p = policy(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\nlimits: { maxDeletePercent: 50, percentFloor: 0 }\n`);
     const refused = await runEngine(p);
     expect(refused.summary.targets[0]).toMatchObject({ refused: true, selected: 3, deleted: 0 });
     expect(emu.stats.calls.delete ?? 0).toBe(0);

@@ -156,7 +156,7 @@ describe('plan --out, review, apply exactly that', () => {
 
   it('a target the fresh listing makes refused (over maxDeletePercent) is never steered to a forced purge: plan again', async () => {
     // 7 planned of 9 listed; with a 90% limit the plan passes. Then the two unplanned tasks go: 7 of 7 is over 90%.
-    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90 }\n`));
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90, percentFloor: 0 }\n`));
     expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
     emu.setTasks(PROJECT, ['1', '2', '3', '4', '5', '6', '9'].map((id) => world[id]!));
     const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);

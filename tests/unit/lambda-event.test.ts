@@ -25,6 +25,14 @@ describe('Lambda events', () => {
     expect(parseLambdaEvent(withoutDetail)).toEqual({ kind: 'scheduled', choices: {} });
   });
 
+  it('"force" is true (every kind), a kind, or a list of kinds; anything else is refused naming event.force', () => {
+    expect(parseLambdaEvent({ force: 'syncTask' })).toMatchObject({ choices: { force: ['syncTask'] } });
+    expect(parseLambdaEvent({ force: ['taskGroup', 'syncTask'] })).toMatchObject({ choices: { force: ['taskGroup', 'syncTask'] } });
+    expect(parseLambdaEvent({ force: true })).toMatchObject({ choices: { force: true } });
+    expect(() => parseLambdaEvent({ force: 'groups' })).toThrow(/event\.force/);
+    expect(() => parseLambdaEvent({ force: [] })).toThrow(/event\.force/);
+  });
+
   it('manual events are dry runs unless "dryRun": false', () => {
     expect(parseLambdaEvent({})).toEqual({ kind: 'manual', choices: { dryRun: true } });
     expect(parseLambdaEvent(null)).toEqual({ kind: 'manual', choices: { dryRun: true } });

@@ -44,7 +44,7 @@ describe('policy schema', () => {
         { name: 'failed', kind: 'task', statuses: ['failed'], olderThan: '30d', olderThanMs: 30 * 86_400_000, keepLatest: 0, stopFirst: false },
       ],
       protect: { names: [], taskIds: [], groupTasks: true, taskGroupIds: [], syncTaskIds: [], descriptions: [], buckets: [] },
-      limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 600_000 },
+      limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, percentFloor: 20, stopTimeoutMs: 600_000 },
       concurrency: 8,
       dryRun: false,
     });

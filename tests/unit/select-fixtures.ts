@@ -73,7 +73,8 @@ export function policy(
   return {
     rules: spec.rules ?? [rule()],
     protect: { names: [], taskIds: [], groupTasks: true, taskGroupIds: [], syncTaskIds: [], descriptions: [], buckets: [], ...spec.protect },
-    limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, stopTimeoutMs: 10 * MINUTE, ...spec.limits },
+    // percentFloor 0: these tests judge the percentage itself; the floor has tests of its own.
+    limits: { maxDeletesPerRun: 1000, maxDeletePercent: 100, percentFloor: 0, stopTimeoutMs: 10 * MINUTE, ...spec.limits },
   };
 }
 

@@ -33,6 +33,16 @@ describe('select: blast radius', () => {
     expect(result.selected).toHaveLength(6);
   });
 
+  it('judges the percentage only above limits.percentFloor selected items: 1 of 1 is not refused under the default floor', () => {
+    // 3 selected of 4 listed is 75%, over 50%: refused with a floor of 0, 1 or 2; not with 3 (3 is not more than 3).
+    for (const [percentFloor, refused] of [[0, true], [2, true], [3, false], [20, false]] as const) {
+      const result = select(listing(3, 1), policy({ limits: { maxDeletePercent: 50, percentFloor } }), NOW);
+      expect([percentFloor, result.refused]).toEqual([percentFloor, refused]);
+    }
+    // Above the floor the percentage is judged as ever: 25 of 30 listed under a floor of 20.
+    expect(select(listing(25, 5), policy({ limits: { maxDeletePercent: 50, percentFloor: 20 } }), NOW).refused).toBe(true);
+  });
+
   it('applies to explicit purges too', () => {
     const result = select(listing(2, 2), policy({ limits: { maxDeletePercent: 25 } }), NOW, { taskIds: ['1', '1000'] });
     expect(result.refused).toBe(true);

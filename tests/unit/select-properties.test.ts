@@ -163,7 +163,7 @@ interface RawPolicy {
   targets: { name: string; projectId: string; region: string }[];
   rules: RawRule[];
   protect?: { names?: string[]; taskIds?: (string | number)[]; groupTasks?: boolean };
-  limits?: { maxDeletesPerRun?: number; maxDeletePercent?: number };
+  limits?: { maxDeletesPerRun?: number; maxDeletePercent?: number; percentFloor?: number };
 }
 
 const GLOBS = ['nightly-*', 'keep-*', 'audit-*', '*-a?', '*1', 'adhoc-??', '*', 'Nightly-a', '?*😀', '*é*'] as const;
@@ -203,6 +203,8 @@ const rawPolicyParts = fc.record({
   otherProtectedIds: fc.array(validIdText, { maxLength: 2 }),
   groupTasks: fc.option(fc.boolean(), { nil: undefined }),
   maxDeletePercent: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+  // Listings here are small: a floor of 0 to 5 (or the default 20) both judge and skip the percentage.
+  percentFloor: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
   maxDeletesPerRun: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: undefined }),
 });
 
@@ -240,6 +242,7 @@ function rawPolicy(parts: Parts, listed: readonly Listed[]): RawPolicy {
   if (Object.keys(protect).length > 0) policy.protect = protect;
   const limits: RawPolicy['limits'] = {};
   if (parts.maxDeletePercent !== undefined) limits.maxDeletePercent = parts.maxDeletePercent;
+  if (parts.percentFloor !== undefined) limits.percentFloor = parts.percentFloor;
   if (parts.maxDeletesPerRun !== undefined) limits.maxDeletesPerRun = parts.maxDeletesPerRun;
   if (Object.keys(limits).length > 0) policy.limits = limits;
   return policy;
@@ -371,12 +374,14 @@ function specSelection(listed: readonly Listed[], raw: RawPolicy, nowMs: number)
   }
   selected.sort((a, b) => a.lastActivityMs - b.lastActivityMs || compareIds(a.id, b.id));
   const maxPercent = raw.limits?.maxDeletePercent ?? 100;
+  // The percentage is judged only when more than limits.percentFloor (default 20) are selected.
+  const floor = raw.limits?.percentFloor ?? 20;
   return {
     listed: tasks.length,
     selected,
     protected: tasks.length - unprotected.length,
     kept: keptCount,
-    refused: tasks.length > 0 && selected.length * 100 > maxPercent * tasks.length,
+    refused: tasks.length > 0 && selected.length > floor && selected.length * 100 > maxPercent * tasks.length,
   };
 }
 
