@@ -14,6 +14,7 @@ import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { KINDS, isKind, type Kind } from '../lib/oms/kinds.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
+import { policyWarnings } from '../lib/policy/warnings.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
 import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, policyChangeNotice, type Manifest } from '../lib/purge/manifest.js';
@@ -71,6 +72,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return usage(io, (error as Error).message);
     }
   }
+  if (command === 'validate') return validate(argv.slice(1), io);
   if (command !== 'purge' && command !== 'plan' && command !== 'apply') return usage(io, `unknown command ${JSON.stringify(command)}`);
 
   let args: ReturnType<typeof parse>;
@@ -230,6 +232,43 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
 /** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `oms-janitor validate --policy FILE [--json]`: the policy checked offline, exactly as a run loads it (schema,
+ * placeholder project ids, regions, the allow-list), plus warnings about protections that reach none of the kinds the
+ * rules delete. Exit 0 when valid (warnings included), 2 when not. No credentials, no request.
+ */
+async function validate(argv: string[], io: CliIo): Promise<number> {
+  let values: { policy?: string; json?: boolean; help?: boolean };
+  try {
+    values = parseArgs({ args: argv, options: { policy: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const file = values.policy;
+  if (!file) return usage(io, '--policy FILE is required');
+  try {
+    const { policy, sha256 } = await loadPolicyFile(file, { allowedHosts: HostAllowList.fromEnv(io.env) });
+    const warnings = policyWarnings(policy);
+    if (values.json) {
+      io.stdout.write(`${terminalSafeJson({ file, valid: true, sha256, targets: policy.targets.length, rules: policy.rules.length, warnings })}\n`);
+    } else {
+      const kinds = [...new Set(policy.rules.map((rule) => rule.kind))].join(', ');
+      io.stdout.write(`${forTerminalLines(`${file}: valid (${policy.targets.length} target(s), ${policy.rules.length} rule(s) on ${kinds})`)}\n`);
+      for (const w of warnings) io.stdout.write(`${forTerminalLines(`  warning: ${w.field}: ${w.message}`)}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (!isInputError(error)) throw error;
+    if (values.json) io.stdout.write(`${terminalSafeJson({ file, valid: false, error: (error as Error).message })}\n`);
+    io.stderr.write(`oms-janitor: ${forTerminalLines((error as Error).message)}\n`);
+    return 2;
+  }
 }
 
 /** `--force` takes an optional kind: `--force` alone is every kind (`*`), `--force syncTask` only that one. */

@@ -6,16 +6,20 @@ Usage:
   oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
                     [--stop-first] [--force [KIND]] [--secret-id ID]
+  oms-janitor validate --policy FILE [--json]
   oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
   plan       Show what a run would delete, as a table (target, kind, id, name, status, age, rule, action). Never
              changes anything.
              With --out, also write that list as a JSON manifest to review and then apply.
-  apply      Delete exactly the manifest's items that are still listed unchanged (same name or description and
-             buckets, status and last activity) and that the policy still does not protect or keep; a changed one is skipped
-             (changed-since-plan), a new one is never touched. A dry run unless --no-dry-run.
+  apply      Delete the manifest's items that are still listed unchanged (same name or description and buckets,
+             status and last activity) and that the current policy still selects as they are now (a manifest never
+             widens the policy); a changed one is skipped (changed-since-plan), one no rule selects now is left
+             alone (no-rule-now), a new one is never touched. A dry run unless --no-dry-run.
   purge      Run the policy. A dry run unless --no-dry-run.
+  validate   Check a policy offline, as a run would load it (no credentials, no request), and warn about
+             protections that reach none of the kinds the rules delete. Exit 0 valid, 2 invalid.
   emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool. It listens on
              127.0.0.1:8790 (the port policies/example.yaml names); --port 0 picks a free one.
 

@@ -149,4 +149,24 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--port/);
   });
+
+  it('validate checks a policy offline: exit 0 with its warnings, exit 2 naming the field; no request, no credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'janitor-validate-'));
+    const file = join(dir, 'p.yaml');
+    const target = '  - { name: a, projectId: 2c0689c860ad4728a497c91ec0844383, region: cn-north-4 }';
+    writeFileSync(file, `version: 1\ntargets:\n${target}\nrules:\n  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d }\nprotect: { names: ["keep-*"] }\n`);
+    const ok = await runCli(['validate', '--policy', file], {});
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/p\.yaml: valid \(1 target\(s\), 1 rule\(s\) on taskGroup\)/);
+    expect(ok.stdout).toMatch(/warning: rules\[0\]: deletes task groups, which no protection of this policy reaches/);
+    const json = await runCli(['validate', '--policy', file, '--json'], {});
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, warnings: [{ field: 'rules[0]' }] });
+    writeFileSync(file, `version: 1\ntargets:\n  - { name: a, projectId: 000000000000000000000000000000b1, region: cn-north4 }\nrules:\n  - { name: r, statuses: [succeeded], olderThan: 7d }\n`);
+    const bad = await runCli(['validate', '--policy', file], {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/targets\[0\]\.projectId: .*placeholder/);
+    expect(bad.stderr).toMatch(/targets\[0\]\.region: "cn-north4" is not a region OMS is offered in \(did you mean "cn-north-4"\?\)/);
+    expect((await runCli(['validate'], {})).code).toBe(2);
+  });
 });
+
