@@ -34,7 +34,7 @@ interface Artifact {
 
 /** Packages prod in a sandbox (optionally rewriting serverless.yml) and unzips it as Lambda would into /var/task. */
 async function packageProd(label: string, rewrite?: (yml: string) => string): Promise<Artifact | undefined> {
-  const service = await sandbox();
+  const service = await sandbox({ realLookingIds: true });
   cleanups.push(service.remove);
   if (rewrite) {
     const file = join(service.dir, 'serverless.yml');

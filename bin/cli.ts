@@ -14,7 +14,7 @@ import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { KINDS, isKind, type Kind } from '../lib/oms/kinds.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
-import { policyWarnings } from '../lib/policy/warnings.js';
+import { checkPolicyFile } from '../lib/policy/check.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
 import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, policyChangeNotice, type Manifest } from '../lib/purge/manifest.js';
@@ -253,8 +253,7 @@ async function validate(argv: string[], io: CliIo): Promise<number> {
   const file = values.policy;
   if (!file) return usage(io, '--policy FILE is required');
   try {
-    const { policy, sha256 } = await loadPolicyFile(file, { allowedHosts: HostAllowList.fromEnv(io.env) });
-    const warnings = policyWarnings(policy);
+    const { policy, sha256, warnings } = await checkPolicyFile(file, io.env);
     if (values.json) {
       io.stdout.write(`${terminalSafeJson({ file, valid: true, sha256, targets: policy.targets.length, rules: policy.rules.length, warnings })}\n`);
     } else {

@@ -4,11 +4,10 @@
  * parallel, each in its own copy of the service (tests/deploy/sandbox.ts), once for the whole file.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PolicyError, parsePolicy } from '../../lib/policy/load.js';
-import { ROOT, type SlsResult, sandbox, serverless } from './sandbox.js';
+import { PLACEHOLDER_ID, ROOT, type SlsResult, sandbox, serverless, withRealLookingIds } from './sandbox.js';
 import { readZip } from './zip.js';
 
 jest.setTimeout(180_000);
@@ -42,17 +41,6 @@ const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: numb
 const NEW_STAGE = 'uat';
 const NEW_STAGE_BLOCK = [`  ${NEW_STAGE}:`, `    secretName: oms-janitor/${NEW_STAGE}`, '    policyFile: policies/staging.yaml', '    heartbeatHours: 25'];
 
-/**
- * Placeholder project ids as the shipped policies hold them (`00000000000000000000000000000de1`): the policy loader
- * refuses an id with 16 or more leading zeros, so a stage deployed without its real ids fails loudly.
- */
-const PLACEHOLDER_ID = /\b0{16,}[0-9a-f]*\b/g;
-
-/** The policy text with each placeholder id replaced by a real-looking one: 32 hex characters, stable per placeholder. */
-function withRealLookingIds(text: string): string {
-  return text.replace(PLACEHOLDER_ID, (id) => createHash('sha256').update(id).digest('hex').slice(0, 32));
-}
-
 async function shippedPolicy(stage: Stage): Promise<string> {
   return readFile(join(ROOT, 'policies', `${stage}.yaml`), 'utf8');
 }
@@ -62,8 +50,12 @@ const cleanups: (() => Promise<void>)[] = [];
 /** `serverless package --stage qa`: a stage serverless.yml does not know. */
 let unknownStage: SlsResult;
 
+/**
+ * Packages a stage in its own sandbox. Packaging checks the stage's policy and refuses placeholder project ids, so the
+ * sandbox's policies get real-looking ids first (`asShipped` keeps them: the refusal has a test of its own).
+ */
 async function packageStage(stage: string, extra: string[] = [], editServerlessYml?: (text: string) => string): Promise<Packaged> {
-  const service = await sandbox();
+  const service = await sandbox({ realLookingIds: true });
   cleanups.push(service.remove);
   if (editServerlessYml) {
     const file = join(service.dir, 'serverless.yml');
@@ -292,9 +284,10 @@ describe.each(STAGES)('stage %s', (stage) => {
     const { zip, zipBytes } = get(stage);
     expect([...zip.keys()].sort()).toEqual(['functions/purge.cjs', `policies/${stage}.yaml`]);
     const shipped = zip.get(`policies/${stage}.yaml`)!.toString('utf8');
-    expect(shipped).toBe(await shippedPolicy(stage));
-    // The placeholders (if still there) replaced: everything else in the file must be valid as shipped.
-    const policy = parsePolicy(withRealLookingIds(shipped), `policies/${stage}.yaml`);
+    // The file as packaged: the shipped one, its placeholders (if still there) given real-looking ids, as a team does
+    // before it deploys (packaging refuses placeholders); everything else in the file must be valid as shipped.
+    expect(shipped).toBe(withRealLookingIds(await shippedPolicy(stage)));
+    const policy = parsePolicy(shipped, `policies/${stage}.yaml`);
     expect(policy.dryRun).toBe(stage === 'dev');
     // Budget from issue 4: bench/bundle-size.ts measures it together with the cold import time.
     expect(zipBytes).toBeLessThan(300 * 1024);
@@ -434,6 +427,22 @@ test('every stage protects at least what prod protects (names, ids, group tasks)
     expect({ stage, taskIds: protect.taskIds }).toEqual({ stage, taskIds: expect.arrayContaining(prod.taskIds) });
     if (prod.groupTasks) expect({ stage, groupTasks: protect.groupTasks }).toEqual({ stage, groupTasks: true });
   }
+});
+
+test('a stage whose policy still holds placeholder project ids does not package: each placeholder is named, with its line', async () => {
+  const shipped = await shippedPolicy('prod');
+  const placeholders = [...new Set(shipped.match(PLACEHOLDER_ID) ?? [])];
+  const service = await sandbox();
+  cleanups.push(service.remove);
+  if (placeholders.length === 0) {
+    // Real ids are in (a team that forked this): make one a placeholder again, so the check is still exercised.
+    const file = join(service.dir, 'policies', 'prod.yaml');
+    await writeFile(file, shipped.replace(/projectId: *[0-9a-fA-F]{32}/, 'projectId: 00000000000000000000000000000de1'));
+  }
+  const run = await serverless(service.dir, ['package', '--stage', 'prod', '--package', join(service.dir, 'artifact')]);
+  expect(run.code).not.toBe(0);
+  expect(run.stdout + run.stderr).toMatch(/The stage's policy cannot run: invalid policy .*prod\.yaml/);
+  expect(run.stdout + run.stderr).toMatch(/targets\[0\]\.projectId: .*looks like a placeholder .*\(line \d+\)/);
 });
 
 test('an unknown stage does not package: the params without a default are named', () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +18,30 @@ const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'build
  * runs in one directory (parallel stages, the two deploy test files in parallel jest workers, a colleague's
  * `npx serverless package`) would overwrite each other's build. Each run gets its own directory instead.
  */
-export async function sandbox(): Promise<{ dir: string; remove: () => Promise<void> }> {
+export async function sandbox(options: { realLookingIds?: boolean } = {}): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'oms-janitor-sls-'));
   await Promise.all(SERVICE_FILES.map((name) => cp(join(ROOT, name), join(dir, name), { recursive: true })));
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // Packaging checks the stage's policy and refuses placeholder project ids (build/validate-policy.cjs): a sandbox
+  // that packages gets real-looking ids in its copies, as a team puts its real ones in before it deploys.
+  if (options.realLookingIds) {
+    for (const name of await readdir(join(dir, 'policies'))) {
+      const file = join(dir, 'policies', name);
+      await writeFile(file, withRealLookingIds(await readFile(file, 'utf8')));
+    }
+  }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Placeholder project ids as the shipped policies hold them (`00000000000000000000000000000de1`): the policy loader
+ * refuses an id with 16 or more leading zeros, so a stage deployed without its real ids fails loudly.
+ */
+export const PLACEHOLDER_ID = /\b0{16,}[0-9a-f]*\b/g;
+
+/** The policy text with each placeholder id replaced by a real-looking one: 32 hex characters, stable per placeholder. */
+export function withRealLookingIds(text: string): string {
+  return text.replace(PLACEHOLDER_ID, (id) => createHash('sha256').update(id).digest('hex').slice(0, 32));
 }
 
 /**
