@@ -23,7 +23,7 @@ import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf, kindRows } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
-import { REFUSED_ACTION, planAction, planRecords, planTable, summaryText, type PlanRow } from './format.js';
+import { REFUSED_ACTION, planAction, planRecords, planTable, shellWord, summaryText, type PlanRow } from './format.js';
 import { HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
@@ -188,7 +188,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // A target, or a kind in it, that could not be listed: an empty plan must not read as "nothing to do".
       const unlisted = summary.targets.flatMap((t) => kindRows(t).filter((r) => r.error !== undefined).map((r) => (r.kind === 'task' ? t.name : `${t.name} (${r.kind})`)));
       if (command === 'plan') io.stdout.write(redactor.text(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`));
-      io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce)}\n`));
+      io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce, v.policy)}\n`));
     }
     return exitCodeOf(summary);
   } catch (error) {
@@ -227,11 +227,6 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);
-}
-
-/** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -27,8 +27,27 @@ export function planAction(outcome: Outcome, candidate: Candidate): string {
   return 'delete';
 }
 
+/**
+ * What the headline must not leave out: targets that stopped (401, 403s, throttling, credentials), were refused (a
+ * kind over maxDeletePercent) or could not be listed, so that "0 failed" never reads as "all went well".
+ */
+function targetNotes(summary: RunSummary): string {
+  const count = (n: number, what: string) => (n === 0 ? [] : [`${n} target${n === 1 ? '' : 's'} ${what}`]);
+  const rows = summary.targets.map((t) => ({ t, rows: kindRows(t) }));
+  const stopped = rows.filter(({ t }) => t.error?.startsWith('stopped') === true).length;
+  const refused = rows.filter(({ rows }) => rows.some((r) => r.refused)).length;
+  const unlisted = rows.filter(({ t, rows }) => !t.error?.startsWith('stopped') && rows.some((r) => r.error !== undefined)).length;
+  const parts = [...count(stopped, 'stopped'), ...count(refused, 'refused'), ...count(unlisted, 'not listed or held back')];
+  return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
+}
+
 /** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */
 export const REFUSED_ACTION = 'refused (over maxDeletePercent)';
+
+/** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 /** Left-aligned text columns; numbers right-aligned. Every cell is escaped for the terminal (lib/log/terminal.ts). */
 export function table(header: string[], rawRows: string[][], numeric: boolean[] = []): string {
@@ -94,7 +113,12 @@ export function planTable(rows: PlanRow[], nowMs: number, unlisted: string[] = [
  * The readable summary. `howToForce` says, per refused target, how to let it through once its selection has been
  * reviewed (the exact command).
  */
-export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'apply' = 'purge', howToForce?: (target: string, kind: Kind) => string): string {
+export function summaryText(
+  summary: RunSummary,
+  command: 'plan' | 'purge' | 'apply' = 'purge',
+  howToForce?: (target: string, kind: Kind) => string,
+  policyFile?: string,
+): string {
   // A KIND column only when the run had task groups or sync tasks: a tasks-only run reads as it always did.
   const kinds = summary.taskGroups !== undefined || summary.syncTasks !== undefined;
   const counts = (t: Pick<Totals, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred'>) => [t.listed, t.selected, t.deleted, t.failed, t.deferred].map(String);
@@ -115,9 +139,16 @@ export function summaryText(summary: RunSummary, command: 'plan' | 'purge' | 'ap
   }
   for (const [kind, tt] of totalsByKind) rows.push(['total', ...(kinds ? [kind] : []), ...counts(tt), `${tt.protected} protected, ${tt.skipped} skipped`]);
   const all = allKindsTotals(summary);
+  const policy = policyFile === undefined ? 'FILE' : shellWord(policyFile);
+  const next =
+    command === 'plan'
+      ? `Run \`oms-janitor purge --policy ${policy} --no-dry-run\` to delete, or freeze this list for review: ` +
+        `\`oms-janitor plan --policy ${policy} --out plan.json\`, then \`oms-janitor apply --policy ${policy} --manifest plan.json --no-dry-run\`.`
+      : 'Add --no-dry-run to delete.';
+  const notes = targetNotes(summary);
   const head = summary.dryRun
-    ? `Dry run ${summary.runId}: nothing was changed. ${command === 'plan' ? 'Run `oms-janitor purge --no-dry-run` to delete.' : 'Add --no-dry-run to delete.'}`
-    : `Run ${summary.runId}: ${all.deleted} deleted, ${all.failed} failed, ${all.deferred} deferred.`;
+    ? `Dry run ${summary.runId}: nothing was changed${notes}. ${next}`
+    : `Run ${summary.runId}: ${all.deleted} deleted, ${all.failed} failed, ${all.deferred} deferred${notes}.`;
   const failures = summary.targets.flatMap((t) => [
     ...t.failures.slice(0, 10).map((f) => ({ kind: 'task', id: f.taskId, f })),
     ...blockKinds.flatMap(([kind, key]) => (t[key]?.failures ?? []).slice(0, 10).map((f) => ({ kind, id: f.id, f }))),

@@ -153,7 +153,7 @@ function readExpiresAt(body: string): number | undefined {
 /** Duck-typed on the HTTP layer's HttpError (status, errorCode) so that any Http implementation works. */
 function iamFailure(error: unknown, who: string, endpoint: string, projectId: string): AuthError {
   const { status, errorCode, redirectHost } = (error ?? {}) as { status?: unknown; errorCode?: unknown; redirectHost?: unknown };
-  const code = typeof errorCode === 'string' && errorCode ? ` ${errorCode}` : '';
+  const code = typeof errorCode === 'string' && errorCode && errorCode !== String(status) ? ` ${errorCode}` : '';
   const redirect = typeof redirectHost === 'string' ? `: redirected to ${redirectHost}, not followed` : '';
   if (typeof status === 'number') {
     const context = { projectId, status, cause: error, ...(code ? { errorCode: code.trim() } : {}) };

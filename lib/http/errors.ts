@@ -25,7 +25,8 @@ export class HttpError extends Error {
     attempts: number;
     redirectHost?: string;
   }) {
-    const code = init.errorCode ? ` ${init.errorCode}` : '';
+    // Some gateways put the status itself in error_code ("401"): said once, not "HTTP 401 401".
+    const code = init.errorCode && init.errorCode !== String(init.status) ? ` ${init.errorCode}` : '';
     const msg = init.errorMsg ? `: ${init.errorMsg}` : '';
     const id = init.requestId ? ` (request id ${init.requestId})` : '';
     super(`${init.method} ${init.path} answered HTTP ${init.status}${code}${msg}${id}`);

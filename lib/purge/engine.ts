@@ -333,6 +333,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   tally.selected = selection.selected.length;
   tally.refused = selection.refused;
   tally.protected = selection.protected;
+  tally.kept = selection.kept;
   tally.skipped = selection.skipped.length;
   const from = plannedByTarget ? { from: 'manifest' } : {};
   for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason, ...from });
@@ -412,7 +413,8 @@ function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
   } else if (run.consecutiveThrottled >= STOP_AFTER_IN_A_ROW) {
     run.stopped = `stopped after ${STOP_AFTER_IN_A_ROW} requests in a row stayed throttled (HTTP 429) through every retry: the rest is left for the next run`;
   } else if (error.status === 401) {
-    run.stopped = `stopped: authentication was refused (HTTP 401 ${error.errorCode ?? ''}); check the credentials`.replace(' )', ')');
+    const code = error.errorCode && error.errorCode !== '401' ? ` ${error.errorCode}` : '';
+    run.stopped = `stopped: authentication was refused (HTTP 401${code}); check the credentials`;
   } else return;
   log.error('target stopped', { target: run.target.name, reason: run.stopped });
 }

@@ -33,6 +33,8 @@ export interface Totals {
   failed: number;
   deferred: number;
   protected: number;
+  /** Matched a rule (or named, or planned) but kept by a keepLatest window: left alone on purpose. */
+  kept: number;
   skipped: number;
 }
 
@@ -90,7 +92,7 @@ export interface Failure {
 export const MAX_FAILURES_LISTED = 100;
 
 export function emptyTotals(): Totals {
-  return { listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, protected: 0, skipped: 0 };
+  return { listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, protected: 0, kept: 0, skipped: 0 };
 }
 
 /** The summary's block key of each kind that has one. */

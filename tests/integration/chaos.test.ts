@@ -62,7 +62,7 @@ describe('chaos: the invariants can fail', () => {
   const unselected = fixture.tasks.filter((t) => !t.selected && t.id !== undefined).map((t) => t.id!);
   const summaryOf = (over: Partial<{ deleted: number; failed: number; deferred: number; failures: { taskId: string }[] }>) => ({
     runId: 'r', dryRun: false, startedAt: '', finishedAt: '',
-    totals: { listed: 80, selected: selected.length, deleted: 0, failed: 0, deferred: 0, protected: 0, skipped: 0 },
+    totals: { listed: 80, selected: selected.length, deleted: 0, failed: 0, deferred: 0, protected: 0, kept: 0, skipped: 0 },
     targets: [{ name: 'main', projectId: PROJECT, listed: 80, selected: selected.length, deleted: 0, failed: 0, deferred: 0, refused: false, truncated: false, ...over,
       failures: (over.failures ?? []).map((f) => ({ ...f, httpStatus: 503, errorCode: '', errorMsg: '', reason: 'http-error' })) }],
   });

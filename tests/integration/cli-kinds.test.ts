@@ -85,7 +85,7 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
     expect(doc.plan.map((p) => `${p.kind}:${p.id}`).sort()).toEqual(['syncTask:s-old', 'syncTask:s-stuck', 'task:1', 'taskGroup:g-nightly-1', 'taskGroup:g-nightly-2', 'taskGroup:g-stuck']);
     expect(doc.plan.find((p) => p.id === '1')!.taskId).toBe('1');
     expect(doc.plan.find((p) => p.id === 'g-stuck')!.taskId).toBeUndefined();
-    expect(doc.taskGroups).toEqual({ listed: 4, selected: 3, deleted: 0, failed: 0, deferred: 0, protected: 0, skipped: 0 });
+    expect(doc.taskGroups).toEqual({ listed: 4, selected: 3, deleted: 0, failed: 0, deferred: 0, protected: 0, kept: 0, skipped: 0 });
     expect(doc.targets[0]!.syncTasks).toMatchObject({ listed: 2, selected: 2 });
   });
 

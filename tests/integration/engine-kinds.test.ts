@@ -70,8 +70,8 @@ describe('engine: task groups and sync tasks', () => {
     expect(emu.taskGroups(PROJECT).map((g) => g.group_id).sort()).toEqual(['g-creating', 'g-deleting', 'g-monitoring-young', 'g-paused', 'g-waiting-for-deletion', 'g-young']);
 
     expect(summary.totals).toMatchObject({ listed: 2, selected: 1, deleted: 1, failed: 0 });
-    expect(summary.taskGroups).toEqual({ listed: 11, selected: 6, deleted: 5, failed: 0, deferred: 1, protected: 0, skipped: 0 });
-    expect(summary.syncTasks).toEqual({ listed: 4, selected: 3, deleted: 3, failed: 0, deferred: 0, protected: 0, skipped: 0 });
+    expect(summary.taskGroups).toEqual({ listed: 11, selected: 6, deleted: 5, failed: 0, deferred: 1, protected: 0, kept: 0, skipped: 0 });
+    expect(summary.syncTasks).toEqual({ listed: 4, selected: 3, deleted: 3, failed: 0, deferred: 0, protected: 0, kept: 0, skipped: 0 });
     expect(summary.targets[0]).toMatchObject({ listed: 2, deleted: 1, taskGroups: { listed: 11, deleted: 5, deferred: 1, refused: false, failures: [] }, syncTasks: { listed: 4, deleted: 3 } });
     expect(logs.lines.find((l) => l.taskGroupId === 'g-creating' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'creating', level: 'INFO' });
 

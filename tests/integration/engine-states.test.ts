@@ -357,3 +357,31 @@ describe('engine: deadlines, the time budget and the look schedule (simulated ti
     expect(logs.lines.find((l) => l.taskId === '2' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'changed-since-listing' });
   });
 });
+
+describe('engine: messages say each thing once', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('a 401 whose error_code is the status itself reads "(HTTP 401)", not "(HTTP 401 401)"', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [{ id: '11', name: 'x', status: 5, start_time: Date.now() - 30 * DAY, total_time: 0 }] } });
+    emu.setTaskFault(PROJECT, '11', { method: 'DELETE', status: 401, errorCode: '401', errorMsg: 'Unauthorized' });
+    const { summary } = await runEngine(policy(emu, 'rules:\n  - { name: done, statuses: [succeeded], olderThan: 7d }\n'));
+    expect(summary.targets[0]!.error).toBe('stopped: authentication was refused (HTTP 401); check the credentials');
+    expect(JSON.stringify(summary)).not.toMatch(/401 401/);
+  });
+});
+
+describe('engine: the summary counts what keepLatest kept', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('totals and blocks carry `kept`: matched, left alone by a window', async () => {
+    const old = (id: string, days: number): EmuTask => ({ id, name: `t${id}`, status: 5, start_time: Date.now() - days * DAY, total_time: 0 });
+    emu = await emulator({ projects: { [PROJECT]: [old('1', 10), old('2', 20), old('3', 30)] }, taskGroups: { [PROJECT]: [{ group_id: 'g1', status: 6, start_time: Date.now() - 30 * DAY }] } });
+    const rules = 'rules:\n  - { name: done, statuses: [succeeded], olderThan: 7d, keepLatest: 1 }\n  - { name: g, kind: taskGroup, statuses: [succeeded], olderThan: 7d, keepLatest: 1 }\n';
+    const { summary } = await runEngine(policy(emu, rules), { dryRun: true });
+    expect(summary.totals).toMatchObject({ listed: 3, selected: 2, kept: 1 });
+    expect(summary.taskGroups).toMatchObject({ listed: 1, selected: 0, kept: 1 });
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ kept: 1 });
+  });
+});

@@ -24,12 +24,20 @@ describe('the CLI\'s readable output', () => {
     expect(planTable([], 0, [])).toBe('Nothing to delete.');
   });
 
-  it('plan points at purge --no-dry-run; purge at --no-dry-run; a real run gives its counts', () => {
-    expect(summaryText(summary([target({})]), 'plan')).toMatch(/Run `oms-janitor purge --no-dry-run` to delete\./);
+  it('plan points at the full purge command and at plan --out then apply; purge at --no-dry-run; a real run gives its counts', () => {
+    const plan = summaryText(summary([target({})]), 'plan', undefined, 'policies/my policy.yaml');
+    expect(plan).toMatch(/Run `oms-janitor purge --policy 'policies\/my policy\.yaml' --no-dry-run` to delete/);
+    expect(plan).toMatch(/`oms-janitor plan --policy 'policies\/my policy\.yaml' --out plan\.json`, then `oms-janitor apply --policy 'policies\/my policy\.yaml' --manifest plan\.json --no-dry-run`/);
     expect(summaryText(summary([target({})]), 'purge')).toMatch(/Add --no-dry-run to delete\./);
     const real = summary([target({ selected: 3, deleted: 2, failed: 1 })], false);
     real.totals = { ...real.totals, selected: 3, deleted: 2, failed: 1 };
     expect(summaryText(real)).toMatch(/Run r1: 2 deleted, 1 failed, 0 deferred\./);
+  });
+
+  it('the headline counts targets that stopped, were refused or could not be listed, so "0 failed" never hides them', () => {
+    const real = summary([target({ error: 'stopped: authentication was refused (HTTP 401)', truncated: true }), target({ name: 'b', refused: true }), target({ name: 'c', error: 'listing failed: x' }), target({ name: 'd' })], false);
+    expect(summaryText(real)).toMatch(/Run r1: 0 deleted, 0 failed, 0 deferred; 1 target stopped, 1 target refused, 1 target not listed or held back\./);
+    expect(summaryText(summary([target({}), target({ name: 'b' })], false))).toMatch(/Run r1: 0 deleted, 0 failed, 0 deferred\./);
   });
 
   it('a truncated or refused target says so', () => {

@@ -212,8 +212,8 @@ describe('renderReport', () => {
 
 describe('the Chatbot rendition (custom notification schema)', () => {
   it('counts every kind per target, as the subject does, and says how many failures it does not list', () => {
-    const block = { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, skipped: 0, refused: false, truncated: false, failures: [] };
-    const run = summaryOf([target('main', { deleted: 2, taskGroups: block })], { taskGroups: { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, skipped: 0 } });
+    const block = { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, kept: 0, skipped: 0, refused: false, truncated: false, failures: [] };
+    const run = summaryOf([target('main', { deleted: 2, taskGroups: block })], { taskGroups: { listed: 9, selected: 8, deleted: 0, failed: 8, deferred: 0, protected: 0, kept: 0, skipped: 0 } });
     const failures = Array.from({ length: 8 }, (_, i) => failure(`g-${i}`, { kind: 'taskGroup', httpStatus: 500, code: 'OMS.0001' }));
     const r = renderReport(run, { failures, failuresNotKept: 0, deferredByReason: {} }, ctx);
     expect(r.subject).toBe('OMS Task Janitor prod: 2 deleted, 8 failed');
