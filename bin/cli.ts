@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
@@ -24,7 +25,7 @@ import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf, kindRows } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
 import { REFUSED_ACTION, planAction, planRecords, planTable, shellWord, summaryText, type PlanRow } from './format.js';
-import { HELP } from './help.js';
+import { COMMAND_HELP, HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
 export interface CliIo {
@@ -62,6 +63,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
+  if (command === '--version' || command === 'version') {
+    io.stdout.write(`oms-janitor ${version()}\n`);
+    return 0;
+  }
   if (command === 'emulator') {
     const { runEmulatorCli } = await import('../emulator/index.js');
     try {
@@ -83,7 +88,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const v = args.values;
   if (v.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(COMMAND_HELP[command] ?? HELP);
     return 0;
   }
   if (args.positionals.length > 0) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}`);
@@ -229,6 +234,11 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
   await rename(temporary, file);
 }
 
+/** The package's version (package.json beside bin/ and dist/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /**
  * `oms-janitor validate --policy FILE [--json]`: the policy checked offline, exactly as a run loads it (schema,
  * placeholder project ids, regions, the allow-list), plus warnings about protections that reach none of the kinds the
@@ -242,7 +252,7 @@ async function validate(argv: string[], io: CliIo): Promise<number> {
     return usage(io, (error as Error).message);
   }
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(COMMAND_HELP.validate!);
     return 0;
   }
   const file = values.policy;

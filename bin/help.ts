@@ -2,8 +2,8 @@ export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS mig
 retention policy.
 
 Usage:
-  oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST]
-  oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION]
+  oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST] [--secret-id ID]
+  oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--secret-id ID]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
                     [--stop-first] [--force [KIND]] [--secret-id ID]
   oms-janitor validate --policy FILE [--json]
@@ -40,7 +40,8 @@ Options:
   --max-age DURATION apply: refuse a manifest older than this (default 7d; <number><m|h|d|w>).
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
   --log-level LEVEL  DEBUG, INFO, WARN or ERROR. Default INFO (WARN when stderr is a terminal).
-  -h, --help         This text.
+  -h, --help         This text; oms-janitor COMMAND --help for one command's.
+  --version          The version.
 
 Credentials, first found wins: --secret-id (or OMS_CREDENTIALS_SECRET_ID); CLOUD_SDK_AK + CLOUD_SDK_SK (AK/SK
 signing); OMS_AUTH_TOKEN (an IAM token). Empty variables count as unset.
@@ -53,3 +54,60 @@ Exit status: 0 done (dry runs included); 1 a deletion failed, or a target (or on
 stopped; 2 bad input
 (policy, arguments, credentials, manifest) detected before any change.
 `;
+
+const CREDENTIALS = `Credentials, first found wins: --secret-id (or OMS_CREDENTIALS_SECRET_ID); CLOUD_SDK_AK + CLOUD_SDK_SK;
+OMS_AUTH_TOKEN. Logs are JSON lines on stderr (--log-level DEBUG|INFO|WARN|ERROR).
+`;
+
+/** `oms-janitor COMMAND --help`: one command, its options, and what it exits with. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  plan: `oms-janitor plan --policy FILE [--json] [--target NAME]... [--out MANIFEST] [--secret-id ID]
+
+Show what a run of the policy would delete, as a table (target, kind, id, name, status, age, rule, action). Never
+changes anything. ACTION says what would be sent: delete, pause then delete, or wait (creating/pausing).
+
+  --policy FILE      Retention policy (YAML or JSON).
+  --json             The run summary as one JSON document, with a \`plan\` array of the rows.
+  --target NAME      Only this target (repeatable).
+  --out MANIFEST     Also write the list as a JSON manifest to review, then \`oms-janitor apply\`.
+  --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+
+${CREDENTIALS}Exit: 0 done; 1 a target or kind was refused, stopped or not listed; 2 bad input.
+`,
+  apply: `oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--secret-id ID]
+
+Delete the manifest's items that are still listed unchanged and that the current policy still selects as they are
+now (a manifest never widens the policy: one no rule selects is left alone, no-rule-now). A dry run unless
+--no-dry-run.
+
+  --manifest FILE    The manifest that \`oms-janitor plan --out\` wrote.
+  --no-dry-run       Really pause and delete.
+  --max-age DURATION Refuse a manifest older than this (default 7d; <number><m|h|d|w>).
+  --json             The run summary as one JSON document.
+  --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+
+${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped; 2 bad input (nothing done).
+`,
+  purge: `oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]... [--stop-first]
+                  [--force [KIND]] [--secret-id ID]
+
+Run the policy. A dry run unless --no-dry-run (a policy with dryRun: true stays dry).
+
+  --no-dry-run       Really pause and delete.
+  --target NAME      Only this target (repeatable).
+  --task-id ID       Exactly these listed migration tasks (repeatable): ages ignored, protection still applies.
+  --stop-first       With --task-id: in-progress tasks too (a migrating one is paused first).
+  --force [KIND]     Let a target through that limits.maxDeletePercent refuses: every kind, or only KIND.
+  --json             The run summary as one JSON document.
+  --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+
+${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped; 2 bad input (nothing done).
+`,
+  validate: `oms-janitor validate --policy FILE [--json]
+
+Check a policy offline, exactly as a run loads it (schema, placeholder project ids, regions, the allowed hosts), and
+warn about protections that reach none of the kinds the rules delete. No credentials, no request.
+
+Exit: 0 valid (warnings included); 2 invalid (every problem named, with its line).
+`,
+};

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Emulator } from '../../emulator/index.js';
@@ -167,6 +167,17 @@ describe('CLI (in-process main) against the emulator', () => {
     expect(bad.stderr).toMatch(/targets\[0\]\.projectId: .*placeholder/);
     expect(bad.stderr).toMatch(/targets\[0\]\.region: "cn-north4" is not a region OMS is offered in \(did you mean "cn-north-4"\?\)/);
     expect((await runCli(['validate'], {})).code).toBe(2);
+  });
+
+  it('each command has its own --help, and --version says the package version', async () => {
+    for (const command of ['plan', 'apply', 'purge', 'validate']) {
+      const r = await runCli([command, '--help'], {});
+      expect([command, r.code]).toEqual([command, 0]);
+      expect(r.stdout.startsWith(`oms-janitor ${command} `)).toBe(true);
+      if (command !== 'validate') expect(r.stdout).toContain('--secret-id ID');
+    }
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await runCli(['--version'], {})).toMatchObject({ code: 0, stdout: `oms-janitor ${version}\n` });
   });
 });
 
