@@ -27,6 +27,28 @@ export function planAction(outcome: Outcome, candidate: Candidate): string {
   return 'delete';
 }
 
+/** Applying a manifest: the planned items of every kind that were not deleted and why, by id. */
+function planLines(summary: RunSummary): string[] {
+  const said: Array<[keyof typeof PLAN_LIST_WORDS, string, readonly string[]]> = [];
+  for (const key of Object.keys(PLAN_LIST_WORDS) as (keyof typeof PLAN_LIST_WORDS)[]) {
+    if (summary[key]?.length) said.push([key, 'tasks', summary[key]!]);
+    for (const t of summary.targets) {
+      for (const [kind, block] of Object.entries(BLOCK_KEYS) as [Kind, 'taskGroups' | 'syncTasks'][]) {
+        const ids = t[block]?.[key];
+        if (ids?.length) said.push([key, `${kind === 'taskGroup' ? 'task groups' : 'sync tasks'} of ${t.name}`, ids]);
+      }
+    }
+  }
+  return said.flatMap(([key, what, ids]) => ['', forTerminal(`Planned ${what} ${PLAN_LIST_WORDS[key]}: ${ids.join(', ')}`)]);
+}
+
+const PLAN_LIST_WORDS = {
+  alreadyGone: 'already gone (nothing to do)',
+  notFound: 'not seen: the listing is incomplete (nothing was done with them)',
+  changedSincePlan: 'changed since the plan (left alone; plan again to review them)',
+  noRuleNow: 'that no rule of the current policy selects now (left alone)',
+} as const;
+
 /**
  * What the headline must not leave out: targets that stopped (401, 403s, throttling, credentials), were refused (a
  * kind over maxDeletePercent) or could not be listed, so that "0 failed" never reads as "all went well".
@@ -163,11 +185,14 @@ export function summaryText(
         ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name, t.kind) ?? `--force ${t.kind} (target ${t.name})`}`)),
       ]
     : [];
-  const named = [
-    ...(summary.notFound?.length ? ['', `Named tasks that no listing holds (nothing was done with them): ${forTerminal(summary.notFound.join(', '))}`] : []),
-    ...(summary.notSelected?.length ? ['', `Named tasks left alone (protected, or kept by a keepLatest window): ${forTerminal(summary.notSelected.join(', '))}`] : []),
-    ...(summary.alreadyGone?.length ? ['', `Planned tasks already gone (nothing to do): ${forTerminal(summary.alreadyGone.join(', '))}`] : []),
-  ];
+  // An explicit purge names tasks; applying a manifest plans items of every kind.
+  const named =
+    command === 'apply'
+      ? planLines(summary)
+      : [
+          ...(summary.notFound?.length ? ['', `Named tasks that no listing holds (nothing was done with them): ${forTerminal(summary.notFound.join(', '))}`] : []),
+          ...(summary.notSelected?.length ? ['', `Named tasks left alone (protected, or kept by a keepLatest window): ${forTerminal(summary.notSelected.join(', '))}`] : []),
+        ];
   return [
     head,
     '',

@@ -165,7 +165,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   }
 
   const unlisted = request.taskIds ? warnUnlisted(request.taskIds, runs, log) : undefined;
-  const gone = request.plannedByTarget ? warnGone(request.plannedByTarget, runs, log) : undefined;
+  const gone = request.plannedByTarget ? planLists(request.plannedByTarget, runs, log) : undefined;
 
   // The run cap is over every target and kind, oldest first; a refused lane contributes nothing.
   // Applying a manifest, every outcome and skip line says so, beside the rule that matched now.
@@ -225,8 +225,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     targets: [],
     ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
     ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
-    ...(gone?.alreadyGone.length ? { alreadyGone: gone.alreadyGone } : {}),
-    ...(gone?.notFound.length ? { notFound: gone.notFound } : {}),
+    ...nonEmpty(gone),
   };
   for (const kind of kinds) {
     const key = BLOCK_KEYS[kind as keyof typeof BLOCK_KEYS];
@@ -443,36 +442,57 @@ function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], lo
   return { notFound, notSelected };
 }
 
+/** Applying a manifest: what became of planned items that were not selected, by id (lib/purge/summary.ts). */
+interface PlanLists {
+  alreadyGone: string[];
+  notFound: string[];
+  changedSincePlan: string[];
+  noRuleNow: string[];
+}
+const PLAN_LIST_KEYS = ['alreadyGone', 'notFound', 'changedSincePlan', 'noRuleNow'] as const;
+const emptyPlanLists = (): PlanLists => ({ alreadyGone: [], notFound: [], changedSincePlan: [], noRuleNow: [] });
+
 /**
- * Applying a manifest, the planned items that the fresh listing does not hold: already gone when the listing is
- * complete (deleted by hand, or by a run killed half-way), and only "not found" when it stopped short (they may be
- * in the part not seen; nothing is done with them either way). A log line each; the task ids for the summary's
- * top-level lists, the other kinds' for their blocks.
+ * Applying a manifest, what became of the planned items the run did not select, by id: the ones the fresh listing
+ * does not hold are already gone when the listing is complete (deleted by hand, or by a run killed half-way), and
+ * only "not found" when it stopped short (they may be in the part not seen; nothing is done with them either way);
+ * the listed ones skipped as changed since the plan, or that no rule of the current policy selects now, by their
+ * skip reason. A log line for each gone or not found one (the skipped ones have theirs); the task ids for the
+ * summary's top-level lists, the other kinds' for their blocks.
  */
-function warnGone(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): { alreadyGone: string[]; notFound: string[]; byLane: Map<Lane, { alreadyGone: string[]; notFound: string[] }> } {
-  const alreadyGone: string[] = [];
-  const notFound: string[] = [];
-  const byLane = new Map<Lane, { alreadyGone: string[]; notFound: string[] }>();
-  const laneLists = (lane: Lane) => byLane.get(lane) ?? byLane.set(lane, { alreadyGone: [], notFound: [] }).get(lane)!;
+function planLists(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): PlanLists & { byLane: Map<Lane, PlanLists> } {
+  const top = emptyPlanLists();
+  const byLane = new Map<Lane, PlanLists>();
+  const listsOf = (lane: Lane) => (lane.kind === 'task' ? top : (byLane.get(lane) ?? byLane.set(lane, emptyPlanLists()).get(lane)!));
   for (const run of runs) {
     for (const lane of run.lanes) {
       // A lane whose listing failed has nothing to say about its items: its error says why.
       if (lane.listedIds === undefined) continue;
+      const lists = listsOf(lane);
+      for (const skip of lane.selection?.skipped ?? []) {
+        if (skip.reason === 'changed-since-plan') lists.changedSincePlan.push(skip.idText);
+        else if (skip.reason === 'no-rule-now') lists.noRuleNow.push(skip.idText);
+      }
       const listed = new Set(lane.listedIds);
       const idField = KIND_MODELS[lane.kind].logIdField;
       for (const id of planned.get(run.target.name)?.get(lane.kind)?.keys() ?? []) {
         if (listed.has(id)) continue;
         if (lane.tally.truncated) {
-          (lane.kind === 'task' ? notFound : laneLists(lane).notFound).push(id);
+          lists.notFound.push(id);
           log.warn(`planned ${KIND_MODELS[lane.kind].noun} not seen: the listing is incomplete`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'not-found' });
         } else {
-          (lane.kind === 'task' ? alreadyGone : laneLists(lane).alreadyGone).push(id);
+          lists.alreadyGone.push(id);
           log.info(`planned ${KIND_MODELS[lane.kind].noun} already gone`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'already-gone' });
         }
       }
     }
   }
-  return { alreadyGone, notFound, byLane };
+  return { ...top, byLane };
+}
+
+/** The non-empty lists, as summary fields. */
+function nonEmpty(lists: PlanLists | undefined): Partial<PlanLists> {
+  return Object.fromEntries(PLAN_LIST_KEYS.filter((key) => (lists?.[key].length ?? 0) > 0).map((key) => [key, lists![key]]));
 }
 
 function emptyTally(): Tally {
@@ -483,7 +503,7 @@ function emptyTally(): Tally {
  * The target's summary: the task lane in the target's own fields, as they always were (zeros when the run lists no
  * tasks), and a block per other kind. A stopped target says so in each of them.
  */
-function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, { alreadyGone: string[]; notFound: string[] }> | undefined): TargetSummary {
+function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, PlanLists> | undefined): TargetSummary {
   const { target, stopped } = run;
   const tasks = run.lanes.find((lane) => lane.kind === 'task')?.tally ?? { ...emptyTally(), truncated: stopped !== undefined };
   const error = stopped ?? tasks.error;
@@ -512,8 +532,7 @@ function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, { alreadyGo
       failures: failures.map(({ taskId, ...rest }) => ({ id: taskId, ...rest })),
       ...(failuresOmitted ? { failuresOmitted } : {}),
       ...(blockError === undefined ? {} : { error: blockError }),
-      ...(gone?.alreadyGone.length ? { alreadyGone: gone.alreadyGone } : {}),
-      ...(gone?.notFound.length ? { notFound: gone.notFound } : {}),
+      ...nonEmpty(gone),
     };
     summary[key] = block;
   }

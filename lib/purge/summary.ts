@@ -22,6 +22,10 @@ export interface RunSummary {
   notSelected?: string[];
   /** Applying a manifest, when not empty: planned task ids that a complete listing no longer holds (nothing to do). */
   alreadyGone?: string[];
+  /** Applying a manifest, when not empty: planned task ids listed otherwise than planned (left alone). */
+  changedSincePlan?: string[];
+  /** Applying a manifest, when not empty: planned task ids no rule of the current policy selects now (left alone). */
+  noRuleNow?: string[];
   taskGroups?: Totals;
   syncTasks?: Totals;
 }
@@ -70,6 +74,10 @@ export interface KindSummary extends Totals {
   alreadyGone?: string[];
   /** Applying a manifest, when not empty: planned ids of this kind that an incomplete listing did not show. */
   notFound?: string[];
+  /** Applying a manifest, when not empty: planned ids of this kind listed otherwise than planned. */
+  changedSincePlan?: string[];
+  /** Applying a manifest, when not empty: planned ids of this kind no rule of the current policy selects now. */
+  noRuleNow?: string[];
 }
 
 /** A failure of a task group or sync task: as a task's, with `id` for `taskId`. */

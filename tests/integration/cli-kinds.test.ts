@@ -113,7 +113,10 @@ describe('CLI: plan and apply with task groups and sync tasks', () => {
     expect(emu.stats.groupsStopped[PROJECT]).toEqual(['g-stuck']);
     expect([...(emu.stats.syncTasksDeleted[PROJECT] ?? [])].sort()).toEqual(['s-old', 's-stuck']);
     expect(deletedIds(emu)).toEqual(['1']);
-    expect(summary.targets[0]!.taskGroups).toMatchObject({ selected: 1, deleted: 1, skipped: 1, alreadyGone: ['g-nightly-1'] });
+    expect(summary.targets[0]!.taskGroups).toMatchObject({ selected: 1, deleted: 1, skipped: 1, alreadyGone: ['g-nightly-1'], changedSincePlan: ['g-nightly-2'] });
+    // The text names them too.
+    const text = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile], env);
+    expect(text.stdout).toMatch(/Planned task groups of main changed since the plan \(left alone; plan again to review them\): g-nightly-2/);
     expect(r.stderr).toMatch(/"taskGroupId":"g-nightly-2".*"reason":"changed-since-plan"/);
   });
 

@@ -98,6 +98,8 @@ describe('plan --out, review, apply exactly that', () => {
     // Counted among the planned tasks only, as an explicit purge counts its named ones: 5 protected now; 2, 3 changed.
     expect(summary.totals).toMatchObject({ protected: 1, skipped: 2 });
     expect(summary.alreadyGone).toEqual(['4']);
+    // The changed ones by id, in the JSON and in the text.
+    expect([...summary.changedSincePlan!].sort()).toEqual(['2', '3']);
     const logs = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.filter((l) => l.reason === 'changed-since-plan').map((l) => l.taskId).sort()).toEqual(['2', '3']);
     expect(logs.find((l) => l.outcome === 'already-gone')).toMatchObject({ taskId: '4', target: 'main' });
@@ -133,6 +135,7 @@ describe('plan --out, review, apply exactly that', () => {
     expect(summary.targets[0]).toMatchObject({ selected: 6, deleted: 6, failed: 0 });
     const logs = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.filter((l) => l.reason === 'no-rule-now').map((l) => [l.taskId, l.from]).sort()).toEqual([['20', 'manifest'], ['9', 'manifest']]);
+    expect([...summary.noRuleNow!].sort()).toEqual(['20', '9']);
     // Every outcome line says where the item came from and which rule selected it now (not the plan's).
     const deleted = logs.filter((l) => l.outcome === 'deleted');
     expect(deleted).toHaveLength(6);
