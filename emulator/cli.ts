@@ -2,7 +2,7 @@ import { DEMO_OTHER_ACCOUNT, demoAccounts, demoOtherAccountTasks } from './demo-
 import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
 import { demoSyncTasks, demoTaskGroups } from './demo-kinds.js';
 import { startEmulator } from './server.js';
-import type { EmulatorOptions } from './types.js';
+import type { Emulator, EmulatorOptions, FaultOptions } from './types.js';
 
 export const DEMO_TOKEN = 'demo-token';
 /** policies/example.yaml points its targets here, so the example works against `oms-janitor emulator` as is. */
@@ -17,10 +17,51 @@ export interface EmulatorCliArgs {
   port: number;
   seed: number;
   latencyMs: number;
+  /** `--fault 429=0.3,503=0.1`: shares of OMS requests answered with that fault. */
+  faults: FaultOptions;
+  /** `--fail-deletes ID,…`: these ids (of any kind, in every demo project) answer every DELETE with 403 APIGW.0306. */
+  failDeletes: string[];
+  /** `--token-max-uses N`: IAM-issued tokens answer 401 APIGW.0307 after N OMS calls. */
+  tokenMaxUses?: number;
+  /** `--offset-cap N`: list offsets above N answer 400 OMS.0064 (a region's offset cap). */
+  offsetCap?: number;
   help?: boolean;
 }
 
-const USAGE = `usage: oms-janitor emulator [--port N (default ${DEMO_PORT}; 0 = any free port)] [--seed N] [--latency MS]`;
+const USAGE = `usage: oms-janitor emulator [--port N (default ${DEMO_PORT}; 0 = any free port)] [--seed N] [--latency MS]
+         [--fault KIND=SHARE,... (KIND: ${Object.keys({ '429': 0, '503': 0, '500': 0, reset: 0, stall: 0, html: 0, badjson: 0 }).join(', ')}; SHARE 0..1)]
+         [--fail-deletes ID,...] [--token-max-uses N] [--offset-cap N]`;
+
+/** `--fault` kinds and the FaultOptions share each sets. */
+const FAULT_KINDS = {
+  '429': 'rate429',
+  '503': 'rate503',
+  '500': 'rate500',
+  reset: 'rateReset',
+  stall: 'rateStall',
+  html: 'rateHtml',
+  badjson: 'rateBadJson',
+} as const satisfies Record<string, keyof FaultOptions>;
+
+function faultsArg(text: string | undefined): FaultOptions {
+  const faults: FaultOptions = {};
+  for (const part of (text ?? '').split(',')) {
+    const [kind, share] = part.split('=');
+    const key = Object.hasOwn(FAULT_KINDS, kind ?? '') ? FAULT_KINDS[kind as keyof typeof FAULT_KINDS] : undefined;
+    const value = Number(share);
+    if (key === undefined || share === undefined || share === '' || !(value >= 0 && value <= 1)) {
+      throw new EmulatorCliError(`Expected \`--fault\` to be KIND=SHARE pairs such as 429=0.3,503=0.1 (KIND: ${Object.keys(FAULT_KINDS).join(', ')}; SHARE from 0 to 1), got ${JSON.stringify(part)}. ${USAGE}`);
+    }
+    faults[key] = value;
+  }
+  return faults;
+}
+
+function idsArg(text: string | undefined): string[] {
+  const ids = (text ?? '').split(',').filter((id) => id !== '');
+  if (ids.length === 0) throw new EmulatorCliError(`Expected \`--fail-deletes\` to be ids separated by commas. ${USAGE}`);
+  return ids;
+}
 
 function intArg(name: string, text: string | undefined, min: number, max: number): number {
   if (text === undefined || !/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
@@ -31,7 +72,7 @@ function intArg(name: string, text: string | undefined, min: number, max: number
 
 /** `--port N`, `--port=N`, `--seed N`, `--latency MS`; a leading `emulator` (the subcommand) is skipped. */
 export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
-  const args: EmulatorCliArgs = { port: DEMO_PORT, seed: 1, latencyMs: 0 };
+  const args: EmulatorCliArgs = { port: DEMO_PORT, seed: 1, latencyMs: 0, faults: {}, failDeletes: [] };
   const rest = argv[0] === 'emulator' ? argv.slice(1) : [...argv];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
@@ -41,6 +82,10 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliArgs {
     if (flag === '--port') args.port = intArg('--port', value(), 0, 65535);
     else if (flag === '--seed') args.seed = intArg('--seed', value(), 0, 2 ** 32 - 1);
     else if (flag === '--latency') args.latencyMs = intArg('--latency', value(), 0, 60_000);
+    else if (flag === '--fault') args.faults = { ...args.faults, ...faultsArg(value()) };
+    else if (flag === '--fail-deletes') args.failDeletes.push(...idsArg(value()));
+    else if (flag === '--token-max-uses') args.tokenMaxUses = intArg('--token-max-uses', value(), 1, 1_000_000);
+    else if (flag === '--offset-cap') args.offsetCap = intArg('--offset-cap', value(), 0, 2 ** 31 - 1);
     else if (flag === '--help' || flag === '-h') args.help = true;
     else throw new EmulatorCliError(`Unknown argument \`${arg}\`. ${USAGE}`);
   }
@@ -64,6 +109,30 @@ export function demoEmulatorOptions(nowMs: number): EmulatorOptions {
 }
 
 /**
+ * The demo emulator with the drills the command line asks for (faults, failing deletes, short-lived IAM tokens, an
+ * offset cap), so that an operator can rehearse failures from the shell (docs/operations.md).
+ */
+export async function startDemoEmulator(args: EmulatorCliArgs, nowMs: number): Promise<Emulator> {
+  const emu = await startEmulator({
+    port: args.port,
+    seed: args.seed,
+    ...demoEmulatorOptions(nowMs),
+    faults: { ...args.faults, ...(args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {}) },
+    ...(args.tokenMaxUses !== undefined ? { iamTokenMaxUses: args.tokenMaxUses } : {}),
+    ...(args.offsetCap !== undefined ? { offsetCap: args.offsetCap } : {}),
+  });
+  const projects = [...Object.values(DEMO_PROJECTS), DEMO_OTHER_ACCOUNT.projectId];
+  for (const id of args.failDeletes) {
+    for (const project of projects) {
+      for (const kind of ['task', 'taskGroup', 'syncTask'] as const) {
+        emu.setTaskFault(project, id, { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'The API access is denied (drill: --fail-deletes).' }, kind);
+      }
+    }
+  }
+  return emu;
+}
+
+/**
  * `oms-janitor emulator`: the emulator with demo data (tasks, task groups, sync tasks) and the static token
  * 'demo-token', until SIGINT or SIGTERM.
  * Resolves once it has closed.
@@ -74,13 +143,7 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const nowMs = Date.now();
-  const emu = await startEmulator({
-    port: args.port,
-    seed: args.seed,
-    ...demoEmulatorOptions(nowMs),
-    faults: args.latencyMs > 0 ? { latencyMs: args.latencyMs } : {},
-  }).catch((error: unknown) => {
+  const emu = await startDemoEmulator(args, Date.now()).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new EmulatorCliError(`port ${args.port} is in use (another emulator?); choose one with --port N, or --port 0 for any free port`);
     }

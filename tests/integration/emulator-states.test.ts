@@ -106,3 +106,24 @@ describe('the emulator: a task group being created', () => {
     await forever.close();
   });
 });
+
+describe('the emulator command line: drills an operator can run from the shell', () => {
+  it('--fail-deletes answers every DELETE of those ids with 403, --offset-cap refuses deeper pages, --fault injects', async () => {
+    const { startDemoEmulator, DEMO_PROJECTS: PROJECTS } = await import('../../emulator/index.js');
+    const { parseEmulatorArgs } = await import('../../emulator/cli.js');
+    const args = parseEmulatorArgs(['--port', '0', '--fail-deletes', '191297400000001,x-1', '--offset-cap', '20', '--fault', '503=1']);
+    const emu = await startDemoEmulator(args, Date.now());
+    try {
+      const call = (path: string, method = 'GET') => fetch(`${emu.url}${path}`, { method, headers: { 'X-Auth-Token': 'demo-token' } });
+      emu.setFaults({});
+      expect((await call(`/v2/${PROJECTS.beijing4}/tasks/191297400000001`, 'DELETE')).status).toBe(403);
+      expect((await call(`/v2/${PROJECTS.shanghai1}/taskgroups/x-1`, 'DELETE')).status).toBe(403);
+      expect((await call(`/v2/${PROJECTS.beijing4}/tasks/191297400000002`, 'DELETE')).status).toBe(400); // not there: OMS.1009
+      expect((await call(`/v2/${PROJECTS.beijing4}/tasks?limit=10&offset=30`)).status).toBe(400);
+      emu.setFaults(args.faults);
+      expect((await call(`/v2/${PROJECTS.beijing4}/tasks?limit=10&offset=0`)).status).toBe(503);
+    } finally {
+      await emu.close();
+    }
+  });
+});

@@ -59,8 +59,20 @@ describe('demoTaskGroups', () => {
 
 describe('parseEmulatorArgs', () => {
   it('reads --port, --seed and --latency, skipping the subcommand', () => {
-    expect(parseEmulatorArgs([])).toEqual({ port: DEMO_PORT, seed: 1, latencyMs: 0 });
-    expect(parseEmulatorArgs(['emulator', '--port', '8080', '--seed=9', '--latency', '20'])).toEqual({ port: 8080, seed: 9, latencyMs: 20 });
+    expect(parseEmulatorArgs([])).toEqual({ port: DEMO_PORT, seed: 1, latencyMs: 0, faults: {}, failDeletes: [] });
+    expect(parseEmulatorArgs(['emulator', '--port', '8080', '--seed=9', '--latency', '20'])).toEqual({ port: 8080, seed: 9, latencyMs: 20, faults: {}, failDeletes: [] });
+  });
+
+  it('reads the drills: --fault KIND=SHARE,…, --fail-deletes ID,…, --token-max-uses N, --offset-cap N', () => {
+    expect(parseEmulatorArgs(['--fault', '429=0.3,503=0.1', '--fault=reset=0.05', '--fail-deletes', '1,2', '--fail-deletes=g-1', '--token-max-uses', '3', '--offset-cap', '10000'])).toMatchObject({
+      faults: { rate429: 0.3, rate503: 0.1, rateReset: 0.05 },
+      failDeletes: ['1', '2', 'g-1'],
+      tokenMaxUses: 3,
+      offsetCap: 10000,
+    });
+    expect(() => parseEmulatorArgs(['--fault', '418=0.5'])).toThrow(/`--fault`.*got "418=0\.5"/);
+    expect(() => parseEmulatorArgs(['--fault', '429=2'])).toThrow(/`--fault`/);
+    expect(() => parseEmulatorArgs(['--fail-deletes', ''])).toThrow(/`--fail-deletes`/);
   });
 
   it('names the bad argument', () => {
