@@ -224,14 +224,14 @@ describe.each(STAGES)('stage %s', (stage) => {
     const alarmResources = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const alarms = alarmResources.map((r) => r.Properties);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['function-errors', 'no-runs', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
+      ['function-errors', 'no-runs', 'reports-failed', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
     );
     for (const alarm of alarms) expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], Threshold: 1 });
     const byName = (suffix: string) => alarms.find((a) => a.AlarmName.endsWith(suffix))!;
 
     // Failure alarms: an hour without a run keeps the state ('ignore'), so a fired alarm stays in ALARM until a run
     // publishes 0 (every run publishes TasksFailed, TargetsStopped, TargetsRefused; Lambda publishes Errors).
-    for (const suffix of ['function-errors', 'tasks-failed', 'targets-not-cleaned']) {
+    for (const suffix of ['function-errors', 'tasks-failed', 'targets-not-cleaned', 'reports-failed']) {
       expect(byName(suffix)).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'ignore' });
     }
     expect(byName('function-errors')).toMatchObject({
@@ -257,6 +257,8 @@ describe.each(STAGES)('stage %s', (stage) => {
     ]);
     // No FILL(…, 0): a filled 0 in an hour without a run would clear the alarm by itself.
     expect(metrics.filter((m) => m.ReturnData)).toEqual([expect.objectContaining({ Id: 'notCleaned', Expression: 'stopped + refused' })]);
+    // A report that could not be sent (every run publishes ReportsFailed, 0 included).
+    expect(byName('reports-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'ReportsFailed', Dimensions: dimensions, Statistic: 'Sum', Period: 3600 });
 
     // The heartbeat: RunDuration (one sample per finished run) missing for heartbeatHours hours in a row. Hourly
     // periods keep Period x EvaluationPeriods within CloudWatch's 7 days; a missing hour counts as breaching.
