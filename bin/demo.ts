@@ -36,7 +36,14 @@ Object.assign(process.env, {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 
-const io: CliIo = { env: { ...process.env, OMS_AUTH_TOKEN: DEMO_TOKEN }, stdout: process.stdout, stderr: process.stderr };
+// The CLI sees only the demo's own environment: a user's real CLOUD_SDK_AK/SK, OMS_AUTH_TOKEN, secret id or allowed
+// hosts must never reach the emulator (or steer the demo elsewhere).
+const io: CliIo = { env: demoEnv(), stdout: process.stdout, stderr: process.stderr };
+/** The demo token and nothing else the CLI reads credentials or hosts from. */
+function demoEnv(): NodeJS.ProcessEnv {
+  return { OMS_AUTH_TOKEN: DEMO_TOKEN };
+}
+
 const bold = process.stdout.isTTY ? (text: string) => `\x1b[1m${text}\x1b[0m` : (text: string) => text;
 const say = (text: string) => process.stdout.write(`\n${bold(text)}\n\n`);
 let code = 0;
