@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { regionsByProject } from '../lib/auth/iam.js';
@@ -123,6 +125,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Where credentials may go: loopback, Huawei Cloud's API domains, and what the operator allows in the environment.
     const allowedHosts = HostAllowList.fromEnv(io.env);
     const { policy, sha256 } = await loadPolicyFile(v.policy, { allowedHosts });
+    // Where the manifest goes is checked before anything is listed: a plan of 100k items is not lost to a typo.
+    if (v.out !== undefined) {
+      const problem = await unwritable(v.out);
+      if (problem) return usage(io, `--out: ${problem}`);
+    }
     // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
     const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
     const changed = manifest && policyChangeNotice(manifest, sha256);
@@ -178,11 +185,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       howToForce,
     });
     progress?.end();
-    if (v.out !== undefined) {
-      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned);
-      await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
-      log.info('manifest written', { file: v.out, tasks: document.tasks.length });
-    }
     // Every output path is redacted (a server may echo a token in an error message); the text is also escaped for
     // the terminal (format.ts), and the JSON keeps the exact text.
     if (v.json) {
@@ -194,6 +196,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const unlisted = summary.targets.flatMap((t) => kindRows(t).filter((r) => r.error !== undefined).map((r) => (r.kind === 'task' ? t.name : `${t.name} (${r.kind})`)));
       if (command === 'plan') io.stdout.write(redactor.text(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`));
       io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce, v.policy)}\n`));
+    }
+    // The manifest after the plan is shown: a write that fails (a full disk) still leaves the plan on the screen.
+    if (v.out !== undefined) {
+      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned);
+      try {
+        await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
+      } catch (error) {
+        io.stderr.write(`oms-janitor: --out: could not write ${forTerminalLines(v.out)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): the plan above was not saved\n`);
+        return 2;
+      }
+      log.info('manifest written', { file: v.out, tasks: document.tasks.length });
     }
     return exitCodeOf(summary);
   } catch (error) {
@@ -232,6 +245,18 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);
+}
+
+/** Why a manifest could not be written to `file` (its folder missing or read-only, a folder of that name), if so. */
+async function unwritable(file: string): Promise<string | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) return `${file} is a directory`;
+  try {
+    await access(dirname(resolve(file)), constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `cannot write in ${dirname(resolve(file))} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
 }
 
 /** The package's version (package.json beside bin/ and dist/). */

@@ -195,6 +195,15 @@ describe('plan --out, review, apply exactly that', () => {
     expect(emu.stats.calls).toEqual({});
   });
 
+  it('plan --out to a place it cannot write is refused before anything is listed, naming --out', async () => {
+    emu.resetStats();
+    const missing = await runCli(['plan', '--policy', policyFile, '--out', join(dir, 'no-such-folder', 'plan.json')], env);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/--out: cannot write in .*no-such-folder \(ENOENT\)/)]);
+    const folder = await runCli(['plan', '--policy', policyFile, '--out', dir], env);
+    expect([folder.code, folder.stderr]).toEqual([2, expect.stringMatching(/--out: .* is a directory/)]);
+    expect(emu.stats.calls).toEqual({});
+  });
+
   it('a manifest file that is cut off or missing is refused with exit 2', async () => {
     expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env)).code).toBe(0);
     writeFileSync(manifestFile, readFileSync(manifestFile, 'utf8').slice(0, 200));
