@@ -3,7 +3,8 @@ import { constants } from 'node:fs';
 import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Writable } from 'node:stream';
+import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
 import { regionsByProject } from '../lib/auth/iam.js';
 import { logTargetCredentials, resolveCliCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
 import { createSecretSource } from '../lib/auth/secret-source.js';
@@ -12,7 +13,7 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
-import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
+import { forTerminal, forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { KINDS, isKind, type Kind } from '../lib/oms/kinds.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
@@ -21,12 +22,13 @@ import { checkPolicyFile } from '../lib/policy/check.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
 import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, policyChangeNotice, type Manifest } from '../lib/purge/manifest.js';
-import { runPurge } from '../lib/purge/engine.js';
+import { RunDeclined, runPurge } from '../lib/purge/engine.js';
+import { logOutcome } from '../lib/purge/outcome-log.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf, kindRows } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
-import { REFUSED_ACTION, planAction, planRecords, planTable, shellWord, summaryText, type PlanRow } from './format.js';
+import { REFUSED_ACTION, itemLabel, planAction, planRecords, planTable, shellWord, summaryText, type PlanRow } from './format.js';
 import { COMMAND_HELP, HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
@@ -34,6 +36,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
+  /** Where a confirmation is read from; asked only when this and stderr are terminals. */
+  stdin?: Readable & { isTTY?: boolean };
 }
 
 const OPTIONS = {
@@ -48,6 +52,8 @@ const OPTIONS = {
   force: { type: 'string', multiple: true },
   'secret-id': { type: 'string' },
   'log-level': { type: 'string' },
+  // A real purge or apply on a terminal asks first; --yes answers for the operator.
+  yes: { type: 'boolean', short: 'y' },
   out: { type: 'string' },
   manifest: { type: 'string' },
   'max-age': { type: 'string' },
@@ -170,6 +176,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       : (target: string, kind: Kind) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force ${kind}`;
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
+    const records = jsonLinesLog((line) => io.stderr.write(line), { redactor, level: 'INFO', context: { service: 'oms-task-janitor' } });
+    const confirming = !request.dryRun && !v.yes && io.stderr.isTTY === true && io.stdin?.isTTY === true;
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const summary = await runPurge(request, {
       oms,
@@ -179,7 +187,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       onOutcome: (target, candidate, outcome) => {
         rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
         if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
+        // Every deletion leaves a trace whatever the log level: below INFO (a terminal's default is WARN) it is written
+        // anyway, compact on a terminal, the usual JSON line otherwise.
+        if (outcome.kind === 'deleted' && level !== 'DEBUG' && level !== 'INFO') {
+          if (io.stderr.isTTY) io.stderr.write(redactor.text(`\r\x1b[2K${deletedLine(target.name, candidate, outcome.alreadyGone)}\n`));
+          else logOutcome(records, target.name, candidate, outcome);
+        }
       },
+      ...(confirming ? { confirm: (going) => confirmRun(io, going) } : {}),
       onRefused: (target, candidates) => rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION }))),
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
@@ -214,6 +229,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text((error as Error).message))}\n`);
       return 2;
     }
+    if (error instanceof RunDeclined) {
+      io.stderr.write(`oms-janitor: ${error.message}\n`);
+      return 1;
+    }
     log.error('run aborted', { error });
     io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text(error instanceof Error ? error.message : String(error)))}\n`);
     return 1;
@@ -245,6 +264,29 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);
+}
+
+/** One deletion as a person reads it on a terminal: kind, id, what it is recognised by, the rule. */
+function deletedLine(target: string, candidate: Candidate, alreadyGone: boolean): string {
+  const { item } = candidate;
+  return forTerminal(`deleted ${item.kind} ${item.id} ${JSON.stringify(itemLabel(item))} in ${target} (rule ${candidate.rule})${alreadyGone ? ', already gone' : ''}`);
+}
+
+/**
+ * Asks the person at the terminal before a real run changes anything: what will go, per target and kind, and the
+ * count to type back. Anything else is a no.
+ */
+async function confirmRun(io: CliIo, going: readonly { target: string; kind: Kind; count: number }[]): Promise<boolean> {
+  const total = going.reduce((n, g) => n + g.count, 0);
+  const lines = going.map((g) => `  ${g.target}: ${g.count} ${g.kind === 'task' ? 'task' : g.kind === 'taskGroup' ? 'task group' : 'sync task'}${g.count === 1 ? '' : 's'}`);
+  io.stderr.write(`\r\x1b[2KAbout to delete (pausing first where OMS needs it):\n${forTerminalLines(lines.join('\n'))}\n`);
+  const rl = createInterface({ input: io.stdin!, output: io.stderr, terminal: false });
+  try {
+    const answer = await rl.question(`Type ${total} to delete them, anything else to stop: `);
+    return answer.trim() === String(total);
+  } finally {
+    rl.close();
+  }
 }
 
 /** Why a manifest could not be written to `file` (its folder missing or read-only, a folder of that name), if so. */

@@ -39,6 +39,7 @@ Options:
   --manifest FILE    apply: the manifest that plan --out wrote.
   --max-age DURATION apply: refuse a manifest older than this (default 7d; <number><m|h|d|w>).
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+  -y, --yes          purge/apply --no-dry-run on a terminal: do not ask for the count first.
   --log-level LEVEL  DEBUG, INFO, WARN or ERROR. Default INFO (WARN when stderr is a terminal).
   -h, --help         This text; oms-janitor COMMAND --help for one command's.
   --version          The version.

@@ -13,5 +13,14 @@ if (argv.length === 1 && (argv[0] === 'help' || argv[0] === '--help' || argv[0] 
   process.stdout.write(HELP);
 } else {
   const { main } = await import('./cli.js');
-  process.exitCode = await main(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+  // stdin is only touched when a confirmation is asked (a real run on a terminal): a getter, not a read stream opened
+  // for every run.
+  process.exitCode = await main(argv, {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+  });
 }

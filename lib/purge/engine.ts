@@ -14,7 +14,7 @@ import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetS
 import { logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
-import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
+import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type DeferredItem, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
 import { purgeItem } from './item-purge.js';
 
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
@@ -65,6 +65,12 @@ export interface EngineDeps {
    * the `target refused` log line. Default: a generic hint.
    */
   howToForce?: (target: string, kind: Kind) => string;
+  /**
+   * Asked once, after selection and before the first pause or delete of a real run that has anything to do, with the
+   * counts per target and kind: false ends the run there (RunDeclined), nothing changed. The CLI asks the person at
+   * the terminal; absent, nobody is asked.
+   */
+  confirm?: (going: readonly { target: string; kind: Kind; count: number }[]) => Promise<boolean>;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -88,6 +94,9 @@ interface Tally extends Totals {
   truncated: boolean;
   failures: Failure[];
   failuresOmitted?: number;
+  /** The first MAX_FAILURES_LISTED deferred items, by id, with why; the rest counted. */
+  deferredItems: DeferredItem[];
+  deferredOmitted?: number;
   /** Listing this kind failed: why. */
   error?: string;
 }
@@ -180,6 +189,20 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   // Oldest first over all targets (ties: smaller id), the order applyRunCap chose by.
   queue.sort((a, b) => oldestFirst(a.candidate, b.candidate));
 
+  if (!dryRun && queue.length > 0 && deps.confirm) {
+    const counts = new Map<string, { target: string; kind: Kind; count: number }>();
+    for (const { run, lane } of queue) {
+      const key = `${run.target.name}\u0000${lane.kind}`;
+      const entry = counts.get(key) ?? counts.set(key, { target: run.target.name, kind: lane.kind, count: 0 }).get(key)!;
+      entry.count += 1;
+    }
+    const order = (c: { target: string; kind: Kind }) => policy.targets.findIndex((t) => t.name === c.target) * KINDS.length + KINDS.indexOf(c.kind);
+    if (!(await deps.confirm([...counts.values()].sort((a, b) => order(a) - order(b))))) {
+      log.warn('run declined', { runId, queued: queue.length, outcome: 'declined' });
+      throw new RunDeclined(queue.length);
+    }
+  }
+
   let done = 0;
   const remaining = deps.remainingTimeMs;
   const reserveMs = deps.reserveMs ?? 30_000;
@@ -247,6 +270,14 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     ...(summary.syncTasks ? { syncTasks: summary.syncTasks } : {}),
     durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
   return summary;
+}
+
+/** The person asked before a real run (EngineDeps.confirm) said no: nothing was paused or deleted. */
+export class RunDeclined extends Error {
+  override name = 'RunDeclined';
+  constructor(readonly queued: number) {
+    super(`not confirmed: nothing was paused or deleted (${queued} item(s) would have gone)`);
+  }
 }
 
 /** Its own credentials could not be read or used: nothing is sent for this target (and never another account's
@@ -360,6 +391,8 @@ function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outco
     case 'deferred':
       s.deferred += 1;
       s.truncated = true; // the run stopped short of this target's selection: a later run has more to do
+      if (s.deferredItems.length < MAX_FAILURES_LISTED) s.deferredItems.push({ id: candidate.item.id, reason: outcome.reason });
+      else s.deferredOmitted = (s.deferredOmitted ?? 0) + 1;
       break;
     case 'failed': {
       s.failed += 1;
@@ -495,8 +528,17 @@ function nonEmpty(lists: PlanLists | undefined): Partial<PlanLists> {
   return Object.fromEntries(PLAN_LIST_KEYS.filter((key) => (lists?.[key].length ?? 0) > 0).map((key) => [key, lists![key]]));
 }
 
+/** The deferred items of a lane as summary fields, when there are any: tasks by `taskId`, other kinds by `id`. */
+function deferredFields(tally: Tally, idField: 'taskId' | 'id') {
+  if (tally.deferredItems.length === 0) return {};
+  return {
+    deferredItems: tally.deferredItems.map(({ id, reason }) => ({ [idField]: id, reason })),
+    ...(tally.deferredOmitted ? { deferredOmitted: tally.deferredOmitted } : {}),
+  };
+}
+
 function emptyTally(): Tally {
-  return { ...emptyTotals(), refused: false, truncated: false, failures: [] };
+  return { ...emptyTotals(), refused: false, truncated: false, failures: [], deferredItems: [] };
 }
 
 /**
@@ -519,18 +561,20 @@ function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, PlanLists> 
     truncated: tasks.truncated,
     failures: tasks.failures,
     ...(tasks.failuresOmitted ? { failuresOmitted: tasks.failuresOmitted } : {}),
+    ...deferredFields(tasks, 'taskId'),
     ...(error === undefined ? {} : { error }),
   };
   for (const lane of run.lanes) {
     const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
     if (!key) continue;
-    const { failures, error: laneError, failuresOmitted, ...counters } = lane.tally;
+    const { failures, error: laneError, failuresOmitted, deferredItems: _items, deferredOmitted: _omitted, ...counters } = lane.tally;
     const blockError = stopped ?? laneError;
     const gone = goneByLane?.get(lane);
     const block: KindSummary = {
       ...counters,
       failures: failures.map(({ taskId, ...rest }) => ({ id: taskId, ...rest })),
       ...(failuresOmitted ? { failuresOmitted } : {}),
+      ...deferredFields(lane.tally, 'id'),
       ...(blockError === undefined ? {} : { error: blockError }),
       ...nonEmpty(gone),
     };

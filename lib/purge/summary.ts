@@ -30,6 +30,12 @@ export interface RunSummary {
   syncTasks?: Totals;
 }
 
+/** A deferred item as the engine tallies it (the summary names the id field per kind). */
+export interface DeferredItem {
+  id: string;
+  reason: string;
+}
+
 export interface Totals {
   listed: number;
   selected: number;
@@ -55,6 +61,10 @@ export interface TargetSummary {
   failures: Failure[];
   /** Only when failures were more than MAX_FAILURES_LISTED: how many are in the logs but not here. */
   failuresOmitted?: number;
+  /** Only when tasks were deferred: the first MAX_FAILURES_LISTED, with why (run-cap, time-budget, creating, …). */
+  deferredItems?: { taskId: string; reason: string }[];
+  /** Only when more were deferred than listed in deferredItems: how many more. */
+  deferredOmitted?: number;
   /** Only when the target stopped or could not be listed: why, in words (no secrets). */
   error?: string;
   taskGroups?: KindSummary;
@@ -70,6 +80,9 @@ export interface KindSummary extends Totals {
   failuresOmitted?: number;
   /** This kind could not be listed, or the target stopped: why. */
   error?: string;
+  /** Only when items of this kind were deferred: the first MAX_FAILURES_LISTED, with why. */
+  deferredItems?: { id: string; reason: string }[];
+  deferredOmitted?: number;
   /** Applying a manifest, when not empty: planned ids of this kind that a complete listing no longer holds. */
   alreadyGone?: string[];
   /** Applying a manifest, when not empty: planned ids of this kind that an incomplete listing did not show. */

@@ -385,3 +385,21 @@ describe('engine: the summary counts what keepLatest kept', () => {
     expect(summary.targets[0]!.taskGroups).toMatchObject({ kept: 1 });
   });
 });
+
+describe('engine: the summary names deferred items', () => {
+  let emu: Emulator | undefined;
+  afterEach(async () => emu?.close());
+
+  it('deferredItems: the ids and reasons (run-cap, creating), tasks by taskId, other kinds by id', async () => {
+    const old = (id: string, days: number): EmuTask => ({ id, name: `t${id}`, status: 5, start_time: Date.now() - days * DAY, total_time: 0 });
+    emu = await emulator({ projects: { [PROJECT]: [old('1', 30), old('2', 20), old('3', 10)] }, taskGroups: { [PROJECT]: [{ group_id: 'c1', status: 1, start_time: Date.now() - 5 * DAY }] } });
+    const p = policy(emu, 'rules:\n  - { name: done, statuses: [succeeded], olderThan: 7d }\n  - { name: g, kind: taskGroup, statuses: [executing], olderThan: 2d, stopFirst: true }\nlimits: { maxDeletesPerRun: 2 }\n');
+    const { summary } = await runEngine({ ...p, limits: { ...p.limits, stopTimeoutMs: 300 } });
+    // Oldest first: tasks 1 and 2 go; task 3 and the (younger) group wait for the next run.
+    expect(summary.targets[0]!.deferredItems).toEqual([{ taskId: '3', reason: 'run-cap' }]);
+    expect(summary.targets[0]!.taskGroups!.deferredItems).toEqual([{ id: 'c1', reason: 'run-cap' }]);
+    const uncapped = await runEngine({ ...p, limits: { ...p.limits, maxDeletesPerRun: 10, stopTimeoutMs: 300 } });
+    expect(uncapped.summary.targets[0]!.taskGroups!.deferredItems).toEqual([{ id: 'c1', reason: 'creating' }]);
+    expect(uncapped.summary.targets[0]!.deferredItems).toBeUndefined();
+  });
+});
