@@ -26,15 +26,26 @@ export class AllowedHostsError extends Error {
   readonly field = ALLOWED_HOSTS_ENV;
 }
 
+/**
+ * Inside AWS Lambda's own runtime (AWS_EXECUTION_ENV `AWS_Lambda_…`, which the runtime sets and `serverless invoke
+ * local` and the tests do not): loopback there is the sandbox, never the emulator.
+ */
+export function inLambdaRuntime(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda_') === true;
+}
+
 export class HostAllowList {
   readonly #exact: ReadonlySet<string>;
+  /** Loopback may receive credentials (the emulator); not inside AWS Lambda's runtime (see inLambdaRuntime). */
+  readonly #loopback: boolean;
   /** Suffixes with their leading dot: `.myhuaweicloud.com` matches `oms.x.myhuaweicloud.com`, not the bare domain. */
   readonly #suffixes: readonly string[];
   /** The operator's entries, for messages. */
   readonly extra: readonly string[];
 
-  private constructor(extra: readonly string[]) {
+  private constructor(extra: readonly string[], loopback = true) {
     this.extra = extra;
+    this.#loopback = loopback;
     this.#exact = new Set(extra.filter((e) => !e.startsWith('*.')));
     this.#suffixes = [...OFFICIAL_API_DOMAINS.map((d) => `.${d}`), ...extra.filter((e) => e.startsWith('*.')).map((e) => e.slice(1))];
   }
@@ -50,6 +61,10 @@ export class HostAllowList {
    * who meant to allow a host must not find out at run time that nothing was allowed, or that too much was.
    */
   static fromEnv(env: Readonly<Record<string, string | undefined>>): HostAllowList {
+    return HostAllowList.#parse(env, !inLambdaRuntime(env));
+  }
+
+  static #parse(env: Readonly<Record<string, string | undefined>>, loopback: boolean): HostAllowList {
     const raw = env[ALLOWED_HOSTS_ENV] ?? '';
     const entries = raw
       .split(',')
@@ -63,13 +78,13 @@ export class HostAllowList {
         );
       }
     });
-    return new HostAllowList(entries);
+    return new HostAllowList(entries, loopback);
   }
 
   /** `host` as URL.hostname gives it (lowercase; IPv6 in brackets). */
   allows(host: string): boolean {
     const name = host.toLowerCase().replace(/\.$/, '');
-    if (LOOPBACK_HOSTS.has(name) || this.#exact.has(name)) return true;
+    if ((this.#loopback && LOOPBACK_HOSTS.has(name)) || this.#exact.has(name)) return true;
     return this.#suffixes.some((suffix) => name.endsWith(suffix) && name.length > suffix.length);
   }
 
@@ -83,6 +98,9 @@ export class HostAllowList {
     }
     if (this.allows(host)) return undefined;
     const extra = this.extra.length > 0 ? `, nor listed in ${ALLOWED_HOSTS_ENV} (${this.extra.join(', ')})` : '';
+    if (!this.#loopback && LOOPBACK_HOSTS.has(host.toLowerCase())) {
+      return `host ${JSON.stringify(host)} is loopback, and inside AWS Lambda that is the function's own sandbox (an extension could listen there), never the OMS emulator: credentials are not sent there`;
+    }
     return (
       `host ${JSON.stringify(host)} is not loopback or under Huawei Cloud's API domains (${OFFICIAL_API_DOMAINS.join(', ')})${extra}; ` +
       `credentials are only sent there. To allow it, an operator sets ${ALLOWED_HOSTS_ENV}=${host} outside the policy`

@@ -70,6 +70,23 @@ describe('HostAllowList', () => {
   );
 });
 
+describe('inside AWS Lambda\'s runtime', () => {
+  const lambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+
+  it('loopback is refused (it is the sandbox, never the emulator); the official domains are still allowed', () => {
+    const inLambda = HostAllowList.fromEnv(lambda);
+    for (const host of ['127.0.0.1', 'localhost', '[::1]']) expect([host, inLambda.allows(host)]).toEqual([host, false]);
+    expect(inLambda.allows('oms.cn-north-4.myhuaweicloud.com')).toBe(true);
+    expect(inLambda.refusal('http://127.0.0.1:8790')).toMatch(/is loopback, and inside AWS Lambda/);
+    // invoke local, the tests and the CLI do not run in the Lambda runtime: loopback stays allowed there.
+    expect(HostAllowList.fromEnv({ AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' }).allows('127.0.0.1')).toBe(true);
+  });
+
+  it('a policy whose endpoint is loopback is refused there, naming targets[0].endpoint', () => {
+    expect(() => parsePolicy(policyWith('http://127.0.0.1:8790'), 'stage.yaml', { allowedHosts: HostAllowList.fromEnv(lambda) })).toThrow(/targets\[0\]\.endpoint: host "127\.0\.0\.1" is loopback, and inside AWS Lambda/);
+  });
+});
+
 describe('a policy endpoint outside the list', () => {
   it('is refused naming targets[i].endpoint and its line, unless the operator allows the host', () => {
     const text = policyWith('https://oms.collector.example');
