@@ -177,7 +177,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
     const records = jsonLinesLog((line) => io.stderr.write(line), { redactor, level: 'INFO', context: { service: 'oms-task-janitor' } });
-    const confirming = !request.dryRun && !v.yes && io.stderr.isTTY === true && io.stdin?.isTTY === true;
+    // Asked whenever a person is at the keyboard: stdin a terminal, and stderr or stdout one to ask on.
+    const confirming = !request.dryRun && !v.yes && (io.stderr.isTTY === true || io.stdout.isTTY === true) && io.stdin?.isTTY === true;
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const summary = await runPurge(request, {
       oms,
@@ -191,7 +192,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         // anyway, compact on a terminal, the usual JSON line otherwise.
         if (outcome.kind === 'deleted' && level !== 'DEBUG' && level !== 'INFO') {
           if (io.stderr.isTTY) io.stderr.write(redactor.text(`\r\x1b[2K${deletedLine(target.name, candidate, outcome.alreadyGone)}\n`));
-          else logOutcome(records, target.name, candidate, outcome);
+          else logOutcome(records, target.name, candidate, outcome, manifest ? { from: 'manifest' } : {});
         }
       },
       ...(confirming ? { confirm: (going) => confirmRun(io, going) } : {}),
@@ -210,7 +211,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // A target, or a kind in it, that could not be listed: an empty plan must not read as "nothing to do".
       const unlisted = summary.targets.flatMap((t) => kindRows(t).filter((r) => r.error !== undefined).map((r) => (r.kind === 'task' ? t.name : `${t.name} (${r.kind})`)));
       if (command === 'plan') io.stdout.write(redactor.text(`${planTable(rows, Date.parse(summary.startedAt), unlisted)}\n\n`));
-      io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce, v.policy)}\n`));
+      // The hint repeats this run's scope (targets, secret), so following it never widens what was reviewed.
+      const scope = [v.policy, ...(v.target ?? []).flatMap((t) => ['--target', t]), ...(v['secret-id'] ? ['--secret-id', v['secret-id']] : [])];
+      io.stdout.write(redactor.text(`${summaryText(summary, command, howToForce, scope)}\n`));
     }
     // The manifest after the plan is shown: a write that fails (a full disk) still leaves the plan on the screen.
     if (v.out !== undefined) {
@@ -279,11 +282,17 @@ function deletedLine(target: string, candidate: Candidate, alreadyGone: boolean)
 async function confirmRun(io: CliIo, going: readonly { target: string; kind: Kind; count: number }[]): Promise<boolean> {
   const total = going.reduce((n, g) => n + g.count, 0);
   const lines = going.map((g) => `  ${g.target}: ${g.count} ${g.kind === 'task' ? 'task' : g.kind === 'taskGroup' ? 'task group' : 'sync task'}${g.count === 1 ? '' : 's'}`);
-  io.stderr.write(`\r\x1b[2KAbout to delete (pausing first where OMS needs it):\n${forTerminalLines(lines.join('\n'))}\n`);
-  const rl = createInterface({ input: io.stdin!, output: io.stderr, terminal: false });
+  // The question goes where the person reads: stderr on a terminal, else stdout (stderr redirected to a log file).
+  const prompt = io.stderr.isTTY ? io.stderr : io.stdout;
+  prompt.write(`\r\x1b[2KAbout to delete (pausing first where OMS needs it):\n${forTerminalLines(lines.join('\n'))}\n`);
+  const rl = createInterface({ input: io.stdin!, output: prompt, terminal: false });
   try {
-    const answer = await rl.question(`Type ${total} to delete them, anything else to stop: `);
-    return answer.trim() === String(total);
+    // End of input (Ctrl-D, a closed terminal) is a no: on Node 20 question() would otherwise never settle.
+    const answer = await new Promise<string | undefined>((resolve) => {
+      rl.once('close', () => resolve(undefined));
+      rl.question(`Type ${total} to delete them, anything else to stop: `).then(resolve, () => resolve(undefined));
+    });
+    return answer?.trim() === String(total);
   } finally {
     rl.close();
   }

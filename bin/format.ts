@@ -139,7 +139,8 @@ export function summaryText(
   summary: RunSummary,
   command: 'plan' | 'purge' | 'apply' = 'purge',
   howToForce?: (target: string, kind: Kind) => string,
-  policyFile?: string,
+  /** The policy file, then any further words of the run's scope (`--target a`), for the hint after a plan. */
+  scope?: readonly string[],
 ): string {
   // A KIND column only when the run had task groups or sync tasks: a tasks-only run reads as it always did.
   const kinds = summary.taskGroups !== undefined || summary.syncTasks !== undefined;
@@ -161,7 +162,8 @@ export function summaryText(
   }
   for (const [kind, tt] of totalsByKind) rows.push(['total', ...(kinds ? [kind] : []), ...counts(tt), `${tt.protected} protected, ${tt.skipped} skipped`]);
   const all = allKindsTotals(summary);
-  const policy = policyFile === undefined ? 'FILE' : shellWord(policyFile);
+  const [file, ...rest] = scope ?? [];
+  const policy = [file === undefined ? 'FILE' : shellWord(file), ...rest.map(shellWord)].join(' ');
   const next =
     command === 'plan'
       ? `Run \`oms-janitor purge --policy ${policy} --no-dry-run\` to delete, or freeze this list for review: ` +

@@ -86,8 +86,9 @@ now (a manifest never widens the policy: one no rule selects is left alone, no-r
   --max-age DURATION Refuse a manifest older than this (default 7d; <number><m|h|d|w>).
   --json             The run summary as one JSON document.
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+  -y, --yes          On a terminal, do not ask for the count before deleting.
 
-${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped; 2 bad input (nothing done).
+${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped, or not confirmed; 2 bad input.
 `,
   purge: `oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]... [--stop-first]
                   [--force [KIND]] [--secret-id ID]
@@ -101,8 +102,9 @@ Run the policy. A dry run unless --no-dry-run (a policy with dryRun: true stays 
   --force [KIND]     Let a target through that limits.maxDeletePercent refuses: every kind, or only KIND.
   --json             The run summary as one JSON document.
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
+  -y, --yes          On a terminal, do not ask for the count before deleting.
 
-${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped; 2 bad input (nothing done).
+${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped, or not confirmed; 2 bad input.
 `,
   validate: `oms-janitor validate --policy FILE [--json]
 

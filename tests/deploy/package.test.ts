@@ -447,6 +447,23 @@ test('a stage whose policy still holds placeholder project ids does not package:
   expect(run.stdout + run.stderr).toMatch(/targets\[0\]\.projectId: .*looks like a placeholder .*\(line \d+\)/);
 });
 
+test('packaging judges the policy in the environment the function will have: loopback and a secret outside the stage prefix are refused', async () => {
+  const service = await sandbox({ realLookingIds: true });
+  cleanups.push(service.remove);
+  const file = join(service.dir, 'policies', 'prod.yaml');
+  const shipped = await readFile(file, 'utf8');
+  // Inside Lambda loopback is the sandbox, never the emulator (the packaging machine's environment does not matter).
+  await writeFile(file, shipped.replace(/(region: cn-north-4 +#[^\n]*)/, '$1\n    endpoint: http://127.0.0.1:8790'));
+  const loopback = await serverless(service.dir, ['package', '--stage', 'prod', '--package', join(service.dir, 'a1')]);
+  expect(loopback.code).not.toBe(0);
+  expect(loopback.stdout + loopback.stderr).toMatch(/targets\[0\]\.endpoint: host "127\.0\.0\.1" is loopback, and inside AWS Lambda/);
+  // A target's own secret must be under the stage's secret name, as the function checks at cold start.
+  await writeFile(file, shipped.replace(/(region: cn-north-4 +#[^\n]*)/, '$1\n    credentials: { secretId: oms-janitor/staging/other }'));
+  const secret = await serverless(service.dir, ['package', '--stage', 'prod', '--package', join(service.dir, 'a2')]);
+  expect(secret.code).not.toBe(0);
+  expect(secret.stdout + secret.stderr).toMatch(/targets\[0\]\.credentials\.secretId: "oms-janitor\/staging\/other" is not under this stage's prefix/);
+});
+
 test('an unknown stage does not package: the params without a default are named', () => {
   expect(unknownStage.code).not.toBe(0);
   const output = `${unknownStage.stdout}\n${unknownStage.stderr}`;

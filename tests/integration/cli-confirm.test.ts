@@ -11,8 +11,11 @@ import { main, type CliIo } from '../../bin/cli.js';
 import type { Emulator } from '../../emulator/index.js';
 import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
 
-/** The CLI in-process as on a terminal: stderr and stdin are TTYs, and `answer` is typed when the question comes. */
-async function onTerminal(argv: string[], answer: string | undefined) {
+/**
+ * The CLI in-process as on a terminal: stderr and stdin are TTYs, and `answer` is typed when the question comes
+ * (`null`: the input ends instead, as with Ctrl-D).
+ */
+async function onTerminal(argv: string[], answer: string | undefined | null) {
   const stdout = new PassThrough();
   const stderr = Object.assign(new PassThrough(), { isTTY: true });
   const stdin = Object.assign(new PassThrough(), { isTTY: true });
@@ -22,7 +25,8 @@ async function onTerminal(argv: string[], answer: string | undefined) {
   stderr.on('data', (c: Buffer) => {
     err += c.toString();
     if (answer !== undefined && /Type \d+ to delete them/.test(err)) {
-      stdin.write(`${answer}\n`);
+      if (answer === null) stdin.end();
+      else stdin.write(`${answer}\n`);
       answer = undefined;
     }
   });
@@ -54,6 +58,13 @@ describe('CLI: asking before a real run, and a record of every deletion', () => 
     // The terminal's level is WARN, yet each deletion has its line, in a compact form.
     expect(yes.stderr).toMatch(/deleted task 1 "old-1" in main \(rule failed\)/);
     expect(yes.stderr).toMatch(/deleted task 2 "old-2" in main \(rule failed\)/);
+  });
+
+  it('the input ending at the question (Ctrl-D) is a no: exit 1, nothing deleted, no hang', async () => {
+    const r = await onTerminal(['purge', '--policy', policyFile, '--no-dry-run'], null);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not confirmed: nothing was paused or deleted/);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
   });
 
   it('--yes answers for the operator; a dry run and a run without a terminal are never asked', async () => {

@@ -25,7 +25,9 @@ describe('the CLI\'s readable output', () => {
   });
 
   it('plan points at the full purge command and at plan --out then apply; purge at --no-dry-run; a real run gives its counts', () => {
-    const plan = summaryText(summary([target({})]), 'plan', undefined, 'policies/my policy.yaml');
+    const plan = summaryText(summary([target({})]), 'plan', undefined, ['policies/my policy.yaml']);
+    // A plan of some targets points at a run of those targets only.
+    expect(summaryText(summary([target({})]), 'plan', undefined, ['p.yaml', '--target', 'b 1'])).toMatch(/`oms-janitor purge --policy p\.yaml --target 'b 1' --no-dry-run`/);
     expect(plan).toMatch(/Run `oms-janitor purge --policy 'policies\/my policy\.yaml' --no-dry-run` to delete/);
     expect(plan).toMatch(/`oms-janitor plan --policy 'policies\/my policy\.yaml' --out plan\.json`, then `oms-janitor apply --policy 'policies\/my policy\.yaml' --manifest plan\.json --no-dry-run`/);
     expect(summaryText(summary([target({})]), 'purge')).toMatch(/Add --no-dry-run to delete\./);
