@@ -3,7 +3,7 @@ import type { AkSkCredential } from './types.js';
 
 /**
  * Server-side verification of Huawei's SDK-HMAC-SHA256 (AK/SK) signatures, written from the algorithm in
- * shared/oms-api.md rather than from the client's signer, so that one shared misreading cannot hide in both.
+ * Huawei's API reference rather than from the client's signer, so that one shared misreading cannot hide in both.
  * Pure: the clock and the credential store come in as arguments.
  */
 

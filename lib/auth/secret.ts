@@ -4,7 +4,7 @@ import { CredentialsError } from './errors.js';
 import type { Credentials } from './types.js';
 
 /**
- * The SecretString shapes of shared/spec.md "Credentials", validated strictly (unknown fields are errors).
+ * The SecretString shapes of the README's "Credentials", validated strictly (unknown fields are errors).
  * Messages are built here from zod's issue paths and codes, never from zod's own texts, because those may quote
  * the input ("received ...") and the input is a secret.
  */

@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Huawei Cloud's SDK-HMAC-SHA256 (AK/SK) request signing, as the official SDKs sign (shared/oms-api.md,
- * "AK/SK signing"). Pure: no clock, no I/O; the caller puts X-Sdk-Date (and friends) into `headers` first.
+ * Huawei Cloud's SDK-HMAC-SHA256 (AK/SK) request signing, as the official SDKs sign (their signer sources and
+ * published test vectors). Pure: no clock, no I/O; the caller puts X-Sdk-Date (and friends) into `headers` first.
  */
 
 export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';

@@ -33,7 +33,7 @@ export interface Item {
 /** A task id: 1..19 decimal digits, no leading zero (an int64 kept as text). */
 const TASK_ID = /^(0|[1-9][0-9]{0,18})$/;
 /**
- * A group or sync task id: a string of 1..1024 characters (shared/oms-api.md). Only letters, digits, `_`, `-` and
+ * A group or sync task id: a string of 1..1024 characters (Huawei's API reference). Only letters, digits, `_`, `-` and
  * `.` (not first) are accepted: such an id goes into a URL path as it is, with nothing to escape and no way to form
  * `/`, `..`, `?` or `%`. Real ids are UUID-like; anything else is malformed and never placed in a URL.
  */

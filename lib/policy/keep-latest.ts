@@ -1,5 +1,5 @@
 /**
- * keepLatest windows, as shared/spec.md "Selection, exactly" words them: each rule with `keepLatest: N` keeps, of the
+ * keepLatest windows, as the README's "Selection, exactly" words them: each rule with `keepLatest: N` keeps, of the
  * unprotected tasks with a known age that match the rule's statuses and name pattern (age ignored), the N with the
  * newest last activity, ties broken by the larger id. A task kept by any rule is never deleted.
  *

@@ -1,5 +1,5 @@
 /**
- * The retention policy file (shared/spec.md "Retention policy file") as a zod schema: strict objects everywhere so
+ * The retention policy file (the README's "Retention policy file") as a zod schema: strict objects everywhere so
  * that a typo (`dryrun`, `olderthan`) is an error rather than a silently ignored safety setting, and a transform
  * into the normalised `Policy` of types.ts. Messages say what was expected and what was found; load.ts adds where.
  */

@@ -1,6 +1,6 @@
 /**
  * Which listed items of one listing go (one kind in one target: tasks, task groups or sync tasks):
- * shared/spec.md "Selection, exactly", as a pure function of plain data, the same for every kind (lib/oms/kinds.ts
+ * the README's "Selection, exactly", as a pure function of plain data, the same for every kind (lib/oms/kinds.ts
  * says what differs). No I/O, no clock: `nowMs` is passed in. Every listed item lands in exactly one bucket
  * (selected, protected, kept, skipped, or untouched, which is counted nowhere but in `listed`). A rule only ever
  * covers items of its own kind.
@@ -68,14 +68,22 @@ function byRules(
     else if (item.lastActivityMs === null) {
       // Reported only when a rule is about this status; an ageless item no rule is about is simply not our concern.
       if (watched.has(`${item.kind}:${status}`)) skip(out, item, 'unknown-age');
-    } else {
-      const rule = firstMatchingRule(rules, item, nowMs);
-      if (rule === 'needs-stop-first') skip(out, item, 'in-progress-without-stop-first');
-      else if (rule === undefined) continue;
-      else if (kept.has(item)) out.kept += 1;
-      else out.selected.push({ item: withId(item), rule: rule.name, lastActivityMs: item.lastActivityMs });
-    }
+    } else byRule(item as Item & { lastActivityMs: number }, rules, nowMs, kept, out, undefined);
   }
+}
+
+/**
+ * The rules' verdict on one judgeable item (known status and age, not protected): selected through the first rule
+ * that matches it (stopFirst if it is busy), kept by a window, or not taken (`unmatched`: skipped with that reason,
+ * or, for a rule run, simply left out). Rule runs and manifests share it: a manifest never selects otherwise.
+ */
+function byRule(item: Item & { lastActivityMs: number }, rules: readonly CompiledRule[], nowMs: number, kept: ReadonlySet<Item>, out: Buckets, unmatched: SkipReason | undefined): void {
+  const rule = firstMatchingRule(rules, item, nowMs);
+  if (rule === 'needs-stop-first') skip(out, item, 'in-progress-without-stop-first');
+  else if (rule === undefined) {
+    if (unmatched !== undefined) skip(out, item, unmatched);
+  } else if (kept.has(item)) out.kept += 1;
+  else out.selected.push({ item: withId(item), rule: rule.name, lastActivityMs: item.lastActivityMs });
 }
 
 /**
@@ -145,13 +153,7 @@ function byPlan(
     if (protectedItems.has(item)) out.protected += 1;
     else if (status === undefined) skip(out, item, 'unknown-status');
     else if (!unchanged(item, status, plan) || item.lastActivityMs === null) skip(out, item, 'changed-since-plan');
-    else {
-      const rule = firstMatchingRule(rules, item, nowMs);
-      if (rule === 'needs-stop-first') skip(out, item, 'in-progress-without-stop-first');
-      else if (rule === undefined) skip(out, item, 'no-rule-now');
-      else if (kept.has(item)) out.kept += 1;
-      else out.selected.push({ item: withId(item), rule: rule.name, lastActivityMs: item.lastActivityMs });
-    }
+    else byRule(item as Item & { lastActivityMs: number }, rules, nowMs, kept, out, 'no-rule-now');
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Item } from '../oms/item.js';
 import type { Kind } from '../oms/kinds.js';
 
-/** A validated, normalised retention policy (see shared/spec.md "Retention policy file"). */
+/** A validated, normalised retention policy (see the README's "Retention policy file"). */
 export interface Policy {
   version: 1;
   targets: Target[];

@@ -1,7 +1,7 @@
 import type { Kind } from '../oms/kinds.js';
 
 /**
- * The run summary of shared/spec.md: printed by `--json`, returned by the Lambda handler. Its original fields
+ * The run summary (README "The run summary"): printed by `--json`, returned by the Lambda handler. Its original fields
  * (`totals`, a target's counters, `failures`, `error`) are about migration tasks, as they always were; task groups
  * and sync tasks have blocks of their own (`taskGroups`, `syncTasks`), present when the policy has rules of that
  * kind, at the top and per target.

@@ -1,6 +1,6 @@
 /**
  * The chaos suite's task listings, labelled by construction: every task is built to be selected or not under
- * CHAOS_RULES (shared/spec.md "Selection, exactly"), and the label says so. Nothing here calls the product's select:
+ * CHAOS_RULES (the README's "Selection, exactly"), and the label says so. Nothing here calls the product's select:
  * the labels are what the chaos invariants hold the janitor to.
  */
 import type { EmuTask, TaskInput } from '../../emulator/index.js';

@@ -4,7 +4,7 @@ import { canonicalUri, formatSdkDate, signRequest, SigningError } from '../../li
 const creds = { ak: 'AccessKey', sk: 'SecretKey' };
 const signatureOf = (authorization: string) => /Signature=([0-9a-f]{64})$/.exec(authorization)?.[1];
 
-// Independent reference, written straight from shared/oms-api.md with node:crypto; it shares no code with the signer.
+// Independent reference, written straight from Huawei's published algorithm with node:crypto; it shares no code with the signer.
 const hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 function expectedSignature(canonicalRequest: string, sdkDate: string, sk: string): string {
   const toSign = ['SDK-HMAC-SHA256', sdkDate, hex(canonicalRequest)].join('\n');

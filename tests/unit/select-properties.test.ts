@@ -1,5 +1,5 @@
 /**
- * Property tests of `select` against shared/spec.md "Selection, exactly". Listings are generated as OMS sends them
+ * Property tests of `select` against the README's "Selection, exactly". Listings are generated as OMS sends them
  * (JSON text, read by the real lossless parser and `parseItem`, as the client does); policies are generated as a
  * user would write them and read by the real schema. What each property expects is worked out here from the spec's
  * words and the raw JSON (a small oracle below), never from select's own helpers.
