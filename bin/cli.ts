@@ -21,7 +21,7 @@ import { loadPolicyFile } from '../lib/policy/load.js';
 import { checkPolicyFile } from '../lib/policy/check.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, parseManifest, plannedByTarget, policyChangeNotice, type Manifest } from '../lib/purge/manifest.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, leftOutText, parseManifest, plannedByTarget, policyChangeNotice, type LeftOut, type Manifest } from '../lib/purge/manifest.js';
 import { RunDeclined, runPurge } from '../lib/purge/engine.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
 import { buildRequest } from '../lib/purge/request.js';
@@ -138,6 +138,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
     const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
+    // An empty manifest is said to be one: "0 deleted, exit 0" would read as a cleanup that went well.
+    if (manifest && manifest.tasks.length === 0) {
+      const why = manifest.leftOut?.length ? `; the plan left out ${leftOutText(manifest.leftOut)}` : '';
+      io.stderr.write(`oms-janitor: ${forTerminalLines(`${v.manifest}: the manifest plans nothing to delete${why}: nothing was done`)}\n`);
+      return 1;
+    }
     const changed = manifest && policyChangeNotice(manifest, sha256);
     if (changed) log.warn('policy changed since the plan', { manifest: v.manifest, ...changed });
     const request = buildRequest(
@@ -176,6 +182,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       : (target: string, kind: Kind) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force ${kind}`;
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
+    // What the plan selected but a manifest will not hold (refused targets, the run cap): said in the manifest.
+    const leftOut: LeftOut[] = [];
     const records = jsonLinesLog((line) => io.stderr.write(line), { redactor, level: 'INFO', context: { service: 'oms-task-janitor' } });
     // Asked whenever a person is at the keyboard: stdin a terminal, and stderr or stdout one to ask on.
     const confirming = !request.dryRun && !v.yes && (io.stderr.isTTY === true || io.stdout.isTTY === true) && io.stdin?.isTTY === true;
@@ -188,6 +196,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       onOutcome: (target, candidate, outcome) => {
         rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
         if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
+        if (outcome.kind === 'deferred' && outcome.reason === 'run-cap') {
+          const same = leftOut.find((l) => l.target === target.name && l.kind === candidate.item.kind && l.reason === 'run-cap');
+          if (same) same.count += 1;
+          else leftOut.push({ target: target.name, kind: candidate.item.kind, count: 1, reason: 'run-cap' });
+        }
         // Every deletion leaves a trace whatever the log level: below INFO (a terminal's default is WARN) it is written
         // anyway, compact on a terminal, the usual JSON line otherwise.
         if (outcome.kind === 'deleted' && level !== 'DEBUG' && level !== 'INFO') {
@@ -196,7 +209,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         }
       },
       ...(confirming ? { confirm: (going) => confirmRun(io, going) } : {}),
-      onRefused: (target, candidates) => rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION }))),
+      onRefused: (target, candidates) => {
+        rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION })));
+        if (candidates[0]) leftOut.push({ target: target.name, kind: candidates[0].item.kind, count: candidates.length, reason: 'refused' });
+      },
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
     });
@@ -217,14 +233,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     // The manifest after the plan is shown: a write that fails (a full disk) still leaves the plan on the screen.
     if (v.out !== undefined) {
-      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned);
+      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned, leftOut);
       try {
         await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
       } catch (error) {
         io.stderr.write(`oms-janitor: --out: could not write ${forTerminalLines(v.out)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): the plan above was not saved\n`);
         return 2;
       }
-      log.info('manifest written', { file: v.out, tasks: document.tasks.length });
+      log.info('manifest written', { file: v.out, tasks: document.tasks.length, ...(leftOut.length ? { leftOut } : {}) });
+      if (leftOut.length > 0) io.stdout.write(`The manifest leaves out what the plan selected but would not delete: ${forTerminalLines(leftOutText(leftOut))}.\n`);
     }
     return exitCodeOf(summary);
   } catch (error) {

@@ -10,7 +10,7 @@ import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest, plannedByTarget, policyChangeNotice } from '../lib/purge/manifest.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText, parseManifest, plannedByTarget, policyChangeNotice } from '../lib/purge/manifest.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
@@ -58,6 +58,10 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const manifest = run.kind === 'manual' && run.manifest !== undefined ? parseManifest(run.manifest, 'event.manifest') : undefined;
     if (manifest) {
       checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
+      if (manifest.tasks.length === 0) {
+        const why = manifest.leftOut?.length ? `; the plan left out ${leftOutText(manifest.leftOut)}` : '';
+        throw new ManifestError('event.manifest', 'tasks', `plans nothing to delete${why}`);
+      }
       const changed = policyChangeNotice(manifest, policySha256);
       if (changed) log.warn('policy changed since the plan', changed);
     }

@@ -56,6 +56,18 @@ export interface Manifest {
   policySha256: string;
   targets: { name: string; projectId: string; endpoint: string }[];
   tasks: ManifestTask[];
+  /**
+   * What the plan selected but left out of `tasks`, per target and kind, and why (`refused`: over
+   * limits.maxDeletePercent; `run-cap`: over limits.maxDeletesPerRun), so that a reviewer sees what is missing.
+   */
+  leftOut?: LeftOut[];
+}
+
+export interface LeftOut {
+  target: string;
+  kind: Kind;
+  count: number;
+  reason: 'refused' | 'run-cap';
 }
 
 /** A manifest that cannot be applied: invalid, too old, or for other targets. Nothing was done (CLI exit 2). */
@@ -100,6 +112,9 @@ const schema = z.strictObject({
       })
       .superRefine(entryOfKind),
   ),
+  leftOut: z
+    .array(z.strictObject({ target: z.string().min(1), kind: z.enum(KINDS), count: z.number().int().positive(), reason: z.enum(['refused', 'run-cap']) }))
+    .optional(),
 });
 
 /** The fields of an entry must be its kind's: a task's id and name, or another kind's id, description and buckets. */
@@ -214,6 +229,7 @@ export function buildManifest(
   policySha256: string,
   policy: Policy,
   rows: readonly { target: string; candidate: Candidate }[],
+  leftOut: readonly LeftOut[] = [],
 ): Manifest {
   const tasks = rows.map(({ target, candidate }): ManifestTask => {
     const { item } = candidate;
@@ -243,7 +259,14 @@ export function buildManifest(
     policySha256,
     targets: policy.targets.map((t) => ({ name: t.name, projectId: t.projectId, endpoint: t.endpoint })),
     tasks,
+    ...(leftOut.length > 0 ? { leftOut: [...leftOut] } : {}),
   };
+}
+
+/** What a manifest left out, in words: `main (task): 30 refused (over limits.maxDeletePercent)`. */
+export function leftOutText(leftOut: readonly LeftOut[]): string {
+  const why = { refused: 'refused (over limits.maxDeletePercent)', 'run-cap': 'deferred (over limits.maxDeletesPerRun)' } as const;
+  return leftOut.map((l) => `${l.target} (${l.kind}): ${l.count} ${why[l.reason]}`).join('; ');
 }
 
 /** What the engine sends in this state (lib/purge/item-purge.ts reads the same handling). */

@@ -157,6 +157,21 @@ describe('plan --out, review, apply exactly that', () => {
     expect(logs.filter((l) => l.reason === 'no-rule-now').map((l) => l.taskId).sort()).toEqual(['1', '2', '3', '9']);
   });
 
+  it('a plan whose every target was refused writes a manifest that says what it left out; apply reports it as empty, exit 1', async () => {
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0 }\n`));
+    const plan = await runCli(['plan', '--policy', policyFile, '--out', manifestFile], env);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toMatch(/The manifest leaves out what the plan selected but would not delete: main \(task\): 7 refused \(over limits\.maxDeletePercent\)\./);
+    const m = readManifest();
+    expect(m.tasks).toEqual([]);
+    expect(m.leftOut).toEqual([{ target: 'main', kind: 'task', count: 7, reason: 'refused' }]);
+    emu.resetStats();
+    const r = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the manifest plans nothing to delete; the plan left out main \(task\): 7 refused .*: nothing was done/);
+    expect(emu.stats.calls).toEqual({});
+  });
+
   it('a target the fresh listing makes refused (over maxDeletePercent) is never steered to a forced purge: plan again', async () => {
     // 7 planned of 9 listed; with a 90% limit the plan passes. Then the two unplanned tasks go: 7 of 7 is over 90%.
     writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90, percentFloor: 0 }\n`));
