@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { constants } from 'node:fs';
 import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
-import { forTerminal, forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
+import { forTerminal, forTerminalLines, shellWord, terminalSafeJson } from '../lib/log/terminal.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/log/types.js';
 import { KINDS, isKind, type Kind } from '../lib/oms/kinds.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
@@ -21,14 +22,26 @@ import { loadPolicyFile } from '../lib/policy/load.js';
 import { checkPolicyFile } from '../lib/policy/check.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { Candidate, Policy } from '../lib/policy/types.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, buildManifest, checkManifest, leftOutText, parseManifest, plannedByTarget, policyChangeNotice, type LeftOut, type Manifest } from '../lib/purge/manifest.js';
+import {
+  DEFAULT_MANIFEST_MAX_AGE_MS,
+  ManifestError,
+  buildManifest,
+  checkManifest,
+  leftOutText,
+  manifestChoices,
+  parseManifest,
+  policyChangeNotice,
+  type LeftOut,
+  type Manifest,
+  type OverLimitAcceptance,
+} from '../lib/purge/manifest.js';
 import { RunDeclined, runPurge } from '../lib/purge/engine.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
-import { exitCodeOf, kindRows } from '../lib/purge/summary.js';
+import { exitCodeOf, kindRows, type RunSummary } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
-import { REFUSED_ACTION, itemLabel, planAction, planRecords, planTable, shellWord, summaryText, type PlanRow } from './format.js';
+import { REFUSED_ACTION, itemLabel, planAction, planRecords, planTable, summaryText, type PlanRow } from './format.js';
 import { COMMAND_HELP, HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
@@ -55,6 +68,8 @@ const OPTIONS = {
   // A real purge or apply on a terminal asks first; --yes answers for the operator.
   yes: { type: 'boolean', short: 'y' },
   out: { type: 'string' },
+  // plan --out: TARGET or TARGET:KIND whose selection over limits.maxDeletePercent the reviewer accepts (repeatable).
+  'accept-over-limit': { type: 'string', multiple: true },
   manifest: { type: 'string' },
   'max-age': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -112,6 +127,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return usage(io, `--manifest and --max-age are for \`apply\``);
   }
   if (command !== 'plan' && v.out) return usage(io, '--out is for `plan` (it writes the manifest that `apply` reads)');
+  if (v['accept-over-limit'] && command !== 'plan') {
+    return usage(io, '--accept-over-limit is for `plan --out` (the acceptance is recorded in the manifest that `apply` reads)');
+  }
+  if (v['accept-over-limit'] && !v.out) return usage(io, '--accept-over-limit needs --out MANIFEST: the acceptance is recorded in the manifest, and `apply` honours it');
+  const acceptedBy = v['accept-over-limit'] ? operator(io.env) : '';
+  const acceptedAt = new Date().toISOString();
+  const accepting = (v['accept-over-limit'] ?? []).map((value) => ({ ...acceptanceOf(value), acceptedBy, acceptedAt }));
   let maxAgeMs = DEFAULT_MANIFEST_MAX_AGE_MS;
   if (v['max-age'] !== undefined) {
     const age = parseDuration(v['max-age']);
@@ -154,9 +176,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         taskIds: v['task-id'],
         stopFirst: v['stop-first'],
         force: forced,
-        ...(manifest ? { plannedByTarget: plannedByTarget(manifest) } : {}),
+        ...(accepting.length ? { acceptedOverLimit: accepting } : {}),
+        ...(manifest ? manifestChoices(manifest) : {}),
       },
-      { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first' },
+      { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first', acceptedOverLimit: '--accept-over-limit' },
     );
     // One Secrets Manager source for the run's secret and every target's own (another account's).
     const secrets = createSecretSource({ cacheSeconds: 0 });
@@ -174,12 +197,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     logTargetCredentials(log, runTargets, targetCredentials);
 
     const { oms, counters, clientFor } = createRunClient(policy, authenticator, { log, allowedHosts, targetCredentials });
-    const policyFile = v.policy;
-    // Applying a manifest, a refused target is never steered to a forced run by the rules (it would delete tasks
-    // nobody reviewed): the way on is a new plan, reviewed.
-    const howToForce = manifest
-      ? (target: string) => `nothing: apply has no --force; plan again (oms-janitor plan --policy ${shellWord(policyFile)} --target ${shellWord(target)} --out MANIFEST), review, and apply that`
-      : (target: string, kind: Kind) => `oms-janitor purge --policy ${shellWord(policyFile)} --target ${shellWord(target)} --no-dry-run --force ${kind}`;
+    // The words every command the run suggests repeats: the policy and the secret (the target is the refused one's).
+    const policyWords = ['--policy', v.policy, ...(v['secret-id'] ? ['--secret-id', v['secret-id']] : [])].map(shellWord).join(' ');
+    // A refused selection goes through a review: a plan that accepts it into a manifest, then apply (plan and apply),
+    // or a forced purge (purge). Applying a manifest, a refused target is never steered to a forced run by the rules
+    // (it would delete items nobody reviewed): the way on is a new plan, reviewed.
+    const acceptAndApply = (target: string, kind: Kind) =>
+      `oms-janitor plan ${policyWords} --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json; ` +
+      `review plan.json, then: oms-janitor apply ${policyWords} --manifest plan.json --no-dry-run`;
+    const howToForce =
+      command === 'purge'
+        ? (target: string, kind: Kind) => `oms-janitor purge ${policyWords} --target ${shellWord(target)} --no-dry-run --force ${kind}`
+        : command === 'apply'
+          ? (target: string, kind: Kind) => `apply has no --force; plan again and accept it: ${acceptAndApply(target, kind)}`
+          : acceptAndApply;
     const rows: PlanRow[] = [];
     const planned: { target: string; candidate: Candidate }[] = [];
     // What the plan selected but a manifest will not hold (refused targets, the run cap): said in the manifest.
@@ -233,7 +264,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     // The manifest after the plan is shown: a write that fails (a full disk) still leaves the plan on the screen.
     if (v.out !== undefined) {
-      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned, leftOut);
+      const accepted = acceptances(accepting, summary, planned);
+      const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned, { leftOut, acceptedOverLimit: accepted.recorded });
       try {
         await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
       } catch (error) {
@@ -242,6 +274,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
       log.info('manifest written', { file: v.out, tasks: document.tasks.length, ...(leftOut.length ? { leftOut } : {}) });
       if (leftOut.length > 0) io.stdout.write(`The manifest leaves out what the plan selected but would not delete: ${forTerminalLines(leftOutText(leftOut))}.\n`);
+      for (const a of accepted.recorded) {
+        io.stdout.write(
+          forTerminalLines(
+            `Accepted over limits.maxDeletePercent by ${a.acceptedBy}: ${a.target} (${a.kind}), ${a.selected} selected of ${a.listed} listed; ` +
+              `apply lets exactly the ${a.items} planned item(s) through, each only if the policy still selects it.`,
+          ) + '\n',
+        );
+      }
+      for (const a of accepted.unneeded) {
+        io.stdout.write(`${forTerminalLines(`--accept-over-limit ${a}: not recorded, nothing of it was over limits.maxDeletePercent.`)}\n`);
+      }
     }
     return exitCodeOf(summary);
   } catch (error) {
@@ -377,6 +420,53 @@ function parse(argv: string[]) {
     else args.push('--force=*');
   }
   return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** `--accept-over-limit TARGET[:KIND]`: a target (every kind of it), or one kind of it. A name may hold colons. */
+function acceptanceOf(value: string): { target: string; kind?: Kind } {
+  const colon = value.lastIndexOf(':');
+  const kind = colon < 0 ? undefined : value.slice(colon + 1);
+  return isKind(kind) ? { target: value.slice(0, colon), kind } : { target: value };
+}
+
+/**
+ * What `plan --accept-over-limit` records in the manifest: each accepted target and kind whose selection was over
+ * limits.maxDeletePercent (and let through for this plan), with the items it covers, who and when. An acceptance of
+ * something that was not over the limit is not recorded (it would let a later apply past a limit nobody reviewed).
+ */
+function acceptances(
+  accepting: readonly { target: string; kind?: Kind; acceptedBy: string; acceptedAt: string }[],
+  summary: RunSummary,
+  planned: readonly { target: string; candidate: Candidate }[],
+): { recorded: OverLimitAcceptance[]; unneeded: string[] } {
+  const recorded: OverLimitAcceptance[] = [];
+  const unneeded: string[] = [];
+  for (const a of accepting) {
+    const target = summary.targets.find((t) => t.name === a.target);
+    const over = target ? kindRows(target).filter((r) => r.limitOverridden && (a.kind === undefined || r.kind === a.kind)) : [];
+    let any = false;
+    for (const row of over) {
+      const items = planned.filter((p) => p.target === a.target && p.candidate.item.kind === row.kind).length;
+      if (items === 0 || recorded.some((r) => r.target === a.target && r.kind === row.kind)) continue;
+      any = true;
+      recorded.push({ target: a.target, kind: row.kind, items, selected: row.selected, listed: row.listed, acceptedBy: a.acceptedBy, acceptedAt: a.acceptedAt });
+    }
+    if (!any && !recorded.some((r) => r.target === a.target && (a.kind === undefined || r.kind === a.kind))) unneeded.push(a.kind ? `${a.target}:${a.kind}` : a.target);
+  }
+  return { recorded, unneeded };
+}
+
+/** Who accepts, for the manifest's record: OMS_JANITOR_OPERATOR if set, else user@host of this machine. */
+function operator(env: NodeJS.ProcessEnv): string {
+  if (env.OMS_JANITOR_OPERATOR) return env.OMS_JANITOR_OPERATOR;
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // A container user without a passwd entry.
+    user = env.USER || env.LOGNAME || 'unknown';
+  }
+  return `${user}@${hostname()}`;
 }
 
 /** --force's values as the request takes them: true for every kind, or the kinds named. */

@@ -3,7 +3,7 @@ import { BLOCK_KEYS, allKindsTotals, kindRows, type RunSummary, type Totals } fr
 import type { Candidate } from '../lib/policy/types.js';
 import type { Item } from '../lib/oms/item.js';
 import { KIND_MODELS, handlingOf, statusName, waitLabelOf, type Kind } from '../lib/oms/kinds.js';
-import { alignColumns, forTerminal } from '../lib/log/terminal.js';
+import { alignColumns, forTerminal, shellWord } from '../lib/log/terminal.js';
 
 /** One row of the `plan` table: a task the run would delete, defer, or (its target refused) leave alone. */
 export interface PlanRow {
@@ -66,10 +66,6 @@ function targetNotes(summary: RunSummary): string {
 /** The ACTION of the tasks of a refused target: listed so that the selection can be reviewed before forcing it. */
 export const REFUSED_ACTION = 'refused (over maxDeletePercent)';
 
-/** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Left-aligned text columns; numbers right-aligned. Every cell is escaped for the terminal (lib/log/terminal.ts). */
 export function table(header: string[], rawRows: string[][], numeric: boolean[] = []): string {
@@ -151,7 +147,14 @@ export function summaryText(
       ...(kinds ? [r.kind] : []),
       ...counts(r),
       // A target that stopped or could not be listed says why; "more next run" is only true of one that was cut short.
-      r.error ?? [r.refused ? 'REFUSED (maxDeletePercent)' : '', r.truncated ? 'incomplete: more next run' : ''].filter(Boolean).join('; '),
+      r.error ??
+        [
+          r.refused ? 'REFUSED (maxDeletePercent)' : '',
+          r.limitOverridden ? `over maxDeletePercent, ${command === 'purge' ? 'forced' : 'accepted'}` : '',
+          r.truncated ? 'incomplete: more next run' : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
     ]),
   );
   const blockKinds = Object.entries(BLOCK_KEYS) as [Kind, 'taskGroups' | 'syncTasks'][];
@@ -182,8 +185,10 @@ export function summaryText(
     ? [
         '',
         command === 'apply'
-          ? 'Refused: the planned tasks still there are over limits.maxDeletePercent of the listed tasks. Nothing in the target was touched:'
-          : `Refused: the selection is over limits.maxDeletePercent of the listed tasks. Review it (\`oms-janitor plan\` lists it), then force it:`,
+          ? 'Refused: the planned items still there are over limits.maxDeletePercent of the listed ones. Nothing in the target was touched:'
+          : command === 'plan'
+            ? 'Refused: the selection is over limits.maxDeletePercent of the listed items (it is listed above). To delete it after review, accept it into a manifest and apply that:'
+            : `Refused: the selection is over limits.maxDeletePercent of the listed items. Review it (\`oms-janitor plan\` lists it), then force it:`,
         ...refused.map((t) => forTerminal(`  ${howToForce?.(t.name, t.kind) ?? `--force ${t.kind} (target ${t.name})`}`)),
       ]
     : [];

@@ -2,7 +2,8 @@ export const HELP = `oms-janitor: delete finished and stale Huawei Cloud OMS mig
 retention policy.
 
 Usage:
-  oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST] [--secret-id ID]
+  oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST [--accept-over-limit TARGET[:KIND]]...]
+                    [--secret-id ID]
   oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--secret-id ID]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
                     [--stop-first] [--force [KIND]] [--secret-id ID]
@@ -36,6 +37,10 @@ Options:
   --force [KIND]     Do not refuse a target whose selection exceeds limits.maxDeletePercent: every kind, or
                      only KIND (task, taskGroup, syncTask; repeatable: --force taskGroup --force syncTask).
   --out MANIFEST     plan: write the manifest (JSON) to this file.
+  --accept-over-limit TARGET[:KIND]
+                     plan --out: put TARGET's selection (of KIND, or every kind) in the manifest although it is over
+                     limits.maxDeletePercent, and record who accepted it (OMS_JANITOR_OPERATOR, else user@host) and
+                     when; apply lets exactly those items past the limit. Repeatable.
   --manifest FILE    apply: the manifest that plan --out wrote.
   --max-age DURATION apply: refuse a manifest older than this (default 7d; <number><m|h|d|w>).
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
@@ -62,7 +67,8 @@ OMS_AUTH_TOKEN. Logs are JSON lines on stderr (--log-level DEBUG|INFO|WARN|ERROR
 
 /** `oms-janitor COMMAND --help`: one command, its options, and what it exits with. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
-  plan: `oms-janitor plan --policy FILE [--json] [--target NAME]... [--out MANIFEST] [--secret-id ID]
+  plan: `oms-janitor plan --policy FILE [--json] [--target NAME]... [--out MANIFEST [--accept-over-limit TARGET[:KIND]]...]
+                 [--secret-id ID]
 
 Show what a run of the policy would delete, as a table (target, kind, id, name, status, age, rule, action). Never
 changes anything. ACTION says what would be sent: delete, pause then delete, or wait (creating/pausing).
@@ -71,6 +77,10 @@ changes anything. ACTION says what would be sent: delete, pause then delete, or 
   --json             The run summary as one JSON document, with a \`plan\` array of the rows.
   --target NAME      Only this target (repeatable).
   --out MANIFEST     Also write the list as a JSON manifest to review, then \`oms-janitor apply\`.
+  --accept-over-limit TARGET[:KIND]
+                     With --out: a selection over limits.maxDeletePercent goes into the manifest anyway, with who
+                     accepted it (OMS_JANITOR_OPERATOR, else user@host) and when; apply lets exactly those items
+                     through. Without it, the manifest says what it left out (leftOut). Repeatable.
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
 
 ${CREDENTIALS}Exit: 0 done; 1 a target or kind was refused, stopped or not listed; 2 bad input.

@@ -10,7 +10,8 @@ import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText, parseManifest, plannedByTarget, policyChangeNotice } from '../lib/purge/manifest.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText, manifestChoices, parseManifest, policyChangeNotice } from '../lib/purge/manifest.js';
+import { shellWord } from '../lib/log/terminal.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
@@ -65,8 +66,8 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       const changed = policyChangeNotice(manifest, policySha256);
       if (changed) log.warn('policy changed since the plan', changed);
     }
-    const choices = manifest ? { ...run.choices, plannedByTarget: plannedByTarget(manifest) } : run.choices;
-    const request = buildRequest(policy, choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst' });
+    const choices = manifest ? { ...run.choices, ...manifestChoices(manifest) } : run.choices;
+    const request = buildRequest(policy, choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' });
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
     const authDeps = { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) };
@@ -94,7 +95,8 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       closingFields: () => ({ http: { ...counters } }),
       runId: context.awsRequestId,
       howToForce: manifest
-        ? (target) => `nothing: a manifest is applied without force; plan again for target ${JSON.stringify(target)}, review, and apply that`
+        ? (target, kind) =>
+            `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
         : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
     });
     const durationMs = Date.now() - startedMs;

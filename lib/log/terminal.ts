@@ -48,3 +48,8 @@ export function alignColumns(rows: readonly (readonly string[])[], rightAligned:
   for (const row of rows) row.forEach((value, i) => (widths[i] = Math.max(widths[i] ?? 0, value.length)));
   return rows.map((row) => row.map((value, i) => (rightAligned[i] ? value.padStart(widths[i]!) : value.padEnd(widths[i]!))).join('  ').trimEnd());
 }
+
+/** A word as a POSIX shell reads it back: as it is when it is plainly safe, else single-quoted (commands we print). */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

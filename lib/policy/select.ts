@@ -17,7 +17,7 @@ import type { Candidate, PlannedTask, Policy, SelectionOptions, SkipReason, Targ
 export { applyRunCap } from './run-cap.js';
 
 type SelectionPolicy = Pick<Policy, 'rules' | 'protect' | 'limits'>;
-type Buckets = Omit<TargetSelection, 'listed' | 'refused' | 'refusal'>;
+type Buckets = Omit<TargetSelection, 'listed' | 'refused' | 'overLimit'>;
 
 export function select(
   items: readonly Item[],
@@ -209,18 +209,24 @@ function blastRadius(
   policy: SelectionPolicy,
   options: SelectionOptions,
   noun: string,
-): Pick<TargetSelection, 'refused' | 'refusal'> {
+): Pick<TargetSelection, 'refused' | 'overLimit'> {
+  if (!overLimit(selected, listed, policy.limits)) return { refused: false };
   const max = policy.limits.maxDeletePercent;
-  // Compared as selected * 100 <= max * listed, without a division: on the exact boundary (not "exceeds") the
-  // only rounding left can err towards refusing. A NaN limit from a hand-built policy refuses too.
-  if (listed === 0 || options.force === true || selected <= policy.limits.percentFloor || selected * 100 <= max * listed) return { refused: false };
   const percent = (selected * 100) / listed;
   const rounded = Number(percent.toFixed(2));
   const shown = String(rounded > max ? rounded : percent);
   return {
-    refused: true,
-    refusal:
-      `${selected} of ${listed} listed ${noun} (${shown}%) were selected, more than limits.maxDeletePercent ` +
-      `(${max}%, judged above limits.percentFloor: ${policy.limits.percentFloor}): the target's ${noun} are refused and none of them is touched; force the run to override.`,
+    refused: options.force !== true,
+    overLimit: `${selected} of ${listed} listed ${noun} (${shown}%) were selected, more than limits.maxDeletePercent (${max}%, judged above limits.percentFloor: ${policy.limits.percentFloor})`,
   };
+}
+
+/**
+ * Whether a selection of `selected` items out of `listed` is over the blast-radius limit: more than
+ * limits.percentFloor items, and more than limits.maxDeletePercent of the listing. Compared as
+ * selected * 100 > max * listed, without a division: on the exact boundary (not "exceeds") the only rounding left can
+ * err towards refusing. A NaN limit from a hand-built policy counts as over.
+ */
+export function overLimit(selected: number, listed: number, limits: Pick<Policy['limits'], 'maxDeletePercent' | 'percentFloor'>): boolean {
+  return !(listed === 0 || selected <= limits.percentFloor || selected * 100 <= limits.maxDeletePercent * listed);
 }

@@ -140,6 +140,6 @@ export interface TargetSelection {
   skipped: { idText: string; reason: SkipReason }[];
   /** Blast radius: the selection exceeded maxDeletePercent and the run was not forced. Nothing may be touched. */
   refused: boolean;
-  /** Why it was refused, in words, when refused. */
-  refusal?: string;
+  /** Only when the selection exceeded maxDeletePercent (refused, or let through by force): by how much, in words. */
+  overLimit?: string;
 }

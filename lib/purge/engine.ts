@@ -20,13 +20,25 @@ import { purgeItem } from './item-purge.js';
 /** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
 export interface PurgeRequest extends Omit<SelectionOptions, 'planned' | 'force'> {
   policy: Policy;
-  /** Skip the maxDeletePercent refusal: for every kind (true), or only for these kinds (`--force syncTask`). */
-  force?: true | readonly Kind[];
+  /** Who may pass the maxDeletePercent refusal: each grant lets through what it names (lib/purge/request.ts). */
+  force?: readonly ForceGrant[];
   dryRun: boolean;
   /** Target names to run; default all. */
   targets?: string[];
   /** Applying a manifest: its items by target, then kind, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
   plannedByTarget?: ReadonlyMap<string, PlannedItems>;
+}
+
+/**
+ * A let-through of the limits.maxDeletePercent refusal, for the kinds and targets it names (absent: every one):
+ * `--force` is `{}`, `--force syncTask` is `{kind: 'syncTask'}`, and a reviewed acceptance (`plan --accept-over-limit`,
+ * recorded in the manifest) names its target and kind, with who accepted it and when.
+ */
+export interface ForceGrant {
+  target?: string;
+  kind?: Kind;
+  acceptedBy?: string;
+  acceptedAt?: string;
 }
 
 export interface EngineDeps {
@@ -91,6 +103,8 @@ interface Lane {
 /** A lane's counters: a KindSummary (tasks: the target's own fields) being filled. */
 interface Tally extends Totals {
   refused: boolean;
+  /** The selection was over limits.maxDeletePercent and let through (force, or an acceptance in the manifest). */
+  limitOverridden?: true;
   truncated: boolean;
   failures: Failure[];
   failuresOmitted?: number;
@@ -353,7 +367,8 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const noun = KIND_MODELS[kind].noun;
   const { items, nowMs } = lane.listing!;
   const { taskIds, stopFirst, plannedByTarget } = request;
-  const force = request.force === true || (request.force?.includes(kind) ?? false);
+  const grant = request.force?.find((g) => (g.kind === undefined || g.kind === kind) && (g.target === undefined || g.target === target.name));
+  const force = grant !== undefined;
   const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
   const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}), ...(heldIds?.size ? { heldIds } : {}) };
   const selection = select(items, request.policy, nowMs, options);
@@ -362,6 +377,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   lane.selection = selection;
   tally.selected = selection.selected.length;
   tally.refused = selection.refused;
+  if (!selection.refused && selection.overLimit !== undefined) tally.limitOverridden = true;
   tally.protected = selection.protected;
   tally.kept = selection.kept;
   tally.skipped = selection.skipped.length;
@@ -369,8 +385,12 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason, ...from });
   if (selection.refused) {
     deps.onRefused?.(target, selection.selected);
-    const howToProceed = `review the selection (a dry run lists it), then force this target: ${deps.howToForce?.(target.name, kind) ?? 'a run with force'}`;
-    deps.log.error('target refused', { target: target.name, kind, reason: selection.refusal, selected: tally.selected, listed: tally.listed, howToProceed });
+    const howToProceed = `review the selection (a dry run lists it), then: ${deps.howToForce?.(target.name, kind) ?? 'a run with force'}`;
+    deps.log.error('target refused', { target: target.name, kind, reason: `${selection.overLimit}: none of them is touched`, selected: tally.selected, listed: tally.listed, howToProceed });
+  } else if (selection.overLimit !== undefined) {
+    // Let through by force or by a reviewed acceptance: said at the level of a refusal's sibling, with who allowed it.
+    const by = grant?.acceptedBy === undefined ? { by: 'force' } : { by: 'reviewed acceptance', acceptedBy: grant.acceptedBy, acceptedAt: grant.acceptedAt };
+    deps.log.warn('limit overridden', { target: target.name, kind, reason: selection.overLimit, selected: tally.selected, listed: tally.listed, ...by });
   }
   deps.log.info('target selected', {
     target: target.name, kind, listed: tally.listed, selected: tally.selected, protected: selection.protected, kept: selection.kept,
@@ -558,6 +578,7 @@ function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, PlanLists> 
     failed: tasks.failed,
     deferred: tasks.deferred,
     refused: tasks.refused,
+    ...(tasks.limitOverridden ? { limitOverridden: true as const } : {}),
     truncated: tasks.truncated,
     failures: tasks.failures,
     ...(tasks.failuresOmitted ? { failuresOmitted: tasks.failuresOmitted } : {}),

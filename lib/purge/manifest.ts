@@ -9,6 +9,7 @@ import { isValidId } from '../oms/item.js';
 import { KIND_MODELS, KINDS, handlingOf, statusName, type Kind, type RawStatus } from '../oms/kinds.js';
 import { formatPath } from '../policy/issues.js';
 import type { Candidate, PlannedItems, PlannedTask, Policy } from '../policy/types.js';
+import type { RunChoices } from './request.js';
 
 export const MANIFEST_KIND = 'oms-task-janitor/manifest';
 export const MANIFEST_VERSION = 1;
@@ -61,6 +62,25 @@ export interface Manifest {
    * limits.maxDeletePercent; `run-cap`: over limits.maxDeletesPerRun), so that a reviewer sees what is missing.
    */
   leftOut?: LeftOut[];
+  /**
+   * Selections over limits.maxDeletePercent that a reviewer accepted (`plan --accept-over-limit`), per target and
+   * kind: `apply` lets exactly these planned items past the limit, and nothing else.
+   */
+  acceptedOverLimit?: OverLimitAcceptance[];
+}
+
+/** One reviewed acceptance of a selection over limits.maxDeletePercent. */
+export interface OverLimitAcceptance {
+  target: string;
+  kind: Kind;
+  /** How many entries of `tasks` (this target and kind) it covers: all of them, exactly. */
+  items: number;
+  /** The plan's selection and listing of that kind in that target, as they were judged. */
+  selected: number;
+  listed: number;
+  /** Who accepted it (user@host, or OMS_JANITOR_OPERATOR) and when (ISO 8601 UTC). */
+  acceptedBy: string;
+  acceptedAt: string;
 }
 
 export interface LeftOut {
@@ -115,6 +135,19 @@ const schema = z.strictObject({
   leftOut: z
     .array(z.strictObject({ target: z.string().min(1), kind: z.enum(KINDS), count: z.number().int().positive(), reason: z.enum(['refused', 'run-cap']) }))
     .optional(),
+  acceptedOverLimit: z
+    .array(
+      z.strictObject({
+        target: z.string().min(1),
+        kind: z.enum(KINDS),
+        items: z.number().int().positive(),
+        selected: z.number().int().positive(),
+        listed: z.number().int().positive(),
+        acceptedBy: z.string().min(1),
+        acceptedAt: isoMs,
+      }),
+    )
+    .optional(),
 });
 
 /** The fields of an entry must be its kind's: a task's id and name, or another kind's id, description and buckets. */
@@ -163,6 +196,22 @@ export function parseManifest(value: unknown, where: string): Manifest {
     }
     seen.add(key);
   });
+  // An acceptance covers exactly the items reviewed with it: an entry added to the file afterwards is not accepted.
+  const accepted = new Set<string>();
+  manifest.acceptedOverLimit?.forEach((a, i) => {
+    if (!targets.has(a.target)) throw new ManifestError(where, `acceptedOverLimit[${i}].target`, `${JSON.stringify(a.target)} is not one of the manifest's targets`);
+    const key = `${a.target}\u0000${a.kind}`;
+    if (accepted.has(key)) throw new ManifestError(where, `acceptedOverLimit[${i}]`, `${a.target} (${a.kind}) is accepted twice`);
+    accepted.add(key);
+    const planned = manifest.tasks.filter((t) => t.target === a.target && (t.kind ?? 'task') === a.kind).length;
+    if (planned !== a.items || a.items > a.selected || a.selected > a.listed) {
+      throw new ManifestError(
+        where,
+        `acceptedOverLimit[${i}].items`,
+        `the acceptance of ${a.target} (${a.kind}) covers ${a.items} item(s) (${a.selected} selected of ${a.listed} listed), but the manifest plans ${planned} of them: an acceptance covers exactly the items reviewed with it; plan again`,
+      );
+    }
+  });
   return manifest;
 }
 
@@ -206,6 +255,19 @@ export function policyChangeNotice(manifest: Manifest, policySha256: string): Re
   };
 }
 
+/**
+ * What a manifest asks of a run (the CLI's `apply` and the Lambda's `{"manifest": …}` build the run from this): its
+ * items by target and kind, and the reviewed acceptances that let exactly those items past limits.maxDeletePercent.
+ */
+export function manifestChoices(manifest: Manifest): Pick<RunChoices, 'plannedByTarget' | 'acceptedOverLimit'> {
+  return {
+    plannedByTarget: plannedByTarget(manifest),
+    ...(manifest.acceptedOverLimit?.length
+      ? { acceptedOverLimit: manifest.acceptedOverLimit.map(({ target, kind, acceptedBy, acceptedAt }) => ({ target, kind, acceptedBy, acceptedAt })) }
+      : {}),
+  };
+}
+
 /** The manifest's items by target name, then kind, then id, as selection reads them. */
 export function plannedByTarget(manifest: Manifest): Map<string, PlannedItems> {
   const out = new Map<string, Map<Kind, Map<string, PlannedTask>>>(manifest.targets.map((t) => [t.name, new Map()]));
@@ -229,8 +291,9 @@ export function buildManifest(
   policySha256: string,
   policy: Policy,
   rows: readonly { target: string; candidate: Candidate }[],
-  leftOut: readonly LeftOut[] = [],
+  notes: { leftOut?: readonly LeftOut[]; acceptedOverLimit?: readonly OverLimitAcceptance[] } = {},
 ): Manifest {
+  const { leftOut = [], acceptedOverLimit = [] } = notes;
   const tasks = rows.map(({ target, candidate }): ManifestTask => {
     const { item } = candidate;
     const status = statusName(item.kind, item.status);
@@ -260,6 +323,7 @@ export function buildManifest(
     targets: policy.targets.map((t) => ({ name: t.name, projectId: t.projectId, endpoint: t.endpoint })),
     tasks,
     ...(leftOut.length > 0 ? { leftOut: [...leftOut] } : {}),
+    ...(acceptedOverLimit.length > 0 ? { acceptedOverLimit: [...acceptedOverLimit] } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
 import type { Kind } from '../oms/kinds.js';
 import type { PlannedItems, Policy } from '../policy/types.js';
-import type { PurgeRequest } from './engine.js';
+import type { ForceGrant, PurgeRequest } from './engine.js';
 
 /** Bad run input (an unknown target, a malformed task id), found before anything is listed or changed. */
 export class InputError extends Error {
@@ -26,14 +26,31 @@ export interface RunChoices {
   force?: boolean | readonly Kind[];
   /** Applying a manifest (lib/purge/manifest.ts): its items by target and kind; exclusive of targets, taskIds and stopFirst. */
   plannedByTarget?: ReadonlyMap<string, PlannedItems>;
+  /**
+   * A reviewer's acceptance of a selection over limits.maxDeletePercent, per target (and kind; absent: every kind):
+   * `plan --accept-over-limit`, and a manifest's `acceptedOverLimit` when it is applied (only its planned items).
+   */
+  acceptedOverLimit?: readonly { target: string; kind?: Kind; acceptedBy?: string; acceptedAt?: string }[];
 }
 
 /**
  * The one place where run choices (CLI flags or a manual Lambda event) meet the policy. `fieldNames` says how the
  * caller calls each choice, so errors point at what the user typed (`--task-id` vs `taskIds`).
  */
-export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { targets: string; taskIds: string; stopFirst: string }): PurgeRequest {
+export function buildRequest(
+  policy: Policy,
+  choices: RunChoices,
+  fieldNames: { targets: string; taskIds: string; stopFirst: string; acceptedOverLimit?: string },
+): PurgeRequest {
   const known = new Set(policy.targets.map((t) => t.name));
+  choices.acceptedOverLimit?.forEach(({ target }, i) => {
+    if (!known.has(target)) {
+      throw new InputError(`${fieldNames.acceptedOverLimit ?? 'acceptedOverLimit'}[${i}]`, `unknown target ${JSON.stringify(target)}; the policy has ${[...known].join(', ')}`);
+    }
+    if (choices.targets && !choices.targets.includes(target)) {
+      throw new InputError(`${fieldNames.acceptedOverLimit ?? 'acceptedOverLimit'}[${i}]`, `target ${JSON.stringify(target)} is not one of this run's targets (${fieldNames.targets})`);
+    }
+  });
   choices.targets?.forEach((name, i) => {
     if (!known.has(name)) {
       throw new InputError(`${fieldNames.targets}[${i}]`, `unknown target ${JSON.stringify(name)}; the policy has ${[...known].join(', ')}`);
@@ -59,7 +76,15 @@ export function buildRequest(policy: Policy, choices: RunChoices, fieldNames: { 
     ...(choices.targets ? { targets: [...new Set(choices.targets)] } : {}),
     ...(taskIds ? { taskIds: [...new Set(taskIds)] } : {}),
     ...(choices.stopFirst ? { stopFirst: true } : {}),
-    ...(choices.force === true ? { force: true as const } : choices.force ? { force: [...new Set(choices.force)] } : {}),
+    ...forceGrants(choices),
     ...(choices.plannedByTarget ? { plannedByTarget: choices.plannedByTarget } : {}),
   };
+}
+
+/** `force` (every kind, or some kinds, in every target) and reviewed acceptances (one target, one kind or all) as grants. */
+function forceGrants(choices: RunChoices): { force?: ForceGrant[] } {
+  const grants: ForceGrant[] =
+    choices.force === true ? [{}] : choices.force ? [...new Set(choices.force)].map((kind) => ({ kind })) : [];
+  for (const a of choices.acceptedOverLimit ?? []) grants.push({ ...a });
+  return grants.length > 0 ? { force: grants } : {};
 }

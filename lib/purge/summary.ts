@@ -57,6 +57,8 @@ export interface TargetSummary {
   failed: number;
   deferred: number;
   refused: boolean;
+  /** Only when the selection was over limits.maxDeletePercent and let through (force, or an acceptance in a manifest). */
+  limitOverridden?: true;
   truncated: boolean;
   failures: Failure[];
   /** Only when failures were more than MAX_FAILURES_LISTED: how many are in the logs but not here. */
@@ -75,6 +77,8 @@ export interface TargetSummary {
 export interface KindSummary extends Totals {
   /** Selection above maxDeletePercent of this kind's listing: nothing of this kind in the target was touched. */
   refused: boolean;
+  /** Only when this kind's selection was over limits.maxDeletePercent and let through. */
+  limitOverridden?: true;
   truncated: boolean;
   failures: KindFailure[];
   failuresOmitted?: number;
@@ -120,7 +124,7 @@ export function emptyTotals(): Totals {
 export const BLOCK_KEYS = { taskGroup: 'taskGroups', syncTask: 'syncTasks' } as const satisfies Partial<Record<Kind, string>>;
 
 /** One row of a target's outcome per kind the summary has: tasks (the target's own fields), then the blocks. */
-export type KindRow = { kind: Kind } & Pick<TargetSummary, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred' | 'refused' | 'truncated' | 'error'>;
+export type KindRow = { kind: Kind } & Pick<TargetSummary, 'listed' | 'selected' | 'deleted' | 'failed' | 'deferred' | 'refused' | 'limitOverridden' | 'truncated' | 'error'>;
 
 /**
  * A target's rows, one per kind: tasks always (the target's own fields), task groups and sync tasks when present.
@@ -136,8 +140,8 @@ export function kindRows(target: TargetSummary): KindRow[] {
 }
 
 function pick(s: TargetSummary | KindSummary): Omit<KindRow, 'kind'> {
-  const { listed, selected, deleted, failed, deferred, refused, truncated, error } = s;
-  return { listed, selected, deleted, failed, deferred, refused, truncated, ...(error === undefined ? {} : { error }) };
+  const { listed, selected, deleted, failed, deferred, refused, limitOverridden, truncated, error } = s;
+  return { listed, selected, deleted, failed, deferred, refused, ...(limitOverridden ? { limitOverridden } : {}), truncated, ...(error === undefined ? {} : { error }) };
 }
 
 /** Adds `more`'s counters into `into`. */

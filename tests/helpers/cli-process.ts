@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,4 +50,27 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+let binDir: string | undefined;
+
+/**
+ * A command line as the CLI printed it (advice, hints), run by a POSIX shell in `cwd` with `oms-janitor` on PATH (the
+ * real CLI, compiled), so that a test follows printed advice word for word. The environment is PATH plus `env`.
+ */
+export function inShell(command: string, cwd: string, env: Record<string, string>): Promise<CliExit> {
+  if (binDir === undefined) {
+    binDir = mkdtempSync(join(tmpdir(), 'janitor-bin-'));
+    writeFileSync(join(binDir, 'oms-janitor'), `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin/oms-janitor.js')}' "$@"\n`);
+    chmodSync(join(binDir, 'oms-janitor'), 0o755);
+  }
+  const child = spawn('/bin/sh', ['-c', command], { cwd, env: { PATH: `${binDir}:${process.env.PATH ?? ''}`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise<CliExit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

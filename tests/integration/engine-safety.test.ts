@@ -60,7 +60,8 @@ describe('engine safety (issue 7)', () => {
     const { summary, logs } = await runEngine(p, {}, { howToForce: (t) => `force ${t} please` });
     expect(summary.targets[0]).toMatchObject({ refused: true, deleted: 0 });
     const line = logs.lines.find((l) => l.message === 'target refused')!;
-    expect(line.howToProceed).toBe('review the selection (a dry run lists it), then force this target: force main please');
+    expect(line.howToProceed).toBe('review the selection (a dry run lists it), then: force main please');
+    expect(line.reason).toMatch(/^2 of 3 listed tasks \(66\.67%\) were selected, more than limits\.maxDeletePercent \(50%.*: none of them is touched$/);
   });
 
   it('7.10: an explicit purge names, in the summary, the ids no listing holds and those it left alone', async () => {

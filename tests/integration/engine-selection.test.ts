@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Emulator } from '../../emulator/index.js';
-import { DAY, HOUR, PROJECT, deletedIds, emulator, policy, runEngine, task } from '../helpers/harness.js';
+import { DAY, HOUR, PROJECT, PROJECT_B, deletedIds, emulator, policy, runEngine, task } from '../helpers/harness.js';
 
 const RULES = `rules:
   - { name: succeeded-after-7d, statuses: [succeeded], olderThan: 7d, keepLatest: 3 }
@@ -97,9 +97,21 @@ describe('engine against the emulator: exactly the selected set', () => {
     expect(refused.summary.targets[0]).toMatchObject({ refused: true, selected: 3, deleted: 0 });
     expect(emu.stats.calls.delete ?? 0).toBe(0);
 
-    const forced = await runEngine(p, { force: true });
-    expect(forced.summary.targets[0]).toMatchObject({ refused: false, deleted: 3 });
+    const forced = await runEngine(p, { force: [{}] });
+    expect(forced.summary.targets[0]).toMatchObject({ refused: false, limitOverridden: true, deleted: 3 });
+    expect(forced.logs.lines.filter((l) => l.message === 'limit overridden')).toEqual([expect.objectContaining({ level: 'WARN', target: 'main', kind: 'task', by: 'force', selected: 3, listed: 4 })]);
     expect(deletedIds(emu)).toEqual(['1', '2', '3']);
+  });
+
+  it('a grant lets through exactly the target and kind it names: a reviewed acceptance of one target leaves the other refused', async () => {
+    const tasks = (base: number) => [task(String(base + 1), 4, 40 * DAY), task(String(base + 2), 4, 40 * DAY), task(String(base + 3), 4, 1 * DAY)];
+    emu = await emulator({ projects: { [PROJECT]: tasks(0), [PROJECT_B]: tasks(10) } });
+    const p = policy(emu, `rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\nlimits: { maxDeletePercent: 50, percentFloor: 0 }\n`, { a: PROJECT, b: PROJECT_B });
+    const { summary, logs } = await runEngine(p, { force: [{ target: 'a', kind: 'task', acceptedBy: 'ana@desk', acceptedAt: '2026-12-04T08:00:00.000Z' }, { target: 'b', kind: 'syncTask' }] });
+    expect(summary.targets.map((t) => [t.name, t.refused, t.limitOverridden ?? false, t.deleted])).toEqual([['a', false, true, 2], ['b', true, false, 0]]);
+    expect(deletedIds(emu)).toEqual(['1', '2']);
+    expect(deletedIds(emu, PROJECT_B)).toEqual([]);
+    expect(logs.lines.find((l) => l.message === 'limit overridden')).toMatchObject({ target: 'a', by: 'reviewed acceptance', acceptedBy: 'ana@desk', acceptedAt: '2026-12-04T08:00:00.000Z' });
   });
 
   it('an explicit purge by task id ignores ages but not protection', async () => {

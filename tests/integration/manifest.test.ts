@@ -6,6 +6,7 @@ import type { Emulator, EmuTask } from '../../emulator/index.js';
 import type { Manifest } from '../../lib/purge/manifest.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
 import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
+import { inShell } from '../helpers/cli-process.js';
 
 const RULES = `rules:
   - { name: failed, statuses: [failed], olderThan: 30d }
@@ -172,6 +173,91 @@ describe('plan --out, review, apply exactly that', () => {
     expect(emu.stats.calls).toEqual({});
   });
 
+  it('the advice printed on a refusal works as printed in a shell: plan --accept-over-limit --out, review, apply deletes exactly the accepted items', async () => {
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0 }\n`));
+    const first = await runCli(['plan', '--policy', policyFile], env);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/To delete it after review, accept it into a manifest and apply that:/);
+    const advice = first.stdout.split('\n').map((line) => line.trim()).find((line) => line.startsWith('oms-janitor plan '))!;
+    const [planCommand, applyCommand] = advice.split('; review plan.json, then: ');
+    expect(planCommand).toBe(`oms-janitor plan --policy ${policyFile} --target main --accept-over-limit main:task --out plan.json`);
+    expect(applyCommand).toBe(`oms-janitor apply --policy ${policyFile} --manifest plan.json --no-dry-run`);
+
+    // The reviewer runs the first command as printed (the real CLI, in a shell, in the review folder).
+    const planned = await inShell(planCommand!, dir, { ...env, OMS_JANITOR_OPERATOR: 'ana@review-desk' });
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toMatch(/"message":"limit overridden".*"by":"reviewed acceptance","acceptedBy":"ana@review-desk"/);
+    expect(planned.stdout).toMatch(/Accepted over limits\.maxDeletePercent by ana@review-desk: main \(task\), 7 selected of 9 listed; apply lets exactly the 7 planned item\(s\) through/);
+    const m = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Manifest;
+    expect(m.tasks.map((t) => t.taskId).sort()).toEqual(['1', '2', '3', '4', '5', '6', '9']);
+    expect(m.leftOut).toBeUndefined();
+    expect(m.acceptedOverLimit).toEqual([{ target: 'main', kind: 'task', items: 7, selected: 7, listed: 9, acceptedBy: 'ana@review-desk', acceptedAt: expect.any(String) }]);
+    expect(Math.abs(Date.parse(m.acceptedOverLimit![0]!.acceptedAt) - Date.now())).toBeLessThan(60_000);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+
+    // After the review a new stale task appears: the acceptance is for the reviewed items, never for it.
+    emu.setTasks(PROJECT, [...Object.values(world), task('10', 4, 90 * DAY, { name: 'new-and-old' })]);
+    emu.resetStats();
+    const applied = await inShell(applyCommand!, dir, env);
+    expect(applied.code).toBe(0);
+    expect(deletedIds(emu)).toEqual(['1', '2', '3', '4', '5', '6', '9']);
+    const logs = applied.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.filter((l) => l.message === 'limit overridden')).toEqual([
+      expect.objectContaining({ level: 'WARN', target: 'main', kind: 'task', by: 'reviewed acceptance', acceptedBy: 'ana@review-desk', selected: 7, listed: 10 }),
+    ]);
+    expect(logs.some((l) => l.taskId === '10')).toBe(false);
+  });
+
+  it('an acceptance covers exactly the items reviewed with it: an entry added afterwards is refused, and without the acceptance apply is refused with the way on', async () => {
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0 }\n`));
+    expect((await runCli(['plan', '--policy', policyFile, '--accept-over-limit', 'main', '--out', manifestFile], env)).code).toBe(0);
+    const m = readManifest();
+    expect(m.acceptedOverLimit).toMatchObject([{ target: 'main', kind: 'task', items: 7 }]);
+    const old = task('10', 4, 90 * DAY, { name: 'new-and-old' });
+    emu.setTasks(PROJECT, [...Object.values(world), old]);
+    emu.resetStats();
+
+    // A hand-added entry: the acceptance no longer matches what was reviewed.
+    const added = { ...m, tasks: [...m.tasks, { target: 'main', taskId: '10', name: 'new-and-old', status: 'failed', lastActivity: new Date(old.start_time!).toISOString(), rule: 'failed', action: 'delete' as const }] };
+    writeFileSync(manifestFile, JSON.stringify(added));
+    const edited = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
+    expect(edited.code).toBe(2);
+    expect(edited.stderr).toMatch(/acceptedOverLimit\[0\]\.items: the acceptance of main \(task\) covers 7 item\(s\) .* but the manifest plans 8 of them/);
+    // Moved to another kind, or doubled: refused as well.
+    writeFileSync(manifestFile, JSON.stringify({ ...m, acceptedOverLimit: [{ ...m.acceptedOverLimit![0]!, kind: 'syncTask' }] }));
+    expect((await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env)).stderr).toMatch(/acceptedOverLimit\[0\]\.items: .* the manifest plans 0 of them/);
+    expect(emu.stats.calls).toEqual({});
+
+    // Without the acceptance, the same items are refused at apply, and the advice leads to a plan that accepts them.
+    const { acceptedOverLimit: _dropped, ...plain } = m;
+    writeFileSync(manifestFile, JSON.stringify(plain));
+    const refused = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
+    expect(refused.code).toBe(1);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(refused.stdout).toMatch(/apply has no --force; plan again and accept it: oms-janitor plan --policy \S+ --target main --accept-over-limit main:task --out plan\.json/);
+  });
+
+  it.each([
+    [['purge', '--accept-over-limit', 'main'], /--accept-over-limit is for `plan --out`/],
+    [['plan', '--accept-over-limit', 'main'], /--accept-over-limit needs --out MANIFEST/],
+    [['plan', '--accept-over-limit', 'nowhere:task', '--out', 'OUT'], /--accept-over-limit\[0\]: unknown target "nowhere"/],
+    [['plan', '--target', 'main', '--accept-over-limit', 'main:task', '--accept-over-limit', 'other', '--out', 'OUT'], /--accept-over-limit\[1\]: unknown target "other"/],
+  ])('%j is refused with exit 2 before any request', async (args, message) => {
+    const [command, ...rest] = args;
+    emu.resetStats();
+    const r = await runCli([command!, '--policy', policyFile, ...rest.map((a) => (a === 'OUT' ? manifestFile : a))], env);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(message)]);
+    expect(emu.stats.calls).toEqual({});
+  });
+
+  it('an acceptance of a selection within the limits is not recorded (it would let a later apply past a limit nobody reviewed)', async () => {
+    const r = await runCli(['plan', '--policy', policyFile, '--accept-over-limit', 'main', '--out', manifestFile], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--accept-over-limit main: not recorded, nothing of it was over limits\.maxDeletePercent\./);
+    expect(readManifest().acceptedOverLimit).toBeUndefined();
+    expect(readManifest().tasks).toHaveLength(7);
+  });
+
   it('a target the fresh listing makes refused (over maxDeletePercent) is never steered to a forced purge: plan again', async () => {
     // 7 planned of 9 listed; with a 90% limit the plan passes. Then the two unplanned tasks go: 7 of 7 is over 90%.
     writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 90, percentFloor: 0 }\n`));
@@ -181,7 +267,7 @@ describe('plan --out, review, apply exactly that', () => {
     expect(r.code).toBe(1);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
     expect(r.stdout).toMatch(/REFUSED/);
-    expect(r.stdout).toMatch(/apply has no --force; plan again/);
+    expect(r.stdout).toMatch(/apply has no --force; plan again and accept it/);
     expect(r.stdout + r.stderr).not.toMatch(/--no-dry-run --force/);
   });
 

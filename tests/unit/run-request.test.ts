@@ -33,6 +33,18 @@ describe('buildRequest: run choices against the policy', () => {
 
   it('keeps named targets and ids, de-duplicated', () => {
     const r = buildRequest(policy(), { targets: ['b', 'b'], taskIds: ['7', '7', '9'], stopFirst: true, force: true }, names);
-    expect(r).toMatchObject({ targets: ['b'], taskIds: ['7', '9'], stopFirst: true, force: true });
+    expect(r).toMatchObject({ targets: ['b'], taskIds: ['7', '9'], stopFirst: true, force: [{}] });
+  });
+
+  it('force by kind and reviewed acceptances become grants naming exactly what they let through', () => {
+    const r = buildRequest(policy(), { force: ['syncTask', 'syncTask'], acceptedOverLimit: [{ target: 'b', kind: 'task', acceptedBy: 'ana@host', acceptedAt: '2026-12-04T08:00:00.000Z' }, { target: 'a' }] }, names);
+    expect(r.force).toEqual([{ kind: 'syncTask' }, { target: 'b', kind: 'task', acceptedBy: 'ana@host', acceptedAt: '2026-12-04T08:00:00.000Z' }, { target: 'a' }]);
+    expect(buildRequest(policy(), {}, names).force).toBeUndefined();
+  });
+
+  it('an acceptance of an unknown target, or of a target outside the run, is refused naming its place', () => {
+    const fields = { ...names, acceptedOverLimit: '--accept-over-limit' };
+    expect(() => buildRequest(policy(), { acceptedOverLimit: [{ target: 'a' }, { target: 'zz' }] }, fields)).toThrow(/--accept-over-limit\[1\]: unknown target "zz"/);
+    expect(() => buildRequest(policy(), { targets: ['a'], acceptedOverLimit: [{ target: 'b' }] }, fields)).toThrow(/--accept-over-limit\[0\]: target "b" is not one of this run's targets/);
   });
 });

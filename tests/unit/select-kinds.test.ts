@@ -83,7 +83,7 @@ describe('select: task groups', () => {
     const groups = [group({ id: 'a' }), group({ id: 'b' }), group({ id: 'c', status: 'paused' })];
     const result = select(groups, policy({ rules: [groupRule()], limits: { maxDeletePercent: 50 } }), NOW);
     expect(result.refused).toBe(true);
-    expect(result.refusal).toContain('2 of 3 listed task groups');
+    expect(result.overLimit).toContain('2 of 3 listed task groups');
   });
 
   it('explicit task ids never select a group, even one whose id reads the same', () => {

@@ -15,21 +15,22 @@ describe('select: blast radius', () => {
   it('refuses a target whose selection exceeds maxDeletePercent, still listing the selection', () => {
     const result = select(listing(6, 4), policy({ limits: { maxDeletePercent: 50 } }), NOW);
     expect(result.refused).toBe(true);
-    expect(result.refusal).toContain('6 of 10');
-    expect(result.refusal).toContain('60%');
-    expect(result.refusal).toContain('50%');
+    expect(result.overLimit).toContain('6 of 10');
+    expect(result.overLimit).toContain('60%');
+    expect(result.overLimit).toContain('50%');
     expect(result.selected).toHaveLength(6);
   });
 
   it('does not refuse a selection exactly at the limit', () => {
     const result = select(listing(5, 5), policy({ limits: { maxDeletePercent: 50 } }), NOW);
     expect(result.refused).toBe(false);
-    expect(result.refusal).toBeUndefined();
+    expect(result.overLimit).toBeUndefined();
   });
 
-  it('does not refuse a forced run', () => {
+  it('does not refuse a forced run, and says it was over the limit (so that the run can record the override)', () => {
     const result = select(listing(6, 4), policy({ limits: { maxDeletePercent: 50 } }), NOW, { force: true });
     expect(result.refused).toBe(false);
+    expect(result.overLimit).toContain('6 of 10');
     expect(result.selected).toHaveLength(6);
   });
 
