@@ -11,7 +11,7 @@ import { stillSelected } from '../policy/reselect.js';
 import { applyRunCap, oldestFirst, select } from '../policy/select.js';
 import { isUnfamiliarAnswer } from '../oms/codes.js';
 import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
-import { logOutcome } from './outcome-log.js';
+import { QuietOutcomes, logOutcome } from './outcome-log.js';
 import { feed } from './feed.js';
 import type { DeferReason, Outcome } from './outcome.js';
 import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type DeferredItem, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
@@ -98,6 +98,8 @@ interface Lane {
   options?: SelectionOptions;
   /** Valid ids of the listing, kept only for explicit purges and manifests (to report named items no listing had). */
   listedIds?: string[];
+  /** Dry-run and not-attempted outcomes, summarised at INFO when the run ends (lib/purge/outcome-log.ts). */
+  quiet?: QuietOutcomes;
 }
 
 /** A lane's counters: a KindSummary (tasks: the target's own fields) being filled. */
@@ -252,6 +254,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
   });
   await feeder.done;
+  for (const run of runs) for (const lane of run.lanes) lane.quiet?.log(log, run.target.name, lane.kind, from);
 
   const summary: RunSummary = {
     runId,
@@ -422,6 +425,7 @@ function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outco
     }
   }
   logOutcome(log, run.target.name, candidate, outcome, fields);
+  (lane.quiet ??= new QuietOutcomes()).add(candidate, outcome);
   deps.onOutcome?.(run.target, candidate, outcome);
 }
 

@@ -1,13 +1,69 @@
 import type { EventLog } from '../log/types.js';
 import type { Candidate } from '../policy/types.js';
-import type { Outcome } from './outcome.js';
-import { KIND_MODELS, statusName } from '../oms/kinds.js';
+import type { DeferReason, Outcome } from './outcome.js';
+import { KIND_MODELS, statusName, type Kind } from '../oms/kinds.js';
+
+/** Deferrals of items the run sent nothing to: the run cap, the time budget, a stopped target. */
+const NOT_ATTEMPTED: ReadonlySet<DeferReason> = new Set(['run-cap', 'time-budget', 'target-stopped']);
+
+/** How many ids a summary line names (the first ones, in the order the run took them: oldest first). */
+export const FIRST_IDS_LOGGED = 20;
+
+/**
+ * Outcomes that say nothing was done to an item: a dry run's `would-delete`, and a deferral of an item the run sent
+ * nothing to (run cap, time budget, stopped target; not one it left paused). A backlog has tens of thousands of them,
+ * more than Logs Insights returns and than stdout should buffer, so they are one line each at DEBUG only, and one
+ * summary line per target and kind at INFO (QuietOutcomes). Deletions, failures and deferrals after a pause or a wait
+ * stay one INFO line each.
+ */
+export function isQuiet(outcome: Outcome): boolean {
+  return outcome.kind === 'would-delete' || (outcome.kind === 'deferred' && NOT_ATTEMPTED.has(outcome.reason) && !outcome.leftPaused);
+}
+
+/** The quiet outcomes of one target and kind, counted, for their INFO summary lines. */
+export class QuietOutcomes {
+  private readonly groups = new Map<'would-delete' | 'deferred', { count: number; by: Map<string, number>; firstIds: string[] }>();
+
+  add(candidate: Candidate, outcome: Outcome): void {
+    if (!isQuiet(outcome)) return;
+    const key = outcome.kind === 'would-delete' ? 'would-delete' : 'deferred';
+    const group = this.groups.get(key) ?? this.groups.set(key, { count: 0, by: new Map(), firstIds: [] }).get(key)!;
+    group.count += 1;
+    // A dry run's items by the rule that selected them, deferrals by their reason.
+    const by = outcome.kind === 'deferred' ? outcome.reason : candidate.rule;
+    group.by.set(by, (group.by.get(by) ?? 0) + 1);
+    if (group.firstIds.length < FIRST_IDS_LOGGED) group.firstIds.push(candidate.item.id);
+  }
+
+  /**
+   * One INFO line per kind of outcome: `tasks would be deleted (dry run)`, `task groups deferred`, with `summary`
+   * (not `outcome`, so that a query counting outcome lines counts items), `count`, `byRule` or `byReason`, and the
+   * first ids.
+   */
+  log(log: EventLog, target: string, kind: Kind, extra: Record<string, unknown> = {}): void {
+    const noun = KIND_MODELS[kind].noun;
+    for (const [what, group] of this.groups) {
+      const by = Object.fromEntries(group.by);
+      log.info(what === 'would-delete' ? `${noun}s would be deleted (dry run)` : `${noun}s deferred`, {
+        target,
+        kind,
+        summary: what,
+        count: group.count,
+        ...(what === 'would-delete' ? { byRule: by } : { byReason: by }),
+        firstIds: group.firstIds,
+        ...(group.count > group.firstIds.length ? { moreIds: group.count - group.firstIds.length } : {}),
+        ...extra,
+      });
+    }
+  }
+}
 
 /**
  * The one log line per outcome, for every kind: `kind`, the id under its kind's field (KindModel.logIdField), target, rule,
  * status, and the name (tasks) or description (the other kinds). 400 and 403 answers carry httpStatus, errorCode,
  * errorMsg and requestId; a 403 is logged at error level, a 400 at warn. Messages start with the kind's noun
- * (`task deleted`, `task group deleted`). `extra` adds run-wide fields (`from: manifest` when applying one).
+ * (`task deleted`, `task group deleted`). `extra` adds run-wide fields (`from: manifest` when applying one). Quiet
+ * outcomes (isQuiet) are written at DEBUG.
  */
 export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome, extra: Record<string, unknown> = {}): void {
   const { item } = candidate;
@@ -20,11 +76,14 @@ export function logOutcome(log: EventLog, target: string, candidate: Candidate, 
       log.info(`${noun} deleted`, { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });
       return;
     case 'would-delete':
-      log.info(`${noun} would be deleted (dry run)`, { ...base, outcome: 'would-delete' });
+      log.debug(`${noun} would be deleted (dry run)`, { ...base, outcome: 'would-delete' });
       return;
-    case 'deferred':
-      log.info(`${noun} deferred`, { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) });
+    case 'deferred': {
+      const fields = { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) };
+      if (isQuiet(outcome)) log.debug(`${noun} deferred`, fields);
+      else log.info(`${noun} deferred`, fields);
       return;
+    }
     case 'failed': {
       const f = outcome.failure;
       const fields = { ...base, outcome: 'failed', reason: f.reason, httpStatus: f.httpStatus, errorCode: f.errorCode, errorMsg: f.errorMsg, requestId: f.requestId ?? null };
