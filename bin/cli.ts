@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { constants } from 'node:fs';
-import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
+import { RunArchive } from '../lib/archive/run-archive.js';
+import { openArchiveStore, type ArchiveStore } from '../lib/archive/store.js';
 import { regionsByProject } from '../lib/auth/iam.js';
 import { logTargetCredentials, resolveCliCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
 import { createSecretSource } from '../lib/auth/secret-source.js';
@@ -68,6 +71,8 @@ const OPTIONS = {
   // A real purge or apply on a terminal asks first; --yes answers for the operator.
   yes: { type: 'boolean', short: 'y' },
   out: { type: 'string' },
+  // purge/apply: a directory or s3://BUCKET/PREFIX where a real run archives what it deletes (lib/archive).
+  archive: { type: 'string' },
   // plan --out: TARGET or TARGET:KIND whose selection over limits.maxDeletePercent the reviewer accepts (repeatable).
   'accept-over-limit': { type: 'string', multiple: true },
   manifest: { type: 'string' },
@@ -127,6 +132,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return usage(io, `--manifest and --max-age are for \`apply\``);
   }
   if (command !== 'plan' && v.out) return usage(io, '--out is for `plan` (it writes the manifest that `apply` reads)');
+  if (command === 'plan' && v.archive !== undefined) return usage(io, '--archive is for `purge` and `apply` (a plan changes nothing, so it has nothing to archive)');
   if (v['accept-over-limit'] && command !== 'plan') {
     return usage(io, '--accept-over-limit is for `plan --out` (the acceptance is recorded in the manifest that `apply` reads)');
   }
@@ -157,6 +163,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (v.out !== undefined) {
       const problem = await unwritable(v.out);
       if (problem) return usage(io, `--out: ${problem}`);
+    }
+    // Where a real run archives what it deletes is checked before anything is listed: a run that cannot archive
+    // must not find out after listing 100k items (and an S3 root that refuses the write still stops it, unchanged).
+    let store: ArchiveStore | undefined;
+    if (v.archive !== undefined) {
+      try {
+        store = openArchiveStore(v.archive);
+      } catch (error) {
+        return usage(io, `--archive: ${(error as Error).message}`);
+      }
+      if (v['no-dry-run'] && !v.archive.startsWith('s3://')) {
+        const problem = await unwritableDirectory(v.archive);
+        if (problem) return usage(io, `--archive: ${problem}`);
+      }
     }
     // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
     const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
@@ -219,12 +239,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Asked whenever a person is at the keyboard: stdin a terminal, and stderr or stdout one to ask on.
     const confirming = !request.dryRun && !v.yes && (io.stderr.isTTY === true || io.stdout.isTTY === true) && io.stdin?.isTTY === true;
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
+    const runId = randomUUID();
+    const archive =
+      store && !request.dryRun
+        ? new RunArchive(store, { runId, startedAtMs: Date.now(), trigger: `cli ${command}`, policySha256: sha256, targets: runTargets, redact: (text) => redactor.text(text), log })
+        : undefined;
     const summary = await runPurge(request, {
+      runId,
+      ...(archive ? { recorder: archive } : {}),
       oms,
       clientFor,
       log,
       ...(progress ? { onProgress: progress.update } : {}),
       onOutcome: (target, candidate, outcome) => {
+        archive?.onOutcome(target, candidate, outcome);
         rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
         if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
         if (outcome.kind === 'deferred' && outcome.reason === 'run-cap') {
@@ -248,6 +276,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       howToForce,
     });
     progress?.end();
+    // The outcomes and the summary join the plan in the archive; a failure to write them is said, and the run's own
+    // outcome (its exit status) stands.
+    if (archive && !(await archive.finish(summary))) {
+      io.stderr.write(`oms-janitor: --archive: the outcomes of run ${runId} could not be archived under ${forTerminalLines(archive.root)} (its plan was); see the log line "archive failed"\n`);
+    }
     // Every output path is redacted (a server may echo a token in an error message); the text is also escaped for
     // the terminal (format.ts), and the JSON keeps the exact text.
     if (v.json) {
@@ -367,6 +400,19 @@ async function unwritable(file: string): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     return `cannot write in ${dirname(resolve(file))} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
+/** Why an archive directory could not be written (created if missing), if so. */
+async function unwritableDirectory(dir: string): Promise<string | undefined> {
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) return `${dir} is not a directory`;
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `cannot write in ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
   }
 }
 

@@ -11,14 +11,14 @@ export function newRequestId(): string {
   return randomBytes(16).toString('hex');
 }
 
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new RangeError(`request body above ${MAX_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new RangeError(`request body above ${maxBytes} bytes`));
         req.destroy();
         return;
       }

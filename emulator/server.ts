@@ -14,11 +14,14 @@ import { handleOms, matchOmsRoute } from './oms.js';
 import type { OmsRoute, OmsState } from './oms.js';
 import { SecretStore, handleSecretsManager, isSecretsManagerRequest } from './secrets-manager.js';
 import { SnsTopics, handleSns, isSnsRequest } from './sns.js';
+import { S3Buckets, handleS3, isS3Request } from './s3.js';
 import { DELETE_IN_PROGRESS, PAUSE_NOT_PAUSABLE, bump, countRefusedOnArrival, createStats, resetStats } from './stats.js';
 import { TaskFaults } from './task-faults.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
 export const DEFAULT_STOP_DELAY_MS = 200;
+/** The largest S3 object the emulator takes in one PutObject. */
+const S3_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Starts the emulator: OMS, IAM, Secrets Manager and SNS (Publish) on one loopback HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -37,6 +40,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const taskFaults = new TaskFaults();
   const secrets = new SecretStore(options.secrets, options.deniedSecrets);
   const topics = new SnsTopics(options.deniedTopics);
+  const s3 = new S3Buckets(options.buckets, options.deniedBuckets);
   const accounts = options.accounts ?? [];
   const authDeps: OmsAuthDeps = {
     requireAuth: options.requireAuth ?? true,
@@ -87,7 +91,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const ex: Exchange = { req, res, url, body: Buffer.alloc(0), requestId: newRequestId(), stats };
     try {
-      ex.body = await readBody(req);
+      // S3 objects (a run's archive) may be larger than any OMS, IAM or AWS API call's body.
+      ex.body = await readBody(req, route === undefined && isS3Request(ex) ? S3_MAX_BODY_BYTES : undefined);
     } catch (error) {
       return sendError(ex, 400, 'APIGW.0201', `Request body refused: ${(error as Error).message}`);
     }
@@ -104,6 +109,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       bump(stats.calls, 'sns-publish');
       return handleSns(ex, topics, stats.published);
     }
+    if (isS3Request(ex)) return handleS3(ex, s3);
     bump(stats.calls, 'unknown-route');
     sendError(ex, 404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.');
   }
@@ -162,6 +168,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     issuedIamTokens: () => iam.issuedTokens(),
     setSecret: (id, value) => secrets.set(id, value),
     setSnsFault: (fault) => (topics.fault = fault),
+    setS3Fault: (fault) => (s3.fault = fault),
+    s3Objects: (bucket) => s3.objects(bucket),
     close: () =>
       new Promise<void>((resolve) => {
         faults.clearTimers();

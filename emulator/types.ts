@@ -1,3 +1,4 @@
+import type { S3Fault, S3Object } from './s3.js';
 /** A task as the emulator holds it. Every field but `id` is optional, as in the real API's SDK models. */
 export interface EmuTask {
   /**
@@ -134,6 +135,10 @@ export interface EmulatorOptions {
   deniedSecrets?: string[];
   /** SNS topics (name or ARN) whose Publish answers 403 AuthorizationError. */
   deniedTopics?: string[];
+  /** S3 buckets served (path style), empty at start. */
+  buckets?: string[];
+  /** S3 buckets that answer 403 AccessDenied to every call. */
+  deniedBuckets?: string[];
   faults?: FaultOptions;
   /** Seed of the PRNG that picks faults, so fault patterns are reproducible. Default 1. */
   seed?: number;
@@ -277,6 +282,10 @@ export interface Emulator {
   setSecret(secretId: string, secretString: string): void;
   /** Every SNS Publish from now on gets this answer (an error, or none: `hang`); undefined ends it. */
   setSnsFault(fault: SnsFault | undefined): void;
+  /** Every S3 call from now on gets this answer (an error, or none: `hang`); undefined ends it. */
+  setS3Fault(fault: S3Fault | undefined): void;
+  /** The objects of an S3 bucket, by key. */
+  s3Objects(bucket: string): ReadonlyMap<string, S3Object>;
   /** Stops listening and destroys open sockets (stalled requests included). */
   close(): Promise<void>;
 }

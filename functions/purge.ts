@@ -6,7 +6,9 @@ import { secretValues } from '../lib/auth/secrets.js';
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
-import { failureCounter, publishRunMetrics } from '../lib/log/metrics.js';
+import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/log/metrics.js';
+import { RunArchive } from '../lib/archive/run-archive.js';
+import { ArchiveError, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
@@ -40,6 +42,17 @@ const log = powertoolsLog(logger, redactor);
 // The run report (stage param `report`, lib/report): REPORT_MODE and REPORT_TOPIC are checked now, and a bad value
 // fails the cold start naming the variable, as a bad SECRET_CACHE_SECONDS does. The SNS client waits for a report.
 const reporter = createRunReporter({ env: process.env, stage, log, redactor });
+// Where every real run archives what it deletes (stage param `archive`: the stage's bucket), checked now: a malformed
+// ARCHIVE_ROOT fails the cold start naming it. Unset: no archive (docs/behaviour.md "Archive").
+const archiveStore = (() => {
+  const root = process.env.ARCHIVE_ROOT;
+  if (!root) return undefined;
+  try {
+    return openArchiveStore(root);
+  } catch (error) {
+    throw new InputError('ARCHIVE_ROOT', (error as Error).message);
+  }
+})();
 
 /**
  * Scheduled events run the policy as written; any other event is a manual run, a dry run unless "dryRun": false.
@@ -83,12 +96,18 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const failures = failureCounter();
     const reportOutcomes = reporter.collector();
     const startedMs = Date.now();
+    const archive =
+      archiveStore && !request.dryRun
+        ? new RunArchive(archiveStore, { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
+        : undefined;
     const summary = await runPurge(request, {
       oms,
       clientFor,
       log,
+      ...(archive ? { recorder: archive } : {}),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onOutcome: (target, candidate, outcome) => {
+        archive?.onOutcome(target, candidate, outcome);
         failures.onOutcome(target, candidate, outcome);
         reportOutcomes.onOutcome(target, candidate, outcome);
       },
@@ -100,11 +119,15 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
         : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
     });
     const durationMs = Date.now() - startedMs;
+    // Written also when the run stopped at its deadline (the engine returns its summary then); never throws.
+    const archived = archive ? await archive.finish(summary) : true;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
     const report = await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn });
-    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0 }, durationMs);
+    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
     return redactor.value(summary) as RunSummary;
   } catch (error) {
+    // The plan could not be archived: nothing was paused or deleted, and the alarm on ArchiveFailed says so.
+    if (error instanceof ArchiveError) publishArchiveFailure(metrics);
     log.error('invocation refused', { error });
     // Re-thrown with the secrets taken out; the name (PolicyError, InputError, CredentialsError) is kept.
     const safe = new Error(redactor.text(error instanceof Error ? error.message : String(error)));

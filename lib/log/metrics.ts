@@ -13,6 +13,11 @@ export interface ReportCounts {
   reportsFailed: number;
 }
 
+/** The run's archive (lib/archive): 1 when a part of it could not be written (a failed plan ends the run), else 0. */
+export interface ArchiveCounts {
+  archiveFailed: number;
+}
+
 /** Counts 400 and 403 failures (of every kind) as they happen (the summary lists only the first failures per target). */
 export function failureCounter(): { counts: FailureCounts; onOutcome: (target: unknown, candidate: unknown, outcome: Outcome) => void } {
   const counts: FailureCounts = { http400: 0, http403: 0 };
@@ -32,7 +37,7 @@ export function failureCounter(): { counts: FailureCounts; onOutcome: (target: u
  * own Deleted and Failed, published by every run (0 included, so that an alarm on their sum clears on a good run).
  * Alarms watch the three Failed metrics, TargetsStopped and TargetsRefused (any kind); dashboards the rest.
  */
-export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counters: HttpCounters & FailureCounts & ReportCounts, durationMs: number): void {
+export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counters: HttpCounters & FailureCounts & ReportCounts & ArchiveCounts, durationMs: number): void {
   const t = summary.totals;
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count('TasksListed', t.listed);
@@ -51,6 +56,13 @@ export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counter
   count('TargetsRefused', summary.targets.filter((target) => kindRows(target).some((r) => r.refused)).length);
   count('TargetsStopped', summary.targets.filter((target) => kindRows(target).some((r) => r.error !== undefined)).length);
   count('ReportsFailed', counters.reportsFailed);
+  count('ArchiveFailed', counters.archiveFailed);
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, durationMs);
+  metrics.publishStoredMetrics();
+}
+
+/** A run that ended before its summary because its plan could not be archived: that alone, for the alarm. */
+export function publishArchiveFailure(metrics: Metrics): void {
+  metrics.addMetric('ArchiveFailed', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
 }

@@ -18,6 +18,11 @@ export interface ListOptions {
   schedule?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Pages read at once after the first (see listing.ts). Default 1: page by page. */
   parallelPages?: number;
+  /**
+   * Told every item as its page is parsed, with the object it was parsed from (which is gone afterwards): the run's
+   * archive keeps the full records of possible candidates this way (lib/archive/records.ts).
+   */
+  onItem?: (item: Item, raw: unknown) => void;
 }
 
 /** One task object is about 1 KB; a show answer many times that is not a task (and stopFirst may run many at once). */
@@ -68,14 +73,14 @@ export class OmsClient {
    */
   async list(kind: Kind, project: OmsProject, options: ListOptions = {}): Promise<Listing> {
     const schedule = options.schedule ?? ((work) => work());
-    return listAllPages((offset) => schedule(() => this.#listPage(kind, project, offset)), {
+    return listAllPages((offset) => schedule(() => this.#listPage(kind, project, offset, options.onItem)), {
       pageSize: this.#pageSize,
       maxPages: this.#maxPages,
       parallelPages: options.parallelPages ?? 1,
     });
   }
 
-  async #listPage(kind: Kind, project: OmsProject, offset: number): Promise<Page> {
+  async #listPage(kind: Kind, project: OmsProject, offset: number, onItem: ListOptions['onItem']): Promise<Page> {
     const path = `/v2/${project.projectId}/${KIND_MODELS[kind].api.collection}`;
     const response = await this.#http.request({
       method: 'GET',
@@ -83,7 +88,7 @@ export class OmsClient {
       searchParams: { limit: this.#pageSize, offset },
       projectId: project.projectId,
       auth: this.#auth,
-      parse: (text) => readPage(kind, text, `GET ${path}`),
+      parse: (text) => readPage(kind, text, `GET ${path}`, onItem),
       ...this.#signalOption(),
     });
     return response.value as Page;
@@ -143,14 +148,19 @@ export class OmsClient {
  * else throws (inside the attempt, so the page is asked for again like after a 502). Its items become owned records
  * at once.
  */
-function readPage(kind: Kind, text: string, what: string): Page {
+function readPage(kind: Kind, text: string, what: string, onItem?: ListOptions['onItem']): Page {
   const body = parseBody(text, what);
   const key = KIND_MODELS[kind].api.listKey;
   const items = body[key];
   if (!Array.isArray(items)) throw new OmsResponseError(what, `no "${key}" array in the answer`);
   const count = body.count === undefined || body.count === null ? undefined : finiteNumber(body.count);
   if (count === undefined && body.count !== undefined && body.count !== null) throw new OmsResponseError(what, '"count" is not a number');
-  return { tasks: (items as unknown[]).map((raw) => parseItem(kind, raw)), count };
+  const tasks = (items as unknown[]).map((raw) => {
+    const item = parseItem(kind, raw);
+    onItem?.(item, raw);
+    return item;
+  });
+  return { tasks, count };
 }
 
 /**

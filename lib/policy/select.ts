@@ -45,6 +45,32 @@ export function select(
   return { listed: listed.length, ...buckets, ...blastRadius(buckets.selected.length, listed.length, policy, options, noun) };
 }
 
+/**
+ * A test, item by item, that holds for every item `select` can select from a listing of its kind with these options:
+ * a superset, judged without the whole listing (keepLatest windows and groups held by a protected member need it).
+ * It lets a run keep something for each possible candidate while the listing streams in (lib/archive/records.ts)
+ * instead of for each listed item. Same rules, protection and modes as `select`.
+ */
+export function mayBeSelected(policy: SelectionPolicy, nowMs: number, options: SelectionOptions = {}): (item: Item) => boolean {
+  const isProtected = compileProtection(policy.protect);
+  const rules = policy.rules.map(compileRule);
+  const ruleTakes = (item: Item) => typeof firstMatchingRule(rules, item, nowMs) === 'object';
+  const { planned, taskIds } = options;
+  if (planned !== undefined) return (item) => item.id !== null && planned.has(item.id) && !isProtected(item) && ruleTakes(item);
+  if (taskIds !== undefined) {
+    const named = new Set(taskIds);
+    const stopFirst = options.stopFirst === true;
+    return (item) =>
+      item.kind === 'task' &&
+      item.id !== null &&
+      named.has(item.id) &&
+      !isProtected(item) &&
+      statusName(item.kind, item.status) !== undefined &&
+      (stopFirst || !isInProgress(item.kind, item.status));
+  }
+  return (item) => item.id !== null && !isProtected(item) && ruleTakes(item);
+}
+
 function byRules(
   items: readonly Item[],
   policy: SelectionPolicy,

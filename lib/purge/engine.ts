@@ -8,7 +8,7 @@ import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
 import type { Item } from '../oms/item.js';
 import { compileTaskProtection, protectsTasksByIdOrName } from '../policy/protection.js';
 import { stillSelected } from '../policy/reselect.js';
-import { applyRunCap, oldestFirst, select } from '../policy/select.js';
+import { applyRunCap, mayBeSelected, oldestFirst, select } from '../policy/select.js';
 import { isUnfamiliarAnswer } from '../oms/codes.js';
 import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
 import { QuietOutcomes, logOutcome } from './outcome-log.js';
@@ -39,6 +39,21 @@ export interface ForceGrant {
   kind?: Kind;
   acceptedBy?: string;
   acceptedAt?: string;
+}
+
+/** What a real run's archive needs from the engine (lib/archive/run-archive.ts implements it). */
+export interface RunRecorder {
+  /**
+   * Before a lane is listed: the sink its items go through as they are parsed. `accepts` holds for every item the
+   * lane's selection can take (lib/policy/select.ts mayBeSelected); the run acts on at most `cap` of them.
+   */
+  itemSink(target: Target, kind: Kind, accepts: (item: Item) => boolean, cap: number): (item: Item, raw: unknown) => void;
+  /**
+   * After selection and confirmation, before the first pause or delete (also when there is none): the run's queue.
+   * Resolves to the candidates it could not record (deferred `not-archived`, never acted on); rejects when nothing
+   * could be recorded (the run then acts on nothing and fails).
+   */
+  beforeChanges(queue: readonly { target: Target; candidate: Candidate }[]): Promise<ReadonlySet<Candidate>>;
 }
 
 export interface EngineDeps {
@@ -83,6 +98,11 @@ export interface EngineDeps {
    * the terminal; absent, nobody is asked.
    */
   confirm?: (going: readonly { target: string; kind: Kind; count: number }[]) => Promise<boolean>;
+  /**
+   * A real run's archive (lib/archive/run-archive.ts): it keeps the full records of possible candidates as the
+   * listings stream in, and records the run's queue before the first pause or delete. Not used by dry runs.
+   */
+  recorder?: RunRecorder;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -219,6 +239,16 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     }
   }
 
+  // Nothing is paused or deleted that is not archived first: an item whose record was not kept is left for a later run.
+  if (!dryRun && deps.recorder) {
+    const unarchived = await deps.recorder.beforeChanges(queue.map(({ run, candidate }) => ({ target: run.target, candidate })));
+    if (unarchived.size > 0) {
+      log.warn('items not archived', { count: unarchived.size, reason: 'their listed records were not kept (more possible candidates than the run can act on): left for a later run' });
+      for (const entry of queue.filter((q) => unarchived.has(q.candidate))) record(entry.run, entry.lane, entry.candidate, { kind: 'deferred', reason: 'not-archived' }, deps, from);
+      queue.splice(0, queue.length, ...queue.filter((q) => !unarchived.has(q.candidate)));
+    }
+  }
+
   let done = 0;
   const remaining = deps.remainingTimeMs;
   const reserveMs = deps.reserveMs ?? 30_000;
@@ -311,8 +341,13 @@ async function listLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps:
   // Ages are measured from before the listing, so a slow listing never makes an item look older than it was.
   const nowMs = clock();
   const oms = run.oms as OmsClient; // a target without a client stopped before listing
+  const { policy } = request;
+  // A real run's archive keeps the full records of what selection may take; the cap bounds them (the run cap, plus
+  // what keepLatest windows may hold back: lib/archive/records.ts).
+  const keepBack = policy.rules.filter((rule) => rule.kind === kind).reduce((sum, rule) => sum + (rule.keepLatest ?? 0), 0);
+  const onItem = request.dryRun ? undefined : deps.recorder?.itemSink(target, kind, mayBeSelected(policy, nowMs, laneOptions(request, target, kind)), policy.limits.maxDeletesPerRun + keepBack);
   try {
-    const listing = await oms.list(kind, target, { schedule, parallelPages: request.policy.concurrency });
+    const listing = await oms.list(kind, target, { schedule, parallelPages: policy.concurrency, ...(onItem ? { onItem } : {}) });
     tally.listed = listing.tasks.length;
     tally.truncated = listing.truncated;
     if (listing.truncated) deps.log.warn('listing incomplete', { target: target.name, kind, reason: listing.truncation, listed: listing.tasks.length });
@@ -369,11 +404,9 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const { kind, tally } = lane;
   const noun = KIND_MODELS[kind].noun;
   const { items, nowMs } = lane.listing!;
-  const { taskIds, stopFirst, plannedByTarget } = request;
+  const { taskIds, plannedByTarget } = request;
   const grant = request.force?.find((g) => (g.kind === undefined || g.kind === kind) && (g.target === undefined || g.target === target.name));
-  const force = grant !== undefined;
-  const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
-  const options: SelectionOptions = { taskIds, stopFirst, force, ...(planned ? { planned } : {}), ...(heldIds?.size ? { heldIds } : {}) };
+  const options: SelectionOptions = { ...laneOptions(request, target, kind), force: grant !== undefined, ...(heldIds?.size ? { heldIds } : {}) };
   const selection = select(items, request.policy, nowMs, options);
   lane.options = options;
   if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
@@ -399,6 +432,13 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
     target: target.name, kind, listed: tally.listed, selected: tally.selected, protected: selection.protected, kept: selection.kept,
     skipped: selection.skipped.length, refused: selection.refused, ...(heldIds?.size ? { heldByProtectedMembers: heldIds.size } : {}),
   });
+}
+
+/** What a lane's selection is asked with, before its listing (force and held groups are added after it). */
+function laneOptions(request: PurgeRequest, target: Target, kind: Kind): SelectionOptions {
+  const { taskIds, stopFirst, plannedByTarget } = request;
+  const planned = plannedByTarget ? (plannedByTarget.get(target.name)?.get(kind) ?? new Map()) : undefined;
+  return { taskIds, stopFirst, ...(planned ? { planned } : {}) };
 }
 
 /** `fields`: what every outcome line of the run adds (`from: manifest` when applying one). */

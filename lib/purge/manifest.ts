@@ -334,7 +334,7 @@ export function leftOutText(leftOut: readonly LeftOut[]): string {
 }
 
 /** What the engine sends in this state (lib/purge/item-purge.ts reads the same handling). */
-function plannedAction(kind: Kind, status: RawStatus | null): PlannedAction {
+export function plannedAction(kind: Kind, status: RawStatus | null): PlannedAction {
   const handling = handlingOf(kind, status);
   return handling === 'pause' ? 'pause-then-delete' : handling === 'wait' ? 'wait-then-delete' : 'delete';
 }

@@ -11,7 +11,8 @@ export type Outcome =
   | { kind: 'failed'; failure: Failure };
 
 /**
- * Why an item was left for a later run: the listing is the source of truth, so the next run picks it up again.
+ * Why an item was left for a later run (not-archived: a real run's archive did not keep its listed record, so it is
+ * not acted on; see lib/archive/records.ts): the listing is the source of truth, so the next run picks it up again.
  * - run-cap: over limits.maxDeletesPerRun; time-budget: too little Lambda time left;
  * - target-stopped: its target stopped (5 403s or 5 throttled requests in a row, a 401);
  * - creating, pausing: in a state OMS neither pauses nor deletes (a task group being created, an item being paused
@@ -34,7 +35,8 @@ export type DeferReason =
   | 'finished-during-pause'
   | 'changed-since-listing'
   | 'unknown-status-now'
-  | 'delete-under-way';
+  | 'delete-under-way'
+  | 'not-archived';
 
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {

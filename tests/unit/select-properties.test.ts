@@ -8,9 +8,10 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseLossless } from '../../lib/oms/json.js';
 import { parseItem } from '../../lib/oms/item.js';
+import { statusName } from '../../lib/oms/kinds.js';
 import type { Item as Task } from '../../lib/oms/item.js';
 import { policySchema } from '../../lib/policy/schema.js';
-import { select } from '../../lib/policy/select.js';
+import { mayBeSelected, select } from '../../lib/policy/select.js';
 import type { Policy, SelectionOptions, TargetSelection } from '../../lib/policy/types.js';
 import { DAY, MINUTE, NOW } from './select-fixtures.js';
 
@@ -553,6 +554,29 @@ describe('select: properties over random listings and policies', () => {
     expect(agelessCovered).toBeGreaterThan(RUNS / 10);
   });
 
+  it('mayBeSelected holds for every item select selects (rule runs, explicit purges, manifests): a superset judged item by item', () => {
+    let selectedSeen = 0;
+    let refusedByIt = 0;
+    fc.assert(
+      fc.property(scenario, purgeOptions, ({ listed, policy }, opts) => {
+        const tasks = toTasks(listed);
+        const plannedFrom = select(tasks, policy, NOW).selected;
+        const planned = new Map(plannedFrom.map((c) => [c.item.id, { name: c.item.name, status: statusNameOf(c.item), lastActivityMs: c.item.lastActivityMs }]));
+        for (const options of [{}, purgeFor(listed, opts), { planned }] as SelectionOptions[]) {
+          const may = mayBeSelected(policy, NOW, options);
+          const chosen = new Set(select(tasks, policy, NOW, options).selected.map((c) => c.item));
+          selectedSeen += chosen.size;
+          for (const item of chosen) expect(may(item)).toBe(true);
+          refusedByIt += tasks.filter((t) => !may(t)).length;
+        }
+      }),
+      { seed: 0x9a1f08, numRuns: RUNS },
+    );
+    // Not vacuous: many selections were checked, and the test turns many listed items away (it is no "always true").
+    expect(selectedSeen).toBeGreaterThan(RUNS);
+    expect(refusedByIt).toBeGreaterThan(RUNS);
+  });
+
   it('agrees with a direct reading of the spec: selected ids, order and reasons, kept, protected, listed, refused', () => {
     fc.assert(
       fc.property(scenario, ({ listed, raw, policy }) => {
@@ -570,3 +594,7 @@ describe('select: properties over random listings and policies', () => {
     );
   });
 });
+
+function statusNameOf(item: Task): string {
+  return statusName(item.kind, item.status)!;
+}

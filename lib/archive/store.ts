@@ -1,0 +1,142 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+/**
+ * Where a run's archive goes: a local directory or `s3://BUCKET/PREFIX` (ROOT). Keys are `/`-separated paths below
+ * the root (`runs/2026/12/04/<runId>/plan.json.gz`). Writes are whole or absent: a local file is written beside its
+ * place and renamed into it; an S3 object is one PutObject.
+ */
+export interface ArchiveStore {
+  /** The root as the operator wrote it, for messages. */
+  readonly root: string;
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** The object's bytes, or undefined when there is none. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Every key below `prefix` (itself a key prefix, such as `runs/2026/`), in no particular order. */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** The archive root could not be used (a malformed `s3://` root, an unreadable directory). */
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+}
+
+/** `s3://BUCKET/PREFIX` or a directory. */
+export function openArchiveStore(root: string, options: { s3?: S3Client } = {}): ArchiveStore {
+  if (root.startsWith('s3://')) {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(root);
+    if (!match) throw new ArchiveError(`archive root ${JSON.stringify(root)}: expected s3://BUCKET or s3://BUCKET/PREFIX with a valid bucket name`);
+    const prefix = (match[2] ?? '').replace(/\/+$/, '');
+    return new S3Store(root, match[1]!, prefix === '' ? '' : `${prefix}/`, options.s3);
+  }
+  if (root.trim() === '') throw new ArchiveError('archive root is empty');
+  return new LocalStore(root);
+}
+
+class LocalStore implements ArchiveStore {
+  readonly #dir: string;
+
+  constructor(readonly root: string) {
+    this.#dir = resolve(root);
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const file = this.#file(key);
+    await mkdir(dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, body, { mode: 0o600 });
+    await rename(temporary, file);
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.#file(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.#file(prefix.replace(/\/+$/, '') || '.');
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return entries.filter((file) => !file.endsWith('.tmp')).map((file) => relative(this.#dir, file).split(sep).join('/'));
+  }
+
+  #file(key: string): string {
+    // Keys are made here (run ids, dates, fixed names); a key that climbs out of the root is a bug, not an input.
+    const file = resolve(this.#dir, key);
+    if (file !== this.#dir && !file.startsWith(this.#dir + sep)) throw new ArchiveError(`archive key ${JSON.stringify(key)} is outside the root`);
+    return file;
+  }
+}
+
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<S3Sdk> | undefined;
+
+/** Loaded on first use, like the Secrets Manager client: a dry run or a refused invocation never pays for it. */
+function loadSdk(): Promise<S3Sdk> {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk;
+}
+
+let defaultClient: S3Client | undefined;
+
+/**
+ * One client per process. With AWS_ENDPOINT_URL_S3 set (the emulator, a private endpoint), path-style addressing:
+ * `http://127.0.0.1:8790/BUCKET/KEY`, since a loopback address has no bucket subdomains.
+ */
+async function defaultS3Client(): Promise<S3Client> {
+  const { S3Client } = await loadSdk();
+  defaultClient ??= new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return defaultClient;
+}
+
+class S3Store implements ArchiveStore {
+  constructor(
+    readonly root: string,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly client: S3Client | undefined,
+  ) {}
+
+  async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    const { PutObjectCommand } = await loadSdk();
+    await (await this.#client()).send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }));
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const { GetObjectCommand, NoSuchKey } = await loadSdk();
+    try {
+      const answer = await (await this.#client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return Buffer.from(await answer.Body!.transformToByteArray());
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const { ListObjectsV2Command } = await loadSdk();
+    const client = await this.#client();
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.prefix.length));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  async #client(): Promise<S3Client> {
+    return this.client ?? defaultS3Client();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Every real Lambda run archives what it deletes (issue 17.1, 17.2): to ARCHIVE_ROOT (the stage's bucket), through
+ * the real S3 client against the emulator's S3. A bucket that refuses the plan fails the run with nothing deleted and
+ * ArchiveFailed 1; outcomes that cannot be written are counted and the run's summary stands.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Context } from 'aws-lambda';
+import type { Emulator } from '../../emulator/index.js';
+import type { RunSummary } from '../../lib/purge/summary.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+
+const context = (id: string) => ({ awsRequestId: id, functionName: 'oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
+
+describe('Lambda handler with an archive', () => {
+  let emu: Emulator;
+  let handler: (event: unknown, context: Context) => Promise<RunSummary>;
+  const saved = { ...process.env };
+  const stdout: string[] = [];
+  const lines = () => stdout.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const emf = () => lines().filter((l) => typeof l._aws === 'object');
+  const world = () => [task('1', 4, 40 * DAY), task('2', 4, 41 * DAY), task('3', 5, DAY)];
+
+  beforeAll(async () => {
+    emu = await emulator({ buckets: ['oms-janitor-archive-prod'], secrets: { 'oms-janitor/prod': JSON.stringify({ type: 'token', token: TOKEN }) } });
+    const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-archive-'));
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n'));
+    Object.assign(process.env, {
+      POLICY_FILE: policyFile,
+      STAGE: 'prod',
+      OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod',
+      ARCHIVE_ROOT: 's3://oms-janitor-archive-prod/prod',
+      AWS_ENDPOINT_URL_S3: emu.url,
+    });
+    useLoopbackSecretsManager(emu);
+    jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => stdout.push(String(chunk)) > 0) as never);
+    ({ handler } = (await import('../../functions/purge.js')) as { handler: typeof handler });
+  });
+  beforeEach(() => {
+    stdout.length = 0;
+    emu.setTasks(PROJECT, world());
+    emu.setS3Fault(undefined);
+    emu.resetStats();
+  });
+  afterAll(async () => {
+    await emu.close();
+    jest.restoreAllMocks();
+    process.env = saved;
+  });
+
+  it('a scheduled run archives its plan, outcomes and summary under runs/YYYY/MM/DD/<request id>/; ArchiveFailed 0', async () => {
+    const summary = await handler({ scheduled: true }, context('run-archive-0001'));
+    expect(summary.totals.deleted).toBe(2);
+    const objects = emu.s3Objects('oms-janitor-archive-prod');
+    const day = summary.startedAt.slice(0, 10).replace(/-/g, '/');
+    const prefix = `prod/runs/${day}/run-archive-0001/`;
+    expect([...objects.keys()].filter((k) => k.startsWith(prefix)).sort()).toEqual([`${prefix}outcomes.jsonl.gz`, `${prefix}plan.json.gz`, `${prefix}summary.json`]);
+    const plan = JSON.parse(gunzipSync(objects.get(`${prefix}plan.json.gz`)!.body).toString('utf8')) as { trigger: string; items: { id: string; record: { id: number } }[] };
+    expect(plan.trigger).toBe('scheduled');
+    expect(plan.items.map((i) => [i.id, i.record.id])).toEqual([['2', 2], ['1', 1]]);
+    expect(emf()).toEqual([expect.objectContaining({ ArchiveFailed: 0, TasksDeleted: 2 })]);
+    // A dry run archives nothing.
+    await handler({}, context('run-archive-dry'));
+    expect([...emu.s3Objects('oms-janitor-archive-prod').keys()].some((k) => k.includes('run-archive-dry'))).toBe(false);
+  });
+
+  it('a bucket that refuses the plan: the invocation fails naming the archive, nothing is paused or deleted, ArchiveFailed 1', async () => {
+    emu.setS3Fault({ kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' });
+    await expect(handler({ dryRun: false }, context('run-archive-0002'))).rejects.toThrow(/the run's plan could not be archived to s3:\/\/oms-janitor-archive-prod\/prod .*nothing was paused or deleted/);
+    expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(deletedIds(emu)).toEqual([]);
+    expect(emf()).toEqual([expect.objectContaining({ ArchiveFailed: 1 })]);
+  });
+});
