@@ -139,7 +139,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (v['accept-over-limit'] && !v.out) return usage(io, '--accept-over-limit needs --out MANIFEST: the acceptance is recorded in the manifest, and `apply` honours it');
   const acceptedBy = v['accept-over-limit'] ? operator(io.env) : '';
   const acceptedAt = new Date().toISOString();
-  const accepting = (v['accept-over-limit'] ?? []).map((value) => ({ ...acceptanceOf(value), acceptedBy, acceptedAt }));
   let maxAgeMs = DEFAULT_MANIFEST_MAX_AGE_MS;
   if (v['max-age'] !== undefined) {
     const age = parseDuration(v['max-age']);
@@ -159,6 +158,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Where credentials may go: loopback, Huawei Cloud's API domains, and what the operator allows in the environment.
     const allowedHosts = HostAllowList.fromEnv(io.env);
     const { policy, sha256 } = await loadPolicyFile(v.policy, { allowedHosts });
+    const targetNames = new Set(policy.targets.map((t) => t.name));
+    const accepting = (v['accept-over-limit'] ?? []).map((value) => ({ ...acceptanceOf(value, targetNames), acceptedBy, acceptedAt }));
     // Where the manifest goes is checked before anything is listed: a plan of 100k items is not lost to a typo.
     if (v.out !== undefined) {
       const problem = await unwritable(v.out);
@@ -305,7 +306,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stderr.write(`oms-janitor: --out: could not write ${forTerminalLines(v.out)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): the plan above was not saved\n`);
         return 2;
       }
-      log.info('manifest written', { file: v.out, tasks: document.tasks.length, ...(leftOut.length ? { leftOut } : {}) });
+      log.info('manifest written', {
+        file: v.out,
+        tasks: document.tasks.length,
+        ...(leftOut.length ? { leftOut } : {}),
+        ...(document.acceptedOverLimit ? { acceptedOverLimit: document.acceptedOverLimit } : {}),
+        ...(accepted.notRecorded.length ? { acceptanceNotRecorded: accepted.notRecorded } : {}),
+      });
+      // With --json, stdout is the one JSON document: these notes are in the log line above (and the manifest).
+      if (v.json) return exitCodeOf(summary);
       if (leftOut.length > 0) io.stdout.write(`The manifest leaves out what the plan selected but would not delete: ${forTerminalLines(leftOutText(leftOut))}.\n`);
       for (const a of accepted.recorded) {
         io.stdout.write(
@@ -315,8 +324,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           ) + '\n',
         );
       }
-      for (const a of accepted.unneeded) {
-        io.stdout.write(`${forTerminalLines(`--accept-over-limit ${a}: not recorded, nothing of it was over limits.maxDeletePercent.`)}\n`);
+      for (const a of accepted.notRecorded) {
+        io.stdout.write(`${forTerminalLines(`--accept-over-limit ${a.value}: not recorded, ${a.why}.`)}\n`);
       }
     }
     return exitCodeOf(summary);
@@ -468,8 +477,12 @@ function parse(argv: string[]) {
   return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
 }
 
-/** `--accept-over-limit TARGET[:KIND]`: a target (every kind of it), or one kind of it. A name may hold colons. */
-function acceptanceOf(value: string): { target: string; kind?: Kind } {
+/**
+ * `--accept-over-limit TARGET[:KIND]`: a target (every kind of it), or one kind of it. A target name may hold colons:
+ * a value that is a target's whole name is that target.
+ */
+function acceptanceOf(value: string, targetNames: ReadonlySet<string>): { target: string; kind?: Kind } {
+  if (targetNames.has(value)) return { target: value };
   const colon = value.lastIndexOf(':');
   const kind = colon < 0 ? undefined : value.slice(colon + 1);
   return isKind(kind) ? { target: value.slice(0, colon), kind } : { target: value };
@@ -484,22 +497,26 @@ function acceptances(
   accepting: readonly { target: string; kind?: Kind; acceptedBy: string; acceptedAt: string }[],
   summary: RunSummary,
   planned: readonly { target: string; candidate: Candidate }[],
-): { recorded: OverLimitAcceptance[]; unneeded: string[] } {
-  const recorded: OverLimitAcceptance[] = [];
-  const unneeded: string[] = [];
+): { recorded: Omit<OverLimitAcceptance, 'itemsSha256'>[]; notRecorded: { value: string; why: string }[] } {
+  const recorded: Omit<OverLimitAcceptance, 'itemsSha256'>[] = [];
+  const notRecorded: { value: string; why: string }[] = [];
   for (const a of accepting) {
+    const value = a.kind ? `${a.target}:${a.kind}` : a.target;
     const target = summary.targets.find((t) => t.name === a.target);
     const over = target ? kindRows(target).filter((r) => r.limitOverridden && (a.kind === undefined || r.kind === a.kind)) : [];
-    let any = false;
-    for (const row of over) {
-      const items = planned.filter((p) => p.target === a.target && p.candidate.item.kind === row.kind).length;
-      if (items === 0 || recorded.some((r) => r.target === a.target && r.kind === row.kind)) continue;
-      any = true;
-      recorded.push({ target: a.target, kind: row.kind, items, selected: row.selected, listed: row.listed, acceptedBy: a.acceptedBy, acceptedAt: a.acceptedAt });
+    if (over.length === 0) {
+      notRecorded.push({ value, why: 'nothing of it was over limits.maxDeletePercent' });
+      continue;
     }
-    if (!any && !recorded.some((r) => r.target === a.target && (a.kind === undefined || r.kind === a.kind))) unneeded.push(a.kind ? `${a.target}:${a.kind}` : a.target);
+    for (const row of over) {
+      if (recorded.some((r) => r.target === a.target && r.kind === row.kind)) continue;
+      const items = planned.filter((p) => p.target === a.target && p.candidate.item.kind === row.kind).length;
+      // Over the limit, but the run cap left none of it in this plan: nothing to accept (the manifest's leftOut says so).
+      if (items === 0) notRecorded.push({ value: `${a.target}:${row.kind}`, why: 'none of its items is in the manifest (all over limits.maxDeletesPerRun: plan again once runs have made room)' });
+      else recorded.push({ target: a.target, kind: row.kind, items, selected: row.selected, listed: row.listed, acceptedBy: a.acceptedBy, acceptedAt: a.acceptedAt });
+    }
   }
-  return { recorded, unneeded };
+  return { recorded, notRecorded };
 }
 
 /** Who accepts, for the manifest's record: OMS_JANITOR_OPERATOR if set, else user@host of this machine. */

@@ -167,11 +167,17 @@ export function summaryText(
   const all = allKindsTotals(summary);
   const [file, ...rest] = scope ?? [];
   const policy = [file === undefined ? 'FILE' : shellWord(file), ...rest.map(shellWord)].join(' ');
+  // `apply` takes no --target (the manifest says which targets): its hint keeps the policy and the secret only.
+  const withoutTargets = rest.filter((word, i) => word !== '--target' && rest[i - 1] !== '--target');
+  const applyScope = [file === undefined ? 'FILE' : shellWord(file), ...withoutTargets.map(shellWord)].join(' ');
+  const anyRefused = summary.targets.some((t) => kindRows(t).some((r) => r.refused));
   const next =
-    command === 'plan'
-      ? `Run \`oms-janitor purge --policy ${policy} --no-dry-run\` to delete, or freeze this list for review: ` +
-        `\`oms-janitor plan --policy ${policy} --out plan.json\`, then \`oms-janitor apply --policy ${policy} --manifest plan.json --no-dry-run\`.`
-      : 'Add --no-dry-run to delete.';
+    command !== 'plan'
+      ? 'Add --no-dry-run to delete.'
+      : anyRefused
+        ? 'Some of it is refused (over limits.maxDeletePercent): below is how to delete it after review.'
+        : `Run \`oms-janitor purge --policy ${policy} --no-dry-run\` to delete, or freeze this list for review: ` +
+          `\`oms-janitor plan --policy ${policy} --out plan.json\`, then \`oms-janitor apply --policy ${applyScope} --manifest plan.json --no-dry-run\`.`;
   const notes = targetNotes(summary);
   const head = summary.dryRun
     ? `Dry run ${summary.runId}: nothing was changed${notes}. ${next}`

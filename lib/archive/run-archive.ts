@@ -121,7 +121,7 @@ export class RunArchive implements RunRecorder {
         line = { ...base, ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}), at };
         break;
       case 'deferred':
-        line = { ...base, reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}), at };
+        line = { ...base, reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}), ...(outcome.attempted ? { attempted: true } : {}), at };
         break;
       case 'failed': {
         const f = outcome.failure;

@@ -215,6 +215,67 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
   // The run cap is over every target and kind, oldest first; a refused lane contributes nothing.
   // Applying a manifest, every outcome and skip line says so, beside the rule that matched now.
   const from = request.plannedByTarget ? { from: 'manifest' } : {};
+  try {
+    await act(runs, request, deps, { runId, schedule, clock, from });
+  } finally {
+    // Said even when the run ends early (declined, an archive that failed): what was deferred untouched so far.
+    for (const run of runs) for (const lane of run.lanes) lane.quiet?.log(log, run.target.name, lane.kind, from);
+  }
+
+  const summary: RunSummary = {
+    runId,
+    dryRun,
+    startedAt,
+    finishedAt: new Date(clock()).toISOString(),
+    totals: emptyTotals(),
+    targets: [],
+    ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
+    ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
+    ...nonEmpty(gone),
+  };
+  for (const kind of kinds) {
+    const key = BLOCK_KEYS[kind as keyof typeof BLOCK_KEYS];
+    if (key) summary[key] = emptyTotals();
+  }
+  for (const run of runs) {
+    const target = targetSummary(run, gone?.byLane);
+    summary.targets.push(target);
+    for (const lane of run.lanes) {
+      const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
+      addTotals(key ? summary[key]! : summary.totals, lane.tally);
+    }
+  }
+  log.info('run finished', {
+    runId,
+    dryRun,
+    totals: summary.totals,
+    ...(summary.taskGroups ? { taskGroups: summary.taskGroups } : {}),
+    ...(summary.syncTasks ? { syncTasks: summary.syncTasks } : {}),
+    durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
+  return summary;
+}
+
+/** The person asked before a real run (EngineDeps.confirm) said no: nothing was paused or deleted. */
+export class RunDeclined extends Error {
+  override name = 'RunDeclined';
+  constructor(readonly queued: number) {
+    super(`not confirmed: nothing was paused or deleted (${queued} item(s) would have gone)`);
+  }
+}
+
+/**
+ * The run cap, the confirmation, the archive, then every queued item: paused, deleted or deferred, oldest first,
+ * within the run's limiter. Outcomes go to `record` as they come.
+ */
+async function act(
+  runs: readonly TargetRun[],
+  request: PurgeRequest,
+  deps: EngineDeps,
+  context: { runId: string; schedule: LimitFunction; clock: () => number; from: Record<string, unknown> },
+): Promise<void> {
+  const { policy, dryRun } = request;
+  const { log } = deps;
+  const { runId, schedule, clock, from } = context;
   const selectable = runs.flatMap((run) => run.lanes.filter((lane) => lane.selection && !lane.selection.refused).map((lane) => ({ run, lane })));
   const cap = applyRunCap(selectable.map((s) => s.lane.selection!), policy.limits.maxDeletesPerRun);
   const queue: Array<{ run: TargetRun; lane: Lane; candidate: Candidate }> = [];
@@ -284,47 +345,6 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
   });
   await feeder.done;
-  for (const run of runs) for (const lane of run.lanes) lane.quiet?.log(log, run.target.name, lane.kind, from);
-
-  const summary: RunSummary = {
-    runId,
-    dryRun,
-    startedAt,
-    finishedAt: new Date(clock()).toISOString(),
-    totals: emptyTotals(),
-    targets: [],
-    ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
-    ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
-    ...nonEmpty(gone),
-  };
-  for (const kind of kinds) {
-    const key = BLOCK_KEYS[kind as keyof typeof BLOCK_KEYS];
-    if (key) summary[key] = emptyTotals();
-  }
-  for (const run of runs) {
-    const target = targetSummary(run, gone?.byLane);
-    summary.targets.push(target);
-    for (const lane of run.lanes) {
-      const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
-      addTotals(key ? summary[key]! : summary.totals, lane.tally);
-    }
-  }
-  log.info('run finished', {
-    runId,
-    dryRun,
-    totals: summary.totals,
-    ...(summary.taskGroups ? { taskGroups: summary.taskGroups } : {}),
-    ...(summary.syncTasks ? { syncTasks: summary.syncTasks } : {}),
-    durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
-  return summary;
-}
-
-/** The person asked before a real run (EngineDeps.confirm) said no: nothing was paused or deleted. */
-export class RunDeclined extends Error {
-  override name = 'RunDeclined';
-  constructor(readonly queued: number) {
-    super(`not confirmed: nothing was paused or deleted (${queued} item(s) would have gone)`);
-  }
 }
 
 /** Its own credentials could not be read or used: nothing is sent for this target (and never another account's

@@ -196,7 +196,8 @@ async function look(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps,
 function waitEnded(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined, deadline = true): Outcome | undefined {
   // The budget ends a wait when it is used up, even before the gate would refuse a new item (at exactly the reserve).
   const reason = gate() ?? ((deps.budgetLeftMs?.() ?? 1) <= 0 ? 'time-budget' : undefined);
-  if (reason !== undefined) return { kind: 'deferred', reason, ...(state.pausedByUs ? { leftPaused: true } : {}) };
+  // Only a started item gets here (its first request was sent): it says so, so that its line is never summarised away.
+  if (reason !== undefined) return { kind: 'deferred', reason, attempted: true, ...(state.pausedByUs ? { leftPaused: true } : {}) };
   return deadline && deps.clock() >= state.deadlineMs ? atDeadline(candidate, state, deps) : undefined;
 }
 

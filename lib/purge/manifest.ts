@@ -4,6 +4,7 @@
  * manifest's format, its validation and the checks made before an apply touches anything; selection
  * (lib/policy/select.ts, `planned`) decides per task.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isValidId } from '../oms/item.js';
 import { KIND_MODELS, KINDS, handlingOf, statusName, type Kind, type RawStatus } from '../oms/kinds.js';
@@ -75,6 +76,12 @@ export interface OverLimitAcceptance {
   kind: Kind;
   /** How many entries of `tasks` (this target and kind) it covers: all of them, exactly. */
   items: number;
+  /**
+   * SHA-256 (hex) of those entries' ids, sorted and joined by newlines: an entry added, removed or swapped after the
+   * review no longer matches. A guard against mistakes and mix-ups, not against someone who edits the file on
+   * purpose (who could as well plan with the acceptance).
+   */
+  itemsSha256: string;
   /** The plan's selection and listing of that kind in that target, as they were judged. */
   selected: number;
   listed: number;
@@ -141,6 +148,7 @@ const schema = z.strictObject({
         target: z.string().min(1),
         kind: z.enum(KINDS),
         items: z.number().int().positive(),
+        itemsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
         selected: z.number().int().positive(),
         listed: z.number().int().positive(),
         acceptedBy: z.string().min(1),
@@ -203,12 +211,14 @@ export function parseManifest(value: unknown, where: string): Manifest {
     const key = `${a.target}\u0000${a.kind}`;
     if (accepted.has(key)) throw new ManifestError(where, `acceptedOverLimit[${i}]`, `${a.target} (${a.kind}) is accepted twice`);
     accepted.add(key);
-    const planned = manifest.tasks.filter((t) => t.target === a.target && (t.kind ?? 'task') === a.kind).length;
-    if (planned !== a.items || a.items > a.selected || a.selected > a.listed) {
+    const entries = manifest.tasks.filter((t) => t.target === a.target && (t.kind ?? 'task') === a.kind);
+    const planned = entries.length;
+    if (planned !== a.items || a.items > a.selected || a.selected > a.listed || idsDigest(entries.map(entryId)) !== a.itemsSha256) {
       throw new ManifestError(
         where,
         `acceptedOverLimit[${i}].items`,
-        `the acceptance of ${a.target} (${a.kind}) covers ${a.items} item(s) (${a.selected} selected of ${a.listed} listed), but the manifest plans ${planned} of them: an acceptance covers exactly the items reviewed with it; plan again`,
+        `the acceptance of ${a.target} (${a.kind}) covers ${a.items} item(s) (${a.selected} selected of ${a.listed} listed), but the manifest plans ${planned} ` +
+          `of them${planned === a.items ? ', not the same ones' : ''}: an acceptance covers exactly the items reviewed with it; plan again`,
       );
     }
   });
@@ -291,9 +301,9 @@ export function buildManifest(
   policySha256: string,
   policy: Policy,
   rows: readonly { target: string; candidate: Candidate }[],
-  notes: { leftOut?: readonly LeftOut[]; acceptedOverLimit?: readonly OverLimitAcceptance[] } = {},
+  notes: { leftOut?: readonly LeftOut[]; acceptedOverLimit?: readonly Omit<OverLimitAcceptance, 'itemsSha256'>[] } = {},
 ): Manifest {
-  const { leftOut = [], acceptedOverLimit = [] } = notes;
+  const { leftOut = [] } = notes;
   const tasks = rows.map(({ target, candidate }): ManifestTask => {
     const { item } = candidate;
     const status = statusName(item.kind, item.status);
@@ -323,8 +333,20 @@ export function buildManifest(
     targets: policy.targets.map((t) => ({ name: t.name, projectId: t.projectId, endpoint: t.endpoint })),
     tasks,
     ...(leftOut.length > 0 ? { leftOut: [...leftOut] } : {}),
-    ...(acceptedOverLimit.length > 0 ? { acceptedOverLimit: [...acceptedOverLimit] } : {}),
+    ...(notes.acceptedOverLimit?.length
+      ? {
+          acceptedOverLimit: notes.acceptedOverLimit.map((a) => ({
+            ...a,
+            itemsSha256: idsDigest(tasks.filter((t) => t.target === a.target && (t.kind ?? 'task') === a.kind).map(entryId)),
+          })),
+        }
+      : {}),
   };
+}
+
+/** The digest of an acceptance's entries (OverLimitAcceptance.itemsSha256). */
+function idsDigest(ids: readonly string[]): string {
+  return createHash('sha256').update([...ids].sort().join('\n')).digest('hex');
 }
 
 /** What a manifest left out, in words: `main (task): 30 refused (over limits.maxDeletePercent)`. */

@@ -11,13 +11,14 @@ export const FIRST_IDS_LOGGED = 20;
 
 /**
  * Outcomes that say nothing was done to an item: a dry run's `would-delete`, and a deferral of an item the run sent
- * nothing to (run cap, time budget, stopped target; not one it left paused). A backlog has tens of thousands of them,
+ * nothing to (run cap, time budget, stopped target before its first request; not one it sent a pause, a delete or a
+ * look to). A backlog has tens of thousands of them,
  * more than Logs Insights returns and than stdout should buffer, so they are one line each at DEBUG only, and one
  * summary line per target and kind at INFO (QuietOutcomes). Deletions, failures and deferrals after a pause or a wait
  * stay one INFO line each.
  */
 export function isQuiet(outcome: Outcome): boolean {
-  return outcome.kind === 'would-delete' || (outcome.kind === 'deferred' && NOT_ATTEMPTED.has(outcome.reason) && !outcome.leftPaused);
+  return outcome.kind === 'would-delete' || (outcome.kind === 'deferred' && NOT_ATTEMPTED.has(outcome.reason) && !outcome.attempted && !outcome.leftPaused);
 }
 
 /** The quiet outcomes of one target and kind, counted, for their INFO summary lines. */
@@ -79,7 +80,7 @@ export function logOutcome(log: EventLog, target: string, candidate: Candidate, 
       log.debug(`${noun} would be deleted (dry run)`, { ...base, outcome: 'would-delete' });
       return;
     case 'deferred': {
-      const fields = { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}) };
+      const fields = { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}), ...(outcome.attempted ? { attempted: true } : {}) };
       if (isQuiet(outcome)) log.debug(`${noun} deferred`, fields);
       else log.info(`${noun} deferred`, fields);
       return;

@@ -7,7 +7,7 @@ import type { Failure } from './summary.js';
 export type Outcome =
   | { kind: 'deleted'; alreadyGone: boolean; paused: boolean }
   | { kind: 'would-delete' }
-  | { kind: 'deferred'; reason: DeferReason; leftPaused?: boolean }
+  | { kind: 'deferred'; reason: DeferReason; leftPaused?: boolean; attempted?: boolean }
   | { kind: 'failed'; failure: Failure };
 
 /**

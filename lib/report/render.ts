@@ -34,11 +34,14 @@ export const MAX_TARGET_ROWS = 100;
 export const MAX_ERROR_LINES = 20;
 const RESERVE_BYTES = 512; // the "… more failures" line and what redaction may add
 
-/** The Logs Insights query that lists everything one run did to its tasks (docs/operations.md section 9). */
+/**
+ * The Logs Insights query that lists everything one run did to its tasks (docs/operations.md section 9): the outcome
+ * lines, and the summary lines of what it deferred untouched (count, byReason, firstIds; docs/behaviour.md "Logs").
+ */
 export function runQuery(runId: string): string[] {
   return [
-    'fields @timestamp, outcome, reason, target, kind, taskId, taskGroupId, syncTaskId, name, status, rule, detail, httpStatus, errorCode, errorMsg',
-    `| filter function_request_id = ${JSON.stringify(runId)} and ispresent(outcome)`,
+    'fields @timestamp, outcome, summary, reason, byReason, count, firstIds, target, kind, taskId, taskGroupId, syncTaskId, name, status, rule, detail, httpStatus, errorCode, errorMsg',
+    `| filter function_request_id = ${JSON.stringify(runId)} and (ispresent(outcome) or ispresent(summary))`,
     '| sort @timestamp asc',
     '| limit 10000',
   ];

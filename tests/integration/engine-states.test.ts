@@ -310,7 +310,8 @@ describe('engine: deadlines, the time budget and the look schedule (simulated ti
     // 100 s left, 30 s reserve: every wait ends by the 70 s mark, never inside the reserve.
     expect(sim.time.now - sim.t0).toBeLessThanOrEqual(70_000);
     expect(summary.targets[0]!.taskGroups).toMatchObject({ deferred: 1, failed: 0 });
-    expect(logs.lines.find((l) => l.taskGroupId === 'c1' && l.outcome)).toMatchObject({ outcome: 'deferred', reason: 'time-budget' });
+    // The run looked at it (requests were sent): its own INFO line, never only a count in a summary line.
+    expect(logs.lines.find((l) => l.taskGroupId === 'c1' && l.outcome)).toMatchObject({ level: 'INFO', outcome: 'deferred', reason: 'time-budget', attempted: true });
   });
 
   it('a group that leaves its creation at the deadline is stopped, given its own stopTimeout to pause, and deleted, not failed', async () => {

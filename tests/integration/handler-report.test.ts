@@ -108,7 +108,7 @@ describe('report: changes (the stage param default)', () => {
     // The HTTP layer already turned the answer's control characters into spaces; the token is masked.
     expect(body).toContainEqual(expect.stringMatching(/^task +main +2 +failed +403 +APIGW\.0306 +denied for token \[REDACTED\] \[2J next$/));
     expect(body).toContainEqual(expect.stringMatching(/^task +main +5 +succeeded +403 +APIGW\.0306 +The IAM user lacks OMS permissions$/));
-    expect(body).toContain('  | filter function_request_id = "req-report-0001" and ispresent(outcome)');
+    expect(body).toContain('  | filter function_request_id = "req-report-0001" and (ispresent(outcome) or ispresent(summary))');
     // The Chatbot rendition for HTTPS subscribers (AWS Chatbot), the plain text for every other protocol.
     const chat = JSON.parse(message.byProtocol!.https!) as { version: string; source: string; content: { title: string; keywords: string[] } };
     expect(chat).toMatchObject({ version: '1.0', source: 'custom', content: { title: message.subject, keywords: ['test', 'failures'] } });

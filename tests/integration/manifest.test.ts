@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Emulator, EmuTask } from '../../emulator/index.js';
 import type { Manifest } from '../../lib/purge/manifest.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
+import { DAY, PROJECT, PROJECT_B, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
 import { inShell } from '../helpers/cli-process.js';
 
 const RULES = `rules:
@@ -191,7 +191,7 @@ describe('plan --out, review, apply exactly that', () => {
     const m = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Manifest;
     expect(m.tasks.map((t) => t.taskId).sort()).toEqual(['1', '2', '3', '4', '5', '6', '9']);
     expect(m.leftOut).toBeUndefined();
-    expect(m.acceptedOverLimit).toEqual([{ target: 'main', kind: 'task', items: 7, selected: 7, listed: 9, acceptedBy: 'ana@review-desk', acceptedAt: expect.any(String) }]);
+    expect(m.acceptedOverLimit).toEqual([{ target: 'main', kind: 'task', items: 7, selected: 7, listed: 9, acceptedBy: 'ana@review-desk', acceptedAt: expect.any(String), itemsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(Math.abs(Date.parse(m.acceptedOverLimit![0]!.acceptedAt) - Date.now())).toBeLessThan(60_000);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
 
@@ -223,9 +223,18 @@ describe('plan --out, review, apply exactly that', () => {
     const edited = await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env);
     expect(edited.code).toBe(2);
     expect(edited.stderr).toMatch(/acceptedOverLimit\[0\]\.items: the acceptance of main \(task\) covers 7 item\(s\) .* but the manifest plans 8 of them/);
+    // The count raised to match: the ids are not the reviewed ones.
+    writeFileSync(manifestFile, JSON.stringify({ ...added, acceptedOverLimit: [{ ...m.acceptedOverLimit![0]!, items: 8, selected: 8 }] }));
+    expect((await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env)).stderr).toMatch(/acceptedOverLimit\[0\]\.items: .* covers 8 item\(s\) .* the manifest plans 8 of them, not the same ones/);
+    // One reviewed entry swapped for another: the same count, other ids.
+    const swapped = { ...added, tasks: added.tasks.filter((t) => t.taskId !== '1'), acceptedOverLimit: m.acceptedOverLimit };
+    writeFileSync(manifestFile, JSON.stringify(swapped));
+    expect((await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env)).stderr).toMatch(/not the same ones/);
     // Moved to another kind, or doubled: refused as well.
     writeFileSync(manifestFile, JSON.stringify({ ...m, acceptedOverLimit: [{ ...m.acceptedOverLimit![0]!, kind: 'syncTask' }] }));
     expect((await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env)).stderr).toMatch(/acceptedOverLimit\[0\]\.items: .* the manifest plans 0 of them/);
+    writeFileSync(manifestFile, JSON.stringify({ ...m, acceptedOverLimit: [m.acceptedOverLimit![0]!, m.acceptedOverLimit![0]!] }));
+    expect((await runCli(['apply', '--policy', policyFile, '--manifest', manifestFile, '--no-dry-run'], env)).stderr).toMatch(/acceptedOverLimit\[1\]: main \(task\) is accepted twice/);
     expect(emu.stats.calls).toEqual({});
 
     // Without the acceptance, the same items are refused at apply, and the advice leads to a plan that accepts them.
@@ -248,6 +257,31 @@ describe('plan --out, review, apply exactly that', () => {
     const r = await runCli([command!, '--policy', policyFile, ...rest.map((a) => (a === 'OUT' ? manifestFile : a))], env);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(message)]);
     expect(emu.stats.calls).toEqual({});
+  });
+
+  it('plan --json --accept-over-limit keeps stdout one JSON document; the acceptance is in the manifest and its log line', async () => {
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0 }\n`));
+    const r = await runCli(['plan', '--policy', policyFile, '--json', '--accept-over-limit', 'main', '--out', manifestFile], { ...env, OMS_JANITOR_OPERATOR: 'ana' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ targets: [{ limitOverridden: true }] });
+    const line = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'manifest written');
+    expect(line).toMatchObject({ acceptedOverLimit: [{ target: 'main', kind: 'task', items: 7, acceptedBy: 'ana' }] });
+  });
+
+  it('an acceptance the run cap left no item of is not recorded, and says so truthfully', async () => {
+    emu.setTasks(PROJECT_B, ['21', '22', '23'].map((id) => task(id, 4, 35 * DAY)));
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0, maxDeletesPerRun: 1 }\n`, { main: PROJECT, second: PROJECT_B }));
+    // Both targets over the limit and accepted; the one place of the run cap goes to the oldest item, in `main`.
+    const r = await runCli(['plan', '--policy', policyFile, '--accept-over-limit', 'main', '--accept-over-limit', 'second', '--out', manifestFile], env);
+    expect(r.stdout).toMatch(/--accept-over-limit second:task: not recorded, none of its items is in the manifest \(all over limits\.maxDeletesPerRun/);
+    expect(readManifest().acceptedOverLimit).toMatchObject([{ target: 'main', kind: 'task', items: 1 }]);
+  });
+
+  it('a target whose name holds a colon is accepted by its whole name', async () => {
+    writeFileSync(policyFile, policyText(emu, `${RULES}limits: { maxDeletePercent: 10, percentFloor: 0 }\n`, { 'prod:task': PROJECT }));
+    const r = await runCli(['plan', '--policy', policyFile, '--accept-over-limit', 'prod:task', '--out', manifestFile], env);
+    expect(r.code).toBe(0);
+    expect(readManifest().acceptedOverLimit).toMatchObject([{ target: 'prod:task', kind: 'task', items: 7 }]);
   });
 
   it('an acceptance of a selection within the limits is not recorded (it would let a later apply past a limit nobody reviewed)', async () => {

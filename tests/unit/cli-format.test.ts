@@ -27,7 +27,14 @@ describe('the CLI\'s readable output', () => {
   it('plan points at the full purge command and at plan --out then apply; purge at --no-dry-run; a real run gives its counts', () => {
     const plan = summaryText(summary([target({})]), 'plan', undefined, ['policies/my policy.yaml']);
     // A plan of some targets points at a run of those targets only.
-    expect(summaryText(summary([target({})]), 'plan', undefined, ['p.yaml', '--target', 'b 1'])).toMatch(/`oms-janitor purge --policy p\.yaml --target 'b 1' --no-dry-run`/);
+    const scoped = summaryText(summary([target({})]), 'plan', undefined, ['p.yaml', '--target', 'b 1', '--secret-id', 's/prod']);
+    expect(scoped).toMatch(/`oms-janitor purge --policy p\.yaml --target 'b 1' --secret-id s\/prod --no-dry-run`/);
+    // apply takes no --target (the manifest says which): its hint keeps the policy and the secret only.
+    expect(scoped).toMatch(/`oms-janitor apply --policy p\.yaml --secret-id s\/prod --manifest plan\.json --no-dry-run`/);
+    // With a refusal, the plan does not point at a purge that would refuse again: the way on is below.
+    const refused = summaryText(summary([target({ refused: true, selected: 5 })]), 'plan', (t, k) => `ACCEPT ${t} ${k}`, ['p.yaml']);
+    expect(refused).not.toMatch(/purge --policy/);
+    expect(refused).toMatch(/Some of it is refused .* below is how to delete it after review\.[\s\S]*ACCEPT main task/);
     expect(plan).toMatch(/Run `oms-janitor purge --policy 'policies\/my policy\.yaml' --no-dry-run` to delete/);
     expect(plan).toMatch(/`oms-janitor plan --policy 'policies\/my policy\.yaml' --out plan\.json`, then `oms-janitor apply --policy 'policies\/my policy\.yaml' --manifest plan\.json --no-dry-run`/);
     expect(summaryText(summary([target({})]), 'purge')).toMatch(/Add --no-dry-run to delete\./);

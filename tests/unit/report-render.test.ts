@@ -138,7 +138,7 @@ describe('renderReport', () => {
     expect(lines).toContain('TOTAL         420       300       98       2         0');
     expect(lines).toContain('task  beijing4  191297407830872  succeeded   403  APIGW.0306  denied');
     expect(lines).toContain('task  beijing4  191297407830873  failed        -  timeout     no answer within 15000 ms');
-    expect(r.body).toContain('| filter function_request_id = "c0ffee00-1111-2222-3333-444455556666" and ispresent(outcome)');
+    expect(r.body).toContain('| filter function_request_id = "c0ffee00-1111-2222-3333-444455556666" and (ispresent(outcome) or ispresent(summary))');
     expect(r.body).toContain('/aws/lambda/oms-task-janitor-prod-purge');
     expect(r).toMatchObject({ failuresListed: 2, failuresOmitted: 0 });
   });
