@@ -106,6 +106,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   }
   if (command === 'validate') return validate(argv.slice(1), io);
+  if (command === 'archive') return (await import('./archive-command.js')).archiveCommand(argv.slice(1), io);
   if (command !== 'purge' && command !== 'plan' && command !== 'apply') return usage(io, `unknown command ${JSON.stringify(command)}`);
 
   let args: ReturnType<typeof parse>;

@@ -4,10 +4,13 @@ retention policy.
 Usage:
   oms-janitor plan  --policy FILE [--json] [--target NAME]... [--out MANIFEST [--accept-over-limit TARGET[:KIND]]...]
                     [--secret-id ID]
-  oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--secret-id ID]
+  oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--archive ROOT]
+                    [--secret-id ID]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
-                    [--stop-first] [--force [KIND]] [--secret-id ID]
+                    [--stop-first] [--force [KIND]] [--archive ROOT] [--secret-id ID]
   oms-janitor validate --policy FILE [--json]
+  oms-janitor archive list --archive ROOT [--since DURATION] [--json]
+  oms-janitor archive show --archive ROOT RUN_ID [--json]
   oms-janitor emulator [--port N] [--seed N] [--latency MS]
 
 Commands:
@@ -21,6 +24,7 @@ Commands:
   purge      Run the policy. A dry run unless --no-dry-run.
   validate   Check a policy offline, as a run would load it (no credentials, no request), and warn about
              protections that reach none of the kinds the rules delete. Exit 0 valid, 2 invalid.
+  archive    What real runs archived: the runs (list), and what one run deleted, with each item's record (show).
   emulator   Start the local OMS emulator with demo data (token: demo-token), for trying the tool. It listens on
              127.0.0.1:8790 (the port policies/example.yaml names); --port 0 picks a free one.
 
@@ -37,6 +41,9 @@ Options:
   --force [KIND]     Do not refuse a target whose selection exceeds limits.maxDeletePercent: every kind, or
                      only KIND (task, taskGroup, syncTask; repeatable: --force taskGroup --force syncTask).
   --out MANIFEST     plan: write the manifest (JSON) to this file.
+  --archive ROOT     purge/apply --no-dry-run: archive the run (a directory or s3://BUCKET/PREFIX): each item's
+                     record before the first pause or delete (the run changes nothing if it cannot), then the
+                     outcomes and the summary. See \`oms-janitor archive --help\`.
   --accept-over-limit TARGET[:KIND]
                      plan --out: put TARGET's selection (of KIND, or every kind) in the manifest although it is over
                      limits.maxDeletePercent, and record who accepted it (OMS_JANITOR_OPERATOR, else user@host) and
@@ -65,6 +72,20 @@ const CREDENTIALS = `Credentials, first found wins: --secret-id (or OMS_CREDENTI
 OMS_AUTH_TOKEN. Logs are JSON lines on stderr (--log-level DEBUG|INFO|WARN|ERROR).
 `;
 
+/** `oms-janitor archive --help`. */
+export const ARCHIVE_HELP = `oms-janitor archive list --archive ROOT [--since DURATION] [--json]
+oms-janitor archive show --archive ROOT RUN_ID [--json]
+
+What real runs archived (purge/apply --archive ROOT, and every real Lambda run into the stage's bucket): the runs,
+and what one run deleted, each item with its record as OMS listed it and what became of it.
+
+  --archive ROOT     A directory, or s3://BUCKET/PREFIX (AWS credentials and region from the environment).
+  --since DURATION   list: runs of the last DURATION only (<number><m|h|d|w>, by the run's day).
+  --json             One JSON document: the runs, or the run with its items, records and outcomes.
+
+Exit: 0 done; 1 the archive could not be read or has no such run; 2 bad input.
+`;
+
 /** `oms-janitor COMMAND --help`: one command, its options, and what it exits with. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   plan: `oms-janitor plan --policy FILE [--json] [--target NAME]... [--out MANIFEST [--accept-over-limit TARGET[:KIND]]...]
@@ -85,7 +106,8 @@ changes anything. ACTION says what would be sent: delete, pause then delete, or 
 
 ${CREDENTIALS}Exit: 0 done; 1 a target or kind was refused, stopped or not listed; 2 bad input.
 `,
-  apply: `oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--secret-id ID]
+  apply: `oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--archive ROOT]
+                  [--secret-id ID]
 
 Delete the manifest's items that are still listed unchanged and that the current policy still selects as they are
 now (a manifest never widens the policy: one no rule selects is left alone, no-rule-now). A dry run unless
@@ -97,11 +119,12 @@ now (a manifest never widens the policy: one no rule selects is left alone, no-r
   --json             The run summary as one JSON document.
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
   -y, --yes          On a terminal, do not ask for the count before deleting.
+  --archive ROOT     Archive the run (a directory or s3://BUCKET/PREFIX); nothing is changed if it cannot be.
 
 ${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped, or not confirmed; 2 bad input.
 `,
   purge: `oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]... [--stop-first]
-                  [--force [KIND]] [--secret-id ID]
+                  [--force [KIND]] [--archive ROOT] [--secret-id ID]
 
 Run the policy. A dry run unless --no-dry-run (a policy with dryRun: true stays dry).
 
@@ -113,9 +136,11 @@ Run the policy. A dry run unless --no-dry-run (a policy with dryRun: true stays 
   --json             The run summary as one JSON document.
   --secret-id ID     Read credentials from this AWS Secrets Manager secret.
   -y, --yes          On a terminal, do not ask for the count before deleting.
+  --archive ROOT     Archive the run (a directory or s3://BUCKET/PREFIX); nothing is changed if it cannot be.
 
 ${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped, or not confirmed; 2 bad input.
 `,
+  archive: ARCHIVE_HELP,
   validate: `oms-janitor validate --policy FILE [--json]
 
 Check a policy offline, exactly as a run loads it (schema, placeholder project ids, regions, the allowed hosts), and

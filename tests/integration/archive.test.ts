@@ -87,6 +87,48 @@ describe('archive of a real run', () => {
     expect(archived).toBeLessThan(firstChange);
   });
 
+  it('archive list and show answer "what did we delete, and what did it say?" in one command each (text and --json)', async () => {
+    const { dir, policyFile } = await world();
+    const root = join(dir, 'archive');
+    emu.setTaskFault(PROJECT, '9007199254740993', { method: 'DELETE', status: 403, errorCode: 'APIGW.0306', errorMsg: 'no permission' });
+    const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--json', '--archive', root], { OMS_AUTH_TOKEN: TOKEN });
+    const { runId } = JSON.parse(r.stdout) as { runId: string };
+    const list = await runCli(['archive', 'list', '--archive', root]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`STARTED +RUN +DELETED +FAILED +DEFERRED[\\s\\S]*${runId} +2 +1 +0`));
+    const listed = JSON.parse((await runCli(['archive', 'list', '--archive', root, '--since', '1d', '--json'])).stdout) as { runs: { runId: string; files: string[] }[] };
+    expect(listed.runs).toEqual([expect.objectContaining({ runId, deleted: 2, failed: 1, files: ['outcomes.jsonl.gz', 'plan.json.gz', 'summary.json'] })]);
+
+    const show = await runCli(['archive', 'show', '--archive', root, runId]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/old-failed +failed +failed +deleted/);
+    expect(show.stdout).toMatch(/9007199254740993 +big-id +failed +failed +failed +http-error HTTP 403 APIGW\.0306 no permission/);
+    const shown = JSON.parse((await runCli(['archive', 'show', '--archive', root, runId, '--json'])).stdout) as { items: { id: string; record: { name: string }; outcome: { outcome: string } }[] };
+    expect(shown.items.map((i) => [i.id, i.record.name, i.outcome.outcome])).toEqual([
+      ['9007199254740993', 'big-id', 'failed'],
+      ['191297407830872', 'old-failed', 'deleted'],
+      ['3', 'stuck', 'deleted'],
+    ]);
+    const missing = await runCli(['archive', 'show', '--archive', root, 'no-such-run']);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/no run "no-such-run" in the archive/)]);
+    expect((await runCli(['archive', 'list'])).code).toBe(2);
+  });
+
+  it('a capped backlog: every item the run acts on is archived first (records kept for the oldest candidates only)', async () => {
+    // More possible candidates (1,200) than the records kept (run cap + keepLatest + slack): the oldest are kept.
+    emu = await emulator({ projects: { [PROJECT]: Array.from({ length: 1200 }, (_, i) => task(String(100 + i), 4, 2000 * DAY - i * 60_000)) } });
+    const dir = mkdtempSync(join(tmpdir(), 'janitor-archive-'));
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d, keepLatest: 5 }\nlimits: { maxDeletesPerRun: 10 }\n'));
+    const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--json', '--archive', join(dir, 'a')], { OMS_AUTH_TOKEN: TOKEN });
+    expect(r.code).toBe(0);
+    expect(deletedIds(emu)).toEqual(Array.from({ length: 10 }, (_, i) => String(100 + i)));
+    expect(r.stderr).not.toMatch(/not-archived|items not archived/);
+    const { runId } = JSON.parse(r.stdout) as { runId: string };
+    const shown = JSON.parse((await runCli(['archive', 'show', '--archive', join(dir, 'a'), runId, '--json'])).stdout) as { items: { id: string }[] };
+    expect(shown.items.map((i) => i.id)).toEqual(Array.from({ length: 10 }, (_, i) => String(100 + i)));
+  });
+
   it('a dry run archives nothing', async () => {
     const { dir, policyFile } = await world();
     const r = await runCli(['purge', '--policy', policyFile, '--archive', join(dir, 'archive')], { OMS_AUTH_TOKEN: TOKEN });
