@@ -8,7 +8,7 @@ import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/log/metrics.js';
 import { RunArchive } from '../lib/archive/run-archive.js';
-import { ArchiveError, openArchiveStore } from '../lib/archive/store.js';
+import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
@@ -44,14 +44,17 @@ const log = powertoolsLog(logger, redactor);
 const reporter = createRunReporter({ env: process.env, stage, log, redactor });
 // Where every real run archives what it deletes (stage param `archive`: the stage's bucket), checked now: a malformed
 // ARCHIVE_ROOT fails the cold start naming it. Unset: no archive (docs/behaviour.md "Archive").
-const archiveStore = (() => {
+// serverless.yml gives s3://<the stage's bucket>/ with {account} and {region}, completed per invocation from the
+// function's ARN; the form is checked here with stand-ins.
+const archiveRoot = (() => {
   const root = process.env.ARCHIVE_ROOT;
   if (!root) return undefined;
   try {
-    return openArchiveStore(root);
+    openArchiveStore(root.replace(/\{account\}/g, '000000000000').replace(/\{region\}/g, 'us-east-1'));
   } catch (error) {
     throw new InputError('ARCHIVE_ROOT', (error as Error).message);
   }
+  return root;
 })();
 
 /**
@@ -97,8 +100,8 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const reportOutcomes = reporter.collector();
     const startedMs = Date.now();
     const archive =
-      archiveStore && !request.dryRun
-        ? new RunArchive(archiveStore, { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
+      archiveRoot && !request.dryRun
+        ? new RunArchive(openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)), { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
         : undefined;
     const summary = await runPurge(request, {
       oms,

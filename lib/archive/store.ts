@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { functionHome } from '../aws/function-arn.js';
 
 /**
  * Where a run's archive goes: a local directory or `s3://BUCKET/PREFIX` (ROOT). Keys are `/`-separated paths below
@@ -20,6 +21,19 @@ export interface ArchiveStore {
 /** The archive root could not be used (a malformed `s3://` root, an unreadable directory). */
 export class ArchiveError extends Error {
   override name = 'ArchiveError';
+}
+
+/**
+ * A root as serverless.yml gives it, `{account}` and `{region}` completed from the function's own ARN (the stage's
+ * bucket is named after them: bucket names are global). A root without them is returned as it is.
+ */
+export function archiveRootFor(template: string, invokedFunctionArn: string | undefined): string {
+  if (!/\{(account|region)\}/.test(template)) return template;
+  const home = functionHome(invokedFunctionArn);
+  if (home === undefined) {
+    throw new ArchiveError(`ARCHIVE_ROOT ${JSON.stringify(template)} names {account} or {region}, which only a deployed function completes; outside Lambda give a full root (a directory or s3://BUCKET/PREFIX)`);
+  }
+  return template.replace(/\{account\}/g, home.account).replace(/\{region\}/g, home.region);
 }
 
 /** `s3://BUCKET/PREFIX` or a directory. */

@@ -1,3 +1,4 @@
+import { functionHome } from '../aws/function-arn.js';
 import { InputError } from '../purge/request.js';
 
 /**
@@ -18,7 +19,6 @@ export interface ReportSettings {
 // SNS topic names: 1..256 letters, digits, `_` and `-` (`.fifo` for FIFO topics, which need a group id: not ours).
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-const FUNCTION_ARN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
 
 /**
  * REPORT_MODE and REPORT_TOPIC, checked once at cold start; a bad value is an InputError naming the variable (and
@@ -54,8 +54,7 @@ function isReportMode(value: string): value is ReportMode {
  */
 export function topicArnFor(topic: string, invokedFunctionArn: string | undefined): string | undefined {
   if (topic.startsWith('arn:')) return topic;
-  const match = FUNCTION_ARN.exec(invokedFunctionArn ?? '');
-  if (!match) return undefined;
-  const [, partition, region, account] = match;
-  return `arn:${partition}:sns:${region}:${account}:${topic}`;
+  const home = functionHome(invokedFunctionArn);
+  if (!home) return undefined;
+  return `arn:${home.partition}:sns:${home.region}:${home.account}:${topic}`;
 }

@@ -32,7 +32,7 @@ let service: { dir: string; remove: () => Promise<void> };
 let policyFile: string;
 
 beforeAll(async () => {
-  emu = await emulator({ secrets: { [SECRET_ID]: JSON.stringify({ type: 'token', token: TOKEN }) } });
+  emu = await emulator({ buckets: ['janitor-archive-dev'], secrets: { [SECRET_ID]: JSON.stringify({ type: 'token', token: TOKEN }) } });
   service = await sandbox();
   policyFile = join(service.dir, 'invoke-policy.yaml');
   const rules = [
@@ -63,10 +63,12 @@ beforeEach(() => {
 
 /** Runs the dev stage's function with `event`, the policy above, and the emulator as Secrets Manager and SNS. */
 function invoke(event: unknown) {
-  const args = ['invoke', 'local', '-f', 'purge', '--stage', 'dev', '--data', JSON.stringify(event), '--env', `POLICY_FILE=${policyFile}`, '--env', `REPORT_TOPIC=${REPORT_TOPIC_ARN}`];
+  // invoke local has no function ARN to complete the stage's ARCHIVE_ROOT ({account}, {region}): a full root is given.
+  const args = ['invoke', 'local', '-f', 'purge', '--stage', 'dev', '--data', JSON.stringify(event), '--env', `POLICY_FILE=${policyFile}`, '--env', `REPORT_TOPIC=${REPORT_TOPIC_ARN}`, '--env', 'ARCHIVE_ROOT=s3://janitor-archive-dev/dev'];
   return serverless(service.dir, args, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url,
     AWS_ENDPOINT_URL_SNS: emu.url,
+    AWS_ENDPOINT_URL_S3: emu.url,
     AWS_REGION: 'ap-southeast-1',
   });
 }
@@ -124,7 +126,10 @@ test('{"dryRun": false} purges; a 403 and a 400 are failed, logged with their co
   expect(meta).toHaveLength(1);
   expect(meta[0]!.Namespace).toBe('OmsTaskJanitor');
   expect(meta[0]!.Dimensions.map((set) => [...set].sort())).toEqual([['service', 'stage']]);
-  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, TaskGroupsFailed: 0, SyncTasksFailed: 0, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0 });
+  expect(emf).toMatchObject({ service: 'oms-task-janitor', stage: 'dev', TasksDeleted: 2, TasksFailed: 2, TaskGroupsFailed: 0, SyncTasksFailed: 0, Http400: 1, Http403: 1, TargetsStopped: 0, TargetsRefused: 0, ArchiveFailed: 0 });
+  // The bundle's S3 client (required lazily from the runtime's SDK) archived the run: plan, outcomes, summary.
+  const archived = [...emu.s3Objects('janitor-archive-dev').keys()];
+  expect(archived.filter((k) => k.includes(`/${String(result!.runId)}/`)).map((k) => k.split('/').pop()).sort()).toEqual(['outcomes.jsonl.gz', 'plan.json.gz', 'summary.json']);
   expect(typeof emf!.RunDuration).toBe('number'); // the heartbeat: one sample per finished run
   expect(meta[0]!.Metrics.map((m) => m.Name)).toEqual(
     expect.arrayContaining(['TasksFailed', 'TaskGroupsFailed', 'SyncTasksFailed', 'Http400', 'Http403', 'TargetsStopped', 'TargetsRefused', 'RunDuration', 'ReportsFailed']),

@@ -81,7 +81,7 @@ beforeAll(async () => {
     // scheduleEnabled from the command line is the string 'true' (docs/operations.md switches dev's schedule on so).
     [
       WITH_OPTIONS,
-      packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always']),
+      packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always', '--param=archive=false', '--param=archiveDays=30']),
     ],
     [NEW_STAGE, packageStage(NEW_STAGE, [], addNewStageBlock)],
   ];
@@ -139,8 +139,14 @@ function expectedRoleStatements(stage: string) {
     },
     // The run report: publish to this stage's report topic, and only that.
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } },
+    // The archive: objects of this stage's bucket written and read, the bucket listed; no delete, no settings.
+    { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: sub(`arn:\${AWS::Partition}:s3:::${archiveBucket(stage)}/*`) },
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: sub(`arn:\${AWS::Partition}:s3:::${archiveBucket(stage)}`) },
   ];
 }
+
+/** The stage's archive bucket name, as CloudFormation substitutes it. */
+const archiveBucket = (stage: string) => `oms-task-janitor-${stage}-archive-\${AWS::AccountId}-\${AWS::Region}`;
 
 describe.each(STAGES)('stage %s', (stage) => {
   const expected = EXPECTED[stage];
@@ -179,7 +185,41 @@ describe.each(STAGES)('stage %s', (stage) => {
       OMS_JANITOR_ALLOWED_HOSTS: '', // no host beyond loopback and Huawei Cloud's API domains unless a stage says so
       REPORT_MODE: 'changes', // the stage param `report`, default changes
       REPORT_TOPIC: `oms-task-janitor-${stage}-reports`, // a name, completed into an ARN from the function's own
+      // The stage's bucket; {account} and {region} are completed from the function's ARN, like the topic.
+      ARCHIVE_ROOT: `s3://oms-task-janitor-${stage}-archive-{account}-{region}`,
     });
+  });
+
+  test('the archive bucket: versioned, encrypted, never public, TLS only, expiring after archiveDays, kept with the stack gone', () => {
+    const t = get(stage).template;
+    const bucket = resource(t, 'ArchiveBucket');
+    expect(bucket).toMatchObject({ Condition: 'ArchiveOn', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(t.Conditions?.ArchiveOn).toEqual({ 'Fn::Equals': ['archive-true', 'archive-true'] });
+    const p = bucket.Properties;
+    // The name ARCHIVE_ROOT gives, once {account} and {region} are completed; within S3's 63 characters.
+    expect(p.BucketName).toEqual(sub(archiveBucket(stage)));
+    expect(`oms-task-janitor-${stage}-archive-123456789012-ap-southeast-1`.length).toBeLessThanOrEqual(63);
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { 'Fn::If': ['HasKmsKey', { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: '' }, BucketKeyEnabled: true }, { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    ]);
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(p.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'expire-archived-runs', Status: 'Enabled', ExpirationInDays: 400, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    const policy = resource(t, 'ArchiveBucketPolicy');
+    expect(policy.Condition).toBe('ArchiveOn');
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'TlsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [{ 'Fn::GetAtt': ['ArchiveBucket', 'Arn'] }, sub('${ArchiveBucket.Arn}/*')],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
   });
 
   test('the schedule: expression, enabled state, and the input that marks the run as scheduled', () => {
@@ -224,14 +264,14 @@ describe.each(STAGES)('stage %s', (stage) => {
     const alarmResources = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const alarms = alarmResources.map((r) => r.Properties);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['function-errors', 'no-runs', 'reports-failed', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
+      ['archive-failed', 'function-errors', 'no-runs', 'reports-failed', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
     );
     for (const alarm of alarms) expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], Threshold: 1 });
     const byName = (suffix: string) => alarms.find((a) => a.AlarmName.endsWith(suffix))!;
 
     // Failure alarms: an hour without a run keeps the state ('ignore'), so a fired alarm stays in ALARM until a run
     // publishes 0 (every run publishes TasksFailed, TargetsStopped, TargetsRefused; Lambda publishes Errors).
-    for (const suffix of ['function-errors', 'tasks-failed', 'targets-not-cleaned', 'reports-failed']) {
+    for (const suffix of ['function-errors', 'tasks-failed', 'targets-not-cleaned', 'reports-failed', 'archive-failed']) {
       expect(byName(suffix)).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'ignore' });
     }
     expect(byName('function-errors')).toMatchObject({
@@ -259,6 +299,8 @@ describe.each(STAGES)('stage %s', (stage) => {
     expect(metrics.filter((m) => m.ReturnData)).toEqual([expect.objectContaining({ Id: 'notCleaned', Expression: 'stopped + refused' })]);
     // A report that could not be sent (every run publishes ReportsFailed, 0 included).
     expect(byName('reports-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'ReportsFailed', Dimensions: dimensions, Statistic: 'Sum', Period: 3600 });
+    // An archive that could not be written (every run publishes ArchiveFailed, 0 included; a failed plan publishes 1).
+    expect(byName('archive-failed')).toMatchObject({ Namespace: 'OmsTaskJanitor', MetricName: 'ArchiveFailed', Dimensions: dimensions, Statistic: 'Sum', Period: 3600 });
 
     // The heartbeat: RunDuration (one sample per finished run) missing for heartbeatHours hours in a row. Hourly
     // periods keep Period x EvaluationPeriods within CloudWatch's 7 days; a missing hour counts as breaching.
@@ -372,9 +414,27 @@ describe('prod with kmsKeyArn, alarmEmail, reportEmail and report params', () =>
         Resource: KMS_KEY,
         Condition: { StringEquals: { 'kms:ViaService': sub('secretsmanager.${AWS::Region}.amazonaws.com') } },
       },
+      // The archive bucket, encrypted with the same key: data keys for writes, decrypt for reads, through S3 only.
+      {
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: KMS_KEY,
+        Condition: { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } },
+      },
     ]);
+    // The archive bucket uses the stage's key.
+    expect(resource(t, 'ArchiveBucket').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]['Fn::If'][1].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KMS_KEY });
     // The role itself is unchanged.
     expect(resource(t, 'IamRoleLambdaExecution').Properties.Policies[0].PolicyDocument.Statement).toEqual(expectedRoleStatements('prod'));
+  });
+
+  test('archive=false: no bucket (its condition is false) and no ARCHIVE_ROOT; archiveDays reaches the lifecycle rule', () => {
+    const t = get(WITH_OPTIONS).template;
+    expect(t.Conditions?.ArchiveOn).toEqual({ 'Fn::Equals': ['archive-false', 'archive-true'] });
+    expect(resource(t, 'ArchiveBucket').Condition).toBe('ArchiveOn');
+    expect(resource(t, 'AWS::Lambda::Function').Properties.Environment.Variables.ARCHIVE_ROOT).toBe('');
+    // From --param a string, which CloudFormation reads as the integer it spells.
+    expect(Number(resource(t, 'ArchiveBucket').Properties.LifecycleConfiguration.Rules[0].ExpirationInDays)).toBe(30);
   });
 
   test('the e-mail subscription is switched on', () => {
