@@ -1,6 +1,7 @@
 /**
  * `npm start`: a newcomer's first minute. Starts the emulator with demo data (tasks, task groups, sync tasks, two
- * accounts), shows the plan of policies/example.yaml, runs a real purge against the emulator, shows that a second
+ * accounts), shows the plan of policies/example.yaml, runs a real purge against the emulator (archived to
+ * demo-archive/, then shown with `archive list` and `archive show`), shows that a second
  * run finds nothing left, then runs policies/example-accounts.yaml across two accounts, and stops. Everything goes
  * through the real CLI (`main`), so what it prints is what `npx oms-janitor` prints.
  */
@@ -8,9 +9,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_OTHER_ACCOUNT, DEMO_PORT, DEMO_TOKEN, demoEmulatorOptions, startEmulator } from '../emulator/index.js';
+import { listRuns } from '../lib/archive/read.js';
+import { openArchiveStore } from '../lib/archive/store.js';
 import { main, type CliIo } from './cli.js';
 
 const EXAMPLE = 'policies/example.yaml';
+/** Where the demo's real purge archives what it deletes (git-ignored; each `npm start` adds its run). */
+const ARCHIVE = 'demo-archive';
 const ACCOUNTS = 'policies/example-accounts.yaml';
 
 // The group being created moves on 3 s after the start: the plan shows it waited for, the purge waits it out, then
@@ -55,10 +60,11 @@ try {
   code = await main(['plan', '--policy', policyFile, '--log-level', 'WARN'], io);
 
   say(
-    `2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run): a migrating task is paused first, a waiting ` +
-      'or retrying one deleted as it is, a group still being created waited out; task groups and sync tasks go too',
+    `2. A real purge (oms-janitor purge --policy ${EXAMPLE} --no-dry-run --archive ${ARCHIVE}): a migrating task is ` +
+      'paused first, a waiting or retrying one deleted as it is, a group still being created waited out; task groups ' +
+      'and sync tasks go too. Before the first change, the run archives what it will delete, each item as OMS listed it',
   );
-  code ||= await main(['purge', '--policy', policyFile, '--no-dry-run', '--log-level', 'WARN'], io);
+  code ||= await main(['purge', '--policy', policyFile, '--no-dry-run', '--archive', ARCHIVE, '--log-level', 'WARN'], io);
   const requests = emu.stats.calls;
   const kinds = (route: string) => (requests[route] ?? 0) + (requests[`taskGroup.${route}`] ?? 0) + (requests[`syncTask.${route}`] ?? 0);
   process.stdout.write(
@@ -66,10 +72,18 @@ try {
       `${kinds('delete')} delete requests (tasks, task groups and sync tasks), at most ${emu.stats.maxInFlight} in flight.\n`,
   );
 
-  say('3. Run the plan again: the listing is the source of truth, so a second run converges on nothing to do');
+  // The run just archived: the newest of the demo's archive (earlier `npm start` runs are there too).
+  const [latest] = await listRuns(openArchiveStore(ARCHIVE));
+  say(`3. What was deleted, and what it said (oms-janitor archive list --archive ${ARCHIVE}, then archive show RUN_ID)`);
+  code ||= await main(['archive', 'list', '--archive', ARCHIVE, '--since', '1d'], io);
+  process.stdout.write('\n');
+  if (latest) code ||= await main(['archive', 'show', '--archive', ARCHIVE, latest.runId], io);
+  process.stdout.write(`\nEach item's full record, as OMS listed it, is in \`oms-janitor archive show --archive ${ARCHIVE} RUN_ID --json\`.\n`);
+
+  say('4. Run the plan again: the listing is the source of truth, so a second run converges on nothing to do');
   code ||= await main(['plan', '--policy', policyFile, '--log-level', 'WARN'], io);
 
-  say(`4. Two accounts in one policy (${ACCOUNTS}): target acme-eu has its own credentials, read from Secrets Manager`);
+  say(`5. Two accounts in one policy (${ACCOUNTS}): target acme-eu has its own credentials, read from Secrets Manager`);
   code ||= await main(['purge', '--policy', accountsFile, '--no-dry-run', '--log-level', 'WARN'], io);
   process.stdout.write(
     `\nAccount ${DEMO_OTHER_ACCOUNT.name}'s token was read from secret ${DEMO_OTHER_ACCOUNT.secretId}; the emulator saw ` +

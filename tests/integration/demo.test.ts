@@ -25,7 +25,12 @@ describe('the demo (npm start)', () => {
     expect(out).toMatch(/ waiting .* stuck-tasks +delete\n/);
     expect(out).toMatch(/ migrating .* stuck-tasks +pause, then delete\n/);
     expect(out).toMatch(/ executing .* stuck-groups +wait \(creating\)\n/);
-    expect(out).toMatch(/Run [0-9a-f-]+: \d+ deleted, 0 failed, 0 deferred\./);
+    const run = /Run ([0-9a-f-]+): (\d+) deleted, 0 failed, 0 deferred\./.exec(out);
+    expect(run).not.toBeNull();
+    // The archive step shows that run: in the list, then every item it deleted, with its outcome.
+    expect(out).toMatch(new RegExp(`${run![1]} +${run![2]} +0 +0`));
+    expect(out).toMatch(new RegExp(`Run ${run![1]} \\(cli purge\\), started .*: ${run![2]} item\\(s\\) planned`));
+    expect(out).toMatch(/ migrating +stuck-tasks +deleted/);
     expect(out).toMatch(/Nothing to delete\./);
   });
 });
