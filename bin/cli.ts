@@ -38,7 +38,8 @@ import {
   type Manifest,
   type OverLimitAcceptance,
 } from '../lib/purge/manifest.js';
-import { RunDeclined, runPurge } from '../lib/purge/engine.js';
+import { RunDeclined, runPurge, type EngineDeps } from '../lib/purge/engine.js';
+import { runUnderNotice } from '../lib/notice/run.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
@@ -73,6 +74,8 @@ const OPTIONS = {
   out: { type: 'string' },
   // purge/apply: a directory or s3://BUCKET/PREFIX where a real run archives what it deletes (lib/archive).
   archive: { type: 'string' },
+  // purge --archive: delete only what was announced this long ago, announce the rest (lib/notice).
+  notice: { type: 'string' },
   // plan --out: TARGET or TARGET:KIND whose selection over limits.maxDeletePercent the reviewer accepts (repeatable).
   'accept-over-limit': { type: 'string', multiple: true },
   manifest: { type: 'string' },
@@ -134,6 +137,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (command !== 'plan' && v.out) return usage(io, '--out is for `plan` (it writes the manifest that `apply` reads)');
   if (command === 'plan' && v.archive !== undefined) return usage(io, '--archive is for `purge` and `apply` (a plan changes nothing, so it has nothing to archive)');
+  let noticeMs = 0;
+  if (v.notice !== undefined) {
+    if (command !== 'purge') return usage(io, '--notice is for `purge` (`apply` applies a reviewed manifest at once)');
+    const window = parseDuration(v.notice);
+    if (!window.ok) return usage(io, `--notice: ${window.message}`);
+    if (window.ms > 0 && v.archive === undefined) return usage(io, '--notice needs --archive ROOT: the pending notice is kept there, between runs');
+    if (window.ms > 0 && v['task-id']) return usage(io, '--task-id does not go with --notice: the window exists so that nothing is deleted without notice; plan --out and apply a reviewed list instead');
+    noticeMs = window.ms;
+  }
   if (v['accept-over-limit'] && command !== 'plan') {
     return usage(io, '--accept-over-limit is for `plan --out` (the acceptance is recorded in the manifest that `apply` reads)');
   }
@@ -246,7 +258,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       store && !request.dryRun
         ? new RunArchive(store, { runId, startedAtMs: Date.now(), trigger: `cli ${command}`, policySha256: sha256, targets: runTargets, redact: (text) => redactor.text(text), log })
         : undefined;
-    const summary = await runPurge(request, {
+    const deps: EngineDeps & { runId: string } = {
       runId,
       ...(archive ? { recorder: archive } : {}),
       oms,
@@ -276,7 +288,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       },
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
-    });
+    };
+    // Under a notice window a real purge deletes only what was announced and is due, and announces the rest.
+    const summary = noticeMs && store && !request.dryRun ? await runUnderNotice(store, request, deps, { windowMs: noticeMs, policySha256: sha256 }) : await runPurge(request, deps);
     progress?.end();
     // The outcomes and the summary join the plan in the archive; a failure to write them is said, and the run's own
     // outcome (its exit status) stands.

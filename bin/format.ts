@@ -206,8 +206,20 @@ export function summaryText(
           ...(summary.notFound?.length ? ['', `Named tasks that no listing holds (nothing was done with them): ${forTerminal(summary.notFound.join(', '))}`] : []),
           ...(summary.notSelected?.length ? ['', `Named tasks left alone (protected, or kept by a keepLatest window): ${forTerminal(summary.notSelected.join(', '))}`] : []),
         ];
+  const notice = summary.notice
+    ? [
+        '',
+        forTerminal(
+          `Notice (window ${formatWindow(summary.notice.windowMs)}): ${summary.notice.pending} item(s) announced and pending, ${summary.notice.added} new this run` +
+            (summary.notice.nextDeletion ? `; the first may go after ${summary.notice.nextDeletion}` : '') +
+            (summary.notice.written ? '.' : '; the notice could NOT be written (see the log): the next run announces again.'),
+        ),
+        ...summary.notice.byTarget.map((g) => forTerminal(`  ${g.target} ${g.kind}: ${g.count}, the first after ${g.nextDeletion}`)),
+      ]
+    : [];
   return [
     head,
+    ...notice,
     '',
     table(
       ['TARGET', ...(kinds ? ['KIND'] : []), 'LISTED', 'SELECTED', 'DELETED', 'FAILED', 'DEFERRED', 'NOTES'],
@@ -218,6 +230,12 @@ export function summaryText(
     ...guidance,
     ...named,
   ].join('\n');
+}
+
+/** A notice window as its policy-style duration: `7d`, `36h`, `90m`. */
+function formatWindow(ms: number): string {
+  for (const [unit, size] of [['w', 7 * 86_400_000], ['d', 86_400_000], ['h', 3_600_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 60_000)}m`;
 }
 
 function truncate(text: string, max: number): string {

@@ -7,7 +7,7 @@ Usage:
   oms-janitor apply --policy FILE --manifest MANIFEST [--no-dry-run] [--json] [--max-age DURATION] [--archive ROOT]
                     [--secret-id ID]
   oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]...
-                    [--stop-first] [--force [KIND]] [--archive ROOT] [--secret-id ID]
+                    [--stop-first] [--force [KIND]] [--archive ROOT [--notice DURATION]] [--secret-id ID]
   oms-janitor validate --policy FILE [--json]
   oms-janitor archive list --archive ROOT [--since DURATION] [--json]
   oms-janitor archive show --archive ROOT RUN_ID [--json]
@@ -41,6 +41,8 @@ Options:
   --force [KIND]     Do not refuse a target whose selection exceeds limits.maxDeletePercent: every kind, or
                      only KIND (task, taskGroup, syncTask; repeatable: --force taskGroup --force syncTask).
   --out MANIFEST     plan: write the manifest (JSON) to this file.
+  --notice DURATION  purge --archive: delete only what an earlier run announced at least DURATION ago (unchanged,
+                     still selected), and announce the rest (ROOT/pending/notice.json). Dry runs leave it alone.
   --archive ROOT     purge/apply --no-dry-run: archive the run (a directory or s3://BUCKET/PREFIX): each item's
                      record before the first pause or delete (the run changes nothing if it cannot), then the
                      outcomes and the summary. See \`oms-janitor archive --help\`.
@@ -124,7 +126,7 @@ now (a manifest never widens the policy: one no rule selects is left alone, no-r
 ${CREDENTIALS}Exit: 0 done; 1 something failed, or a target or kind was refused or stopped, or not confirmed; 2 bad input.
 `,
   purge: `oms-janitor purge --policy FILE [--no-dry-run] [--json] [--target NAME]... [--task-id ID]... [--stop-first]
-                  [--force [KIND]] [--archive ROOT] [--secret-id ID]
+                  [--force [KIND]] [--archive ROOT [--notice DURATION]] [--secret-id ID]
 
 Run the policy. A dry run unless --no-dry-run (a policy with dryRun: true stays dry).
 

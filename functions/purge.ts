@@ -14,7 +14,9 @@ import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
 import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText, manifestChoices, parseManifest, policyChangeNotice } from '../lib/purge/manifest.js';
 import { shellWord } from '../lib/log/terminal.js';
-import { runPurge } from '../lib/purge/engine.js';
+import { runPurge, type EngineDeps } from '../lib/purge/engine.js';
+import { runUnderNotice } from '../lib/notice/run.js';
+import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
@@ -44,6 +46,15 @@ const log = powertoolsLog(logger, redactor);
 const reporter = createRunReporter({ env: process.env, stage, log, redactor });
 // Where every real run archives what it deletes (stage param `archive`: the stage's bucket), checked now: a malformed
 // ARCHIVE_ROOT fails the cold start naming it. Unset: no archive (docs/behaviour.md "Archive").
+// The notice window (stage param `notice`, a duration; 0 = off). It needs the archive, where the pending notice lives.
+const noticeWindowMs = (() => {
+  const text = process.env.NOTICE_WINDOW ?? '0';
+  if (text === '0' || text === '') return 0;
+  const window = parseDuration(text);
+  if (!window.ok) throw new InputError('NOTICE_WINDOW', window.message);
+  if (!process.env.ARCHIVE_ROOT) throw new InputError('NOTICE_WINDOW', 'a notice window needs the archive (stage param archive: true): the pending notice is kept there');
+  return window.ms;
+})();
 // serverless.yml gives s3://<the stage's bucket>/ with {account} and {region}, completed per invocation from the
 // function's ARN; the form is checked here with stand-ins.
 const archiveRoot = (() => {
@@ -99,11 +110,14 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const failures = failureCounter();
     const reportOutcomes = reporter.collector();
     const startedMs = Date.now();
-    const archive =
-      archiveRoot && !request.dryRun
-        ? new RunArchive(openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)), { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
-        : undefined;
-    const summary = await runPurge(request, {
+    const store = archiveRoot && !request.dryRun ? openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)) : undefined;
+    const archive = store
+      ? new RunArchive(store, { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
+      : undefined;
+    // A notice window (stage param `notice`): a real run without a manifest deletes only what was announced and is due.
+    const underNotice = noticeWindowMs > 0 && store !== undefined && manifest === undefined;
+    if (underNotice && request.taskIds) throw new InputError('event.taskIds', `the stage has a notice window (NOTICE_WINDOW ${process.env.NOTICE_WINDOW}): nothing is deleted without notice; apply a reviewed manifest instead; nothing was done`);
+    const deps: EngineDeps & { runId: string } = {
       oms,
       clientFor,
       log,
@@ -120,7 +134,8 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
         ? (target, kind) =>
             `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
         : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
-    });
+    };
+    const summary = underNotice ? await runUnderNotice(store!, request, deps, { windowMs: noticeWindowMs, policySha256 }) : await runPurge(request, deps);
     const durationMs = Date.now() - startedMs;
     // Written also when the run stopped at its deadline (the engine returns its summary then); never throws.
     const archived = archive ? await archive.finish(summary) : true;

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { functionHome } from '../aws/function-arn.js';
 
@@ -14,6 +15,14 @@ export interface ArchiveStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
   get(key: string): Promise<Buffer | undefined>;
+  /** The object with its version tag (S3's ETag, a local file's content hash), or undefined. */
+  getTagged(key: string): Promise<{ body: Buffer; etag: string } | undefined>;
+  /**
+   * Writes only if the object is still as last read: `ifMatch` its tag, or `ifNoneMatch` (it must not exist). Resolves
+   * to the new tag; rejects with a PreconditionFailed when another writer came first (S3's conditional writes; the
+   * local store holds a lock file while it compares and writes).
+   */
+  putIf(key: string, body: Uint8Array, contentType: string, condition: { ifMatch: string } | { ifNoneMatch: true }): Promise<string>;
   /** Every key below `prefix` (itself a key prefix, such as `runs/2026/`), in no particular order. */
   list(prefix: string): Promise<string[]>;
 }
@@ -21,6 +30,11 @@ export interface ArchiveStore {
 /** The archive root could not be used (a malformed `s3://` root, an unreadable directory). */
 export class ArchiveError extends Error {
   override name = 'ArchiveError';
+}
+
+/** A conditional write lost: the object changed (or appeared) since it was read. */
+export class PreconditionFailed extends Error {
+  override name = 'PreconditionFailed';
 }
 
 /**
@@ -72,6 +86,35 @@ class LocalStore implements ArchiveStore {
     }
   }
 
+  async getTagged(key: string): Promise<{ body: Buffer; etag: string } | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : { body, etag: contentTag(body) };
+  }
+
+  async putIf(key: string, body: Uint8Array, contentType: string, condition: { ifMatch: string } | { ifNoneMatch: true }): Promise<string> {
+    const file = this.#file(key);
+    await mkdir(dirname(file), { recursive: true });
+    // One writer at a time between the comparison and the rename: the lock file is created exclusively.
+    const lock = `${file}.lock`;
+    let handle;
+    try {
+      handle = await open(lock, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionFailed(`${key} is being written by another run (${lock} exists)`);
+      throw error;
+    }
+    try {
+      const current = await this.getTagged(key);
+      const holds = 'ifNoneMatch' in condition ? current === undefined : current?.etag === condition.ifMatch;
+      if (!holds) throw new PreconditionFailed(`${key} changed since it was read`);
+      await this.put(key, body);
+      return contentTag(Buffer.from(body));
+    } finally {
+      await handle.close();
+      await rm(lock, { force: true });
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const base = this.#file(prefix.replace(/\/+$/, '') || '.');
     let entries: string[];
@@ -81,7 +124,7 @@ class LocalStore implements ArchiveStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return entries.filter((file) => !file.endsWith('.tmp')).map((file) => relative(this.#dir, file).split(sep).join('/'));
+    return entries.filter((file) => !file.endsWith('.tmp') && !file.endsWith('.lock')).map((file) => relative(this.#dir, file).split(sep).join('/'));
   }
 
   #file(key: string): string {
@@ -137,6 +180,31 @@ class S3Store implements ArchiveStore {
     }
   }
 
+  async getTagged(key: string): Promise<{ body: Buffer; etag: string } | undefined> {
+    const { GetObjectCommand, NoSuchKey } = await loadSdk();
+    try {
+      const answer = await (await this.#client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return { body: Buffer.from(await answer.Body!.transformToByteArray()), etag: answer.ETag ?? '' };
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  }
+
+  async putIf(key: string, body: Uint8Array, contentType: string, condition: { ifMatch: string } | { ifNoneMatch: true }): Promise<string> {
+    const { PutObjectCommand } = await loadSdk();
+    const when = 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch };
+    try {
+      const answer = await (await this.#client()).send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType, ...when }));
+      return answer.ETag ?? '';
+    } catch (error) {
+      // 412: the object changed; 409 ConditionalRequestConflict: another conditional write to it is in progress.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) throw new PreconditionFailed(`${key} changed since it was read`, { cause: error });
+      throw error;
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const { ListObjectsV2Command } = await loadSdk();
     const client = await this.#client();
@@ -153,4 +221,9 @@ class S3Store implements ArchiveStore {
   async #client(): Promise<S3Client> {
     return this.client ?? defaultS3Client();
   }
+}
+
+/** A local object's version tag: its content's hash, quoted as S3 quotes ETags. */
+function contentTag(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
 }

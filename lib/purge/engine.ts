@@ -27,6 +27,12 @@ export interface PurgeRequest extends Omit<SelectionOptions, 'planned' | 'force'
   targets?: string[];
   /** Applying a manifest: its items by target, then kind, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
   plannedByTarget?: ReadonlyMap<string, PlannedItems>;
+  /**
+   * A run under a notice window (lib/notice): `plannedByTarget` holds the announced items now due, judged exactly as
+   * a manifest's; every lane is also selected by the rules, for the next announcement (EngineDeps.onAnnounce).
+   * Outcome lines say `from: notice`.
+   */
+  notice?: true;
 }
 
 /**
@@ -103,6 +109,11 @@ export interface EngineDeps {
    * listings stream in, and records the run's queue before the first pause or delete. Not used by dry runs.
    */
   recorder?: RunRecorder;
+  /**
+   * A run under a notice window: what the policy's rules select now in each target and kind (never acted on by
+   * this selection; the run's notice announces it).
+   */
+  onAnnounce?: (target: Target, selected: readonly Candidate[]) => void;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -214,7 +225,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
 
   // The run cap is over every target and kind, oldest first; a refused lane contributes nothing.
   // Applying a manifest, every outcome and skip line says so, beside the rule that matched now.
-  const from = request.plannedByTarget ? { from: 'manifest' } : {};
+  const from = request.plannedByTarget ? { from: request.notice ? 'notice' : 'manifest' } : {};
   try {
     await act(runs, request, deps, { runId, schedule, clock, from });
   } finally {
@@ -428,6 +439,8 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const grant = request.force?.find((g) => (g.kind === undefined || g.kind === kind) && (g.target === undefined || g.target === target.name));
   const options: SelectionOptions = { ...laneOptions(request, target, kind), force: grant !== undefined, ...(heldIds?.size ? { heldIds } : {}) };
   const selection = select(items, request.policy, nowMs, options);
+  // Under a notice window the same listing is also judged by the rules alone: what the next notice announces.
+  if (request.notice) deps.onAnnounce?.(target, select(items, request.policy, nowMs, { ...(heldIds?.size ? { heldIds } : {}) }).selected);
   lane.options = options;
   if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
   lane.selection = selection;
@@ -437,7 +450,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   tally.protected = selection.protected;
   tally.kept = selection.kept;
   tally.skipped = selection.skipped.length;
-  const from = plannedByTarget ? { from: 'manifest' } : {};
+  const from = plannedByTarget ? { from: request.notice ? 'notice' : 'manifest' } : {};
   for (const skip of selection.skipped) deps.log.info(`${noun} skipped`, { target: target.name, kind, [KIND_MODELS[kind].logIdField]: skip.idText, outcome: 'skipped', reason: skip.reason, ...from });
   if (selection.refused) {
     deps.onRefused?.(target, selection.selected);

@@ -28,6 +28,24 @@ export interface RunSummary {
   noRuleNow?: string[];
   taskGroups?: Totals;
   syncTasks?: Totals;
+  /** A real run under a notice window (lib/notice): what is announced and pending after this run. */
+  notice?: NoticeSummary;
+}
+
+/** What a notice window has pending after a run: the items announced, when they may go, and the first of them. */
+export interface NoticeSummary {
+  windowMs: number;
+  /** Items announced and not yet deleted. */
+  pending: number;
+  /** Of those, announced by this run (new, or changed since they were announced). */
+  added: number;
+  /** False when the next notice could not be written (another run replaced it): the next run announces again. */
+  written: boolean;
+  /** The earliest time an announced item may go. */
+  nextDeletion?: string;
+  byTarget: { target: string; kind: Kind; count: number; nextDeletion: string }[];
+  /** The first announced items (soonest to go first), with names. */
+  first: { target: string; kind: Kind; id: string; name: string; deleteAfter: string }[];
 }
 
 /** A deferred item as the engine tallies it (the summary names the id field per kind). */

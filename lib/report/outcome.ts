@@ -17,7 +17,8 @@ export function runOutcome(summary: RunSummary): RunOutcome {
   const rows = summary.targets.flatMap(kindRows);
   if (totals.failed > 0 || rows.some((r) => r.error !== undefined)) return 'failures';
   if (rows.some((r) => r.refused)) return 'refused';
-  if (!summary.dryRun && (totals.deleted > 0 || totals.deferred > 0)) return 'changes';
+  // Under a notice window, items announced for the first time are news: people must hear of them in time.
+  if (!summary.dryRun && (totals.deleted > 0 || totals.deferred > 0 || (summary.notice?.added ?? 0) > 0)) return 'changes';
   return 'clean';
 }
 

@@ -82,7 +82,7 @@ export function renderReport(summary: RunSummary, collected: CollectedOutcomes, 
     '',
     ...targetTable(summary.targets, safe),
   ];
-  const tail = [...deferredLines(summary, collected), ...targetNotes(summary.targets, safe), '', ...queryLines(summary.runId, ctx.logGroup, safe)];
+  const tail = [...noticeLines(summary, safe), ...deferredLines(summary, collected), ...targetNotes(summary.targets, safe), '', ...queryLines(summary.runId, ctx.logGroup, safe)];
 
   const budget = (ctx.maxBodyBytes ?? MAX_BODY_BYTES) - RESERVE_BYTES - bytesOf(head) - bytesOf(tail);
   const listed = failureLines(collected.failures, budget, safe);
@@ -192,6 +192,23 @@ function targetNotes(targets: readonly TargetSummary[], safe: (text: string, max
     lines.push('', `Refused (selection above maxDeletePercent, nothing touched; docs/operations.md section 8): ${names.join(', ')}${more}.`);
   }
   return lines;
+}
+
+/**
+ * A notice window's announcement: how many items are pending per target and kind, when they may go at the earliest,
+ * and the first of them with names, so that whoever still needs one can protect it in time.
+ */
+function noticeLines(summary: RunSummary, safe: (text: string, maxChars: number) => string): string[] {
+  const n = summary.notice;
+  if (n === undefined) return [];
+  return [
+    '',
+    `Notice: ${plural(n.pending, 'item')} announced and pending (${n.added} new this run). To keep one, protect it in the policy before its time.`,
+    ...(n.written ? [] : ['  The notice could not be written this run (see the log): the next run announces again.']),
+    ...n.byTarget.map((g) => `  ${safe(g.target, 140)} ${g.kind}: ${g.count}, the first after ${safe(g.nextDeletion, 40)}`),
+    ...(n.first.length ? ['', `The first ${n.first.length} (kind, target, id, name, may go after):`] : []),
+    ...n.first.map((f) => `  ${f.kind} ${safe(f.target, 140)} ${safe(f.id, 64)} ${safe(f.name, 80)} ${safe(f.deleteAfter, 40)}`),
+  ];
 }
 
 function queryLines(runId: string, logGroup: string, safe: (text: string, maxChars: number) => string): string[] {

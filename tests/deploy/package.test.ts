@@ -187,6 +187,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       REPORT_TOPIC: `oms-task-janitor-${stage}-reports`, // a name, completed into an ARN from the function's own
       // The stage's bucket; {account} and {region} are completed from the function's ARN, like the topic.
       ARCHIVE_ROOT: `s3://oms-task-janitor-${stage}-archive-{account}-{region}`,
+      NOTICE_WINDOW: '0', // the stage param `notice`: off unless a stage sets a duration
     });
   });
 
