@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
+import { ProgressRecord } from '../lib/archive/progress.js';
 import { RunArchive } from '../lib/archive/run-archive.js';
 import { openArchiveStore, type ArchiveStore } from '../lib/archive/store.js';
 import { regionsByProject } from '../lib/auth/iam.js';
@@ -258,8 +259,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       store && !request.dryRun
         ? new RunArchive(store, { runId, startedAtMs: Date.now(), trigger: `cli ${command}`, policySha256: sha256, targets: runTargets, redact: (text) => redactor.text(text), log })
         : undefined;
+    // Progress between runs (noProgressFor) lives in the archive root: read by every run, saved by real runs.
+    const progressRecord = store ? await ProgressRecord.load(store, log) : undefined;
     const deps: EngineDeps & { runId: string } = {
       runId,
+      ...(progressRecord ? { progress: progressRecord } : {}),
       ...(archive ? { recorder: archive } : {}),
       oms,
       clientFor,
@@ -292,6 +296,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Under a notice window a real purge deletes only what was announced and is due, and announces the rest.
     const summary = noticeMs && store && !request.dryRun ? await runUnderNotice(store, request, deps, { windowMs: noticeMs, policySha256: sha256 }) : await runPurge(request, deps);
     progress?.end();
+    if (progressRecord && store && !request.dryRun) {
+      await progressRecord.save(store, Date.now()).catch((error: unknown) => log.error('progress record not saved', { reason: error instanceof Error ? error.message : String(error) }));
+    }
     // The outcomes and the summary join the plan in the archive; a failure to write them is said, and the run's own
     // outcome (its exit status) stands.
     if (archive && !(await archive.finish(summary))) {

@@ -7,6 +7,7 @@ import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/log/metrics.js';
+import { ProgressRecord } from '../lib/archive/progress.js';
 import { RunArchive } from '../lib/archive/run-archive.js';
 import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
@@ -110,7 +111,12 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const failures = failureCounter();
     const reportOutcomes = reporter.collector();
     const startedMs = Date.now();
-    const store = archiveRoot && !request.dryRun ? openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)) : undefined;
+    // The archive root: read by every run (progress between runs), written by real runs (their archive, the notice).
+    // Outside Lambda (invoke local) a root naming {account} cannot be completed: a dry run goes on without it (its
+    // noProgressFor rules then select nothing, said in the log); a real run fails (nothing unarchived is deleted).
+    const root = archiveRoot === undefined ? undefined : request.dryRun ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
+    const store = request.dryRun ? undefined : root;
+    const progressRecord = root ? await ProgressRecord.load(root, log) : undefined;
     const archive = store
       ? new RunArchive(store, { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
       : undefined;
@@ -118,6 +124,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const underNotice = noticeWindowMs > 0 && store !== undefined && manifest === undefined;
     if (underNotice && request.taskIds) throw new InputError('event.taskIds', `the stage has a notice window (NOTICE_WINDOW ${process.env.NOTICE_WINDOW}): nothing is deleted without notice; apply a reviewed manifest instead; nothing was done`);
     const deps: EngineDeps & { runId: string } = {
+      ...(progressRecord ? { progress: progressRecord } : {}),
       oms,
       clientFor,
       log,
@@ -137,6 +144,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     };
     const summary = underNotice ? await runUnderNotice(store!, request, deps, { windowMs: noticeWindowMs, policySha256 }) : await runPurge(request, deps);
     const durationMs = Date.now() - startedMs;
+    if (progressRecord && store) await progressRecord.save(store, Date.now()).catch((error: unknown) => log.error('progress record not saved', { reason: error instanceof Error ? error.message : String(error) }));
     // Written also when the run stopped at its deadline (the engine returns its summary then); never throws.
     const archived = archive ? await archive.finish(summary) : true;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
@@ -151,5 +159,14 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const safe = new Error(redactor.text(error instanceof Error ? error.message : String(error)));
     safe.name = error instanceof Error ? error.name : 'Error';
     throw safe;
+  }
+}
+
+/** The archive root of a dry run, or undefined when it cannot be completed here (no function ARN). */
+function tryRoot(template: string, invokedFunctionArn: string | undefined) {
+  try {
+    return openArchiveStore(archiveRootFor(template, invokedFunctionArn));
+  } catch {
+    return undefined;
   }
 }

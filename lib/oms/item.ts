@@ -1,5 +1,5 @@
 import { finiteNumber, losslessText, numberText } from './json.js';
-import { KIND_MODELS, type Kind, type RawStatus } from './kinds.js';
+import { KIND_MODELS, isInProgress, type Kind, type RawStatus } from './kinds.js';
 
 /**
  * One listed resource of any kind (a migration task, a task group, a sync task) as the janitor sees it: every field
@@ -28,6 +28,11 @@ export interface Item {
   /** Task groups and sync tasks: source and destination bucket ('' when missing). */
   srcBucket?: string;
   dstBucket?: string;
+  /**
+   * Items in progress only: the listed progress counters (KindModel.progressFields) as one string, to compare from
+   * run to run (`noProgressFor`). Absent when the item lists none of them: no signal, never judged stuck.
+   */
+  progress?: string;
 }
 
 /** A task id: 1..19 decimal digits, no leading zero (an int64 kept as text). */
@@ -68,6 +73,8 @@ export function parseItem(kind: Kind, raw: unknown): Item {
     lastActivityMs: kind === 'syncTask' ? syncActivity(obj) : startPlusTotal(obj),
     groupType: kind === 'task' && obj.group_type !== undefined && obj.group_type !== null ? owned(printable(obj.group_type)) : null,
   };
+  const fingerprint = progressOf(kind, item.status, obj);
+  if (fingerprint !== undefined) item.progress = fingerprint;
   if (kind === 'task') {
     // Kept exactly (not cut for logs): it is compared with group and sync ids to keep a protected member's group.
     const groupId = typeof obj.group_id === 'string' ? obj.group_id : numberText(obj.group_id);
@@ -79,6 +86,18 @@ export function parseItem(kind: Kind, raw: unknown): Item {
   item.srcBucket = text(kind === 'taskGroup' ? node('src_node').bucket : obj.src_bucket);
   item.dstBucket = text(kind === 'taskGroup' ? node('dst_node').bucket : obj.dst_bucket);
   return item;
+}
+
+/** The counters of an item in progress, as `field=value;…` (values as listed, exactly), or undefined. */
+function progressOf(kind: Kind, status: RawStatus | null, obj: Record<string, unknown>): string | undefined {
+  const model = KIND_MODELS[kind];
+  if (model.progressFields.length === 0 || !isInProgress(kind, status)) return undefined;
+  const parts: string[] = [];
+  for (const field of model.progressFields) {
+    const value = numberText(obj[field]);
+    if (value !== undefined) parts.push(`${field}=${value}`);
+  }
+  return parts.length === 0 ? undefined : parts.join(';');
 }
 
 function startPlusTotal(obj: Record<string, unknown>): number | null {

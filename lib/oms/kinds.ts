@@ -55,6 +55,12 @@ export interface KindModel {
   deleting: readonly string[];
   /** The word for a pause in this kind's API and tables: `pause` (tasks, groups) or `stop` (sync tasks). */
   pauseVerb: 'pause' | 'stop';
+  /**
+   * The listed counters that move while an item of this kind makes progress (never a time: whether OMS updates
+   * `total_time` while a task runs is not documented). Empty: its listing carries none, and `noProgressFor` cannot
+   * be judged for it (sync tasks: their counters are only in a month's statistics, not in the listing).
+   */
+  progressFields: readonly string[];
   api: {
     /** The collection's path segment: /v2/{project_id}/{collection}. */
     collection: 'tasks' | 'taskgroups' | 'sync-tasks';
@@ -89,6 +95,17 @@ function model(input: ModelInput): KindModel {
   };
 }
 
+/**
+ * Progress counters as Huawei's OMS v2 models name them (the Python SDK's TaskResp and TaskGroupResp: `progress`,
+ * `complete_size`, `successful_num`, `failed_num`, `skipped_num`, `total_num`, `total_size`; a group's
+ * `complete_task_num`, `failed_task_num`, `executing_task_num`, `paused_task_num`, `waiting_task_num`,
+ * `total_task_num`, `complete_size`, `total_size`). Whichever of them an item lists make its fingerprint.
+ */
+const PROGRESS_FIELDS = {
+  task: ['progress', 'complete_size', 'successful_num', 'failed_num', 'skipped_num', 'total_num', 'total_size'],
+  taskGroup: ['complete_task_num', 'failed_task_num', 'executing_task_num', 'paused_task_num', 'waiting_task_num', 'total_task_num', 'complete_size', 'total_size'],
+} as const;
+
 // Sources of the rows below (Huawei's own material): the OMS v2 API pages StopTask, StopTaskGroup, DeleteTaskGroup
 // (the Chinese original: the English page turns "pausing" into "paused"), DeleteSyncTask; the Python SDK's OMS v2
 // client docstrings and models (huaweicloud-sdk-python-v3, services/oms/v2); Huawei's Terraform provider
@@ -116,6 +133,7 @@ const TASK = model({
   paused: 'paused',
   pausing: 'pausing',
   pauseVerb: 'pause',
+  progressFields: PROGRESS_FIELDS.task,
   api: { collection: 'tasks', listKey: 'tasks', idField: 'id', pauseMethod: 'POST' },
 });
 
@@ -147,6 +165,7 @@ const TASK_GROUP = model({
   paused: 'paused',
   pausing: 'pausing',
   pauseVerb: 'pause',
+  progressFields: PROGRESS_FIELDS.taskGroup,
   api: { collection: 'taskgroups', listKey: 'taskgroups', idField: 'group_id', pauseMethod: 'PUT' },
 });
 
@@ -164,6 +183,7 @@ const SYNC_TASK = model({
   inProgress: ['synchronizing'],
   paused: 'stopped',
   pauseVerb: 'stop',
+  progressFields: [],
   api: { collection: 'sync-tasks', listKey: 'tasks', idField: 'sync_task_id', pauseMethod: 'POST' },
 });
 

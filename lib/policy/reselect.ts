@@ -24,14 +24,14 @@ export function stillSelected(
   now: Item,
   policy: Pick<Policy, 'rules' | 'protect'>,
   nowMs: number,
-  options: Pick<SelectionOptions, 'stopFirst' | 'planned' | 'heldIds'> = {},
+  options: Pick<SelectionOptions, 'stopFirst' | 'planned' | 'heldIds' | 'stalledSince'> = {},
 ): boolean {
   const listed = candidate.item;
   if (now.kind !== listed.kind || now.id !== listed.id) return false;
   if (statusName(now.kind, now.status) === undefined) return false;
   if (compileProtection(policy.protect)(now) || options.heldIds?.has(listed.id) === true) return false;
   if (options.planned !== undefined) return false;
-  const rules = policy.rules.map(compileRule);
+  const rules = policy.rules.map((rule) => compileRule(rule, options.stalledSince));
   const windowMoved = rules.some(
     (compiled) => compiled.rule.keepLatest > 0 && compiled.covers(now) && (!compiled.covers(listed) || now.lastActivityMs !== listed.lastActivityMs),
   );

@@ -101,6 +101,30 @@ export const stopFirstForInProgress: ListCheck = (rules, ctx) => {
 };
 
 /**
+ * `noProgressFor` is about items in progress whose counters can be watched: every status the rule names must be in
+ * progress (a finished item makes no progress to wait for), and the kind's listing must carry counters (a sync
+ * task's does not).
+ */
+export const progressOnlyInProgress: ListCheck = (rules, ctx) => {
+  if (!Array.isArray(rules)) return;
+  rules.forEach((rule, index) => {
+    const r = rule as { statuses?: unknown; noProgressFor?: unknown } | null;
+    const kind = kindOf(rule);
+    if (kind === undefined || r?.noProgressFor === undefined) return;
+    const model = KIND_MODELS[kind];
+    if (model.progressFields.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [index, 'noProgressFor'], message: `a ${model.noun} listing carries no progress counters, so its progress cannot be watched; use olderThan` });
+      return;
+    }
+    const statuses: unknown[] = Array.isArray(r.statuses) ? r.statuses : [];
+    const idle = statuses.filter((s) => typeof s === 'string' && model.statuses[s] !== undefined && !model.inProgress.includes(s));
+    if (idle.length > 0) {
+      ctx.addIssue({ code: 'custom', path: [index, 'noProgressFor'], message: `is about items in progress; ${idle.join(', ')} make no progress: put them in a rule of their own` });
+    }
+  });
+};
+
+/**
  * Two targets on one project would list, count and delete the same tasks twice. Compared on the endpoint the policy
  * ends up with (normalised, or the region's default when omitted) and the project id, from the raw items too: the
  * check must not rely on zod having run the items' transforms before it.

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isOmsRegion, nearestOmsRegion } from '../oms/regions.js';
 import { defaultEndpoint, normaliseEndpoint } from '../http/endpoint.js';
 import { EXPLICIT_PURGE_RULE } from './rule-match.js';
-import { ALWAYS, fieldsOfKind, statusesOfKind, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
+import { ALWAYS, fieldsOfKind, progressOnlyInProgress, statusesOfKind, stopFirstForInProgress, uniqueNames, uniqueProjects } from './schema-checks.js';
 import { duration, flag, glob, kind, label, positiveNumber, show, statusName, stringId, taskId, wholeNumber } from './schema-fields.js';
 import type { Policy, Rule, Target } from './types.js';
 
@@ -73,6 +73,7 @@ const ruleFields = z.strictObject({
     error: 'must name at least one status',
   }),
   olderThan: duration,
+  noProgressFor: duration.optional(),
   keepLatest: wholeNumber(0).default(0),
   // Which patterns go with which kind is checked across the rule (schema-checks.ts `fieldsOfKind`).
   namePattern: glob.optional(),
@@ -89,6 +90,7 @@ const rule = ruleFields.transform(
     statuses: [...new Set(r.statuses)],
     olderThan: r.olderThan.text,
     olderThanMs: r.olderThan.ms,
+    ...(r.noProgressFor ? { noProgressFor: r.noProgressFor.text, noProgressForMs: r.noProgressFor.ms } : {}),
     keepLatest: r.keepLatest,
     ...Object.fromEntries(PATTERNS.flatMap((field) => (r[field] === undefined ? [] : [[field, r[field]]]))),
     stopFirst: r.stopFirst,
@@ -133,7 +135,8 @@ const policyFields = z.strictObject({
     .superRefine(uniqueNames('rules'), ALWAYS)
     .superRefine(statusesOfKind, ALWAYS)
     .superRefine(fieldsOfKind, ALWAYS)
-    .superRefine(stopFirstForInProgress, ALWAYS),
+    .superRefine(stopFirstForInProgress, ALWAYS)
+    .superRefine(progressOnlyInProgress, ALWAYS),
   protect: protectFields.prefault({}),
   limits: limits.prefault({}),
   concurrency: wholeNumber(1, 64).default(8),

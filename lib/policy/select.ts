@@ -29,7 +29,7 @@ export function select(
   const listed = firstOccurrences(items);
   const isProtected = compileProtection(policy.protect);
   const buckets: Buckets = { selected: [], protected: 0, kept: 0, skipped: [] };
-  const rules = policy.rules.map(compileRule);
+  const rules = policy.rules.map((rule) => compileRule(rule, options.stalledSince));
   const held = options.heldIds;
   const protectedItems = new Set(listed.filter((item) => isProtected(item) || (held !== undefined && item.id !== null && held.has(item.id))));
   // The keepLatest windows over the whole listing, for rule runs and explicit purges alike: "a task kept by any rule
@@ -53,7 +53,7 @@ export function select(
  */
 export function mayBeSelected(policy: SelectionPolicy, nowMs: number, options: SelectionOptions = {}): (item: Item) => boolean {
   const isProtected = compileProtection(policy.protect);
-  const rules = policy.rules.map(compileRule);
+  const rules = policy.rules.map((rule) => compileRule(rule, options.stalledSince));
   const ruleTakes = (item: Item) => typeof firstMatchingRule(rules, item, nowMs) === 'object';
   const { planned, taskIds } = options;
   if (planned !== undefined) return (item) => item.id !== null && planned.has(item.id) && !isProtected(item) && ruleTakes(item);

@@ -36,6 +36,12 @@ export interface Rule {
   /** The duration as written (`7d`), for logs and tables. */
   olderThan: string;
   olderThanMs: number;
+  /**
+   * Only items in progress whose listed progress counters have not moved for this long, across the runs recorded in
+   * the archive root (lib/archive/progress.ts). An item seen for the first time is never stuck. Absent: age only.
+   */
+  noProgressFor?: string;
+  noProgressForMs?: number;
   /** Default 0. */
   keepLatest: number;
   /** Tasks: a glob on the name. */
@@ -96,6 +102,12 @@ export interface SelectionOptions {
    * protected by id or name (lib/purge/engine.ts membersHeld). Counted as protected.
    */
   heldIds?: ReadonlySet<string>;
+  /**
+   * Since when an item in progress has listed the same progress counters, across the runs recorded in the archive
+   * root (lib/archive/progress.ts); undefined for a first sighting or an item without counters. Rules with
+   * `noProgressFor` match only with it.
+   */
+  stalledSince?: (item: Item) => number | undefined;
 }
 
 /** A target's planned items, by kind, then id (lib/purge/manifest.ts plannedByTarget). */

@@ -48,6 +48,14 @@ export function policyWarnings(policy: Pick<Policy, 'rules' | 'protect'>): Polic
         `protect ${nouns([kind])} with ${kind === 'taskGroup' ? 'protect.taskGroupIds' : 'protect.syncTaskIds'}, protect.descriptions or protect.buckets`,
     });
   }
+  // Progress is remembered in the archive root: a run without one judges no rule with noProgressFor.
+  policy.rules.forEach((rule, i) => {
+    if (rule.noProgressFor === undefined) return;
+    warnings.push({
+      field: `rules[${i}].noProgressFor`,
+      message: 'is judged only by runs with an archive (CLI --archive ROOT; in Lambda, stage param archive: true, the default), where progress is kept between runs; elsewhere this rule selects nothing',
+    });
+  });
   return warnings;
 }
 

@@ -110,6 +110,11 @@ export interface EngineDeps {
    */
   recorder?: RunRecorder;
   /**
+   * The progress of in-progress items across runs (lib/archive/progress.ts ProgressRecord), for rules with
+   * `noProgressFor`: told each listing, it answers since when an item has not moved. Absent: such rules match nothing.
+   */
+  progress?: { observe(target: string, kind: Kind, items: readonly Item[], nowMs: number, complete: boolean): (item: Item) => number | undefined };
+  /**
    * A run under a notice window: what the policy's rules select now in each target and kind (never acted on by
    * this selection; the run's notice announces it).
    */
@@ -197,6 +202,10 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     }));
 
   log.info('run started', { runId, dryRun, targets: runs.map((r) => r.target.name), kinds, explicitTaskIds: request.taskIds?.length });
+  const watching = policy.rules.filter((rule) => rule.noProgressFor !== undefined).map((rule) => rule.name);
+  if (watching.length > 0 && deps.progress === undefined) {
+    log.warn('progress not watched', { rules: watching, reason: 'noProgressFor needs the archive root, where progress is kept between runs (CLI --archive, stage param archive): these rules select nothing this run' });
+  }
   for (const run of runs) if (run.oms instanceof Error) credentialsFailed(run, run.oms, log);
   let listedLanes = 0;
   const lanes = runs.flatMap((run) => (run.stopped === undefined ? run.lanes.map((lane) => ({ run, lane })) : []));
@@ -376,7 +385,9 @@ async function listLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps:
   // A real run's archive keeps the full records of what selection may take; the cap bounds them (the run cap, plus
   // what keepLatest windows may hold back: lib/archive/records.ts).
   const keepBack = policy.rules.filter((rule) => rule.kind === kind).reduce((sum, rule) => sum + (rule.keepLatest ?? 0), 0);
-  const onItem = request.dryRun ? undefined : deps.recorder?.itemSink(target, kind, mayBeSelected(policy, nowMs, laneOptions(request, target, kind)), policy.limits.maxDeletesPerRun + keepBack);
+  // Progress is only known after the listing: the test counts every in-progress item as stalled (a superset).
+  const accepts = mayBeSelected(policy, nowMs, { ...laneOptions(request, target, kind), stalledSince: () => Number.NEGATIVE_INFINITY });
+  const onItem = request.dryRun ? undefined : deps.recorder?.itemSink(target, kind, accepts, policy.limits.maxDeletesPerRun + keepBack);
   try {
     const listing = await oms.list(kind, target, { schedule, parallelPages: policy.concurrency, ...(onItem ? { onItem } : {}) });
     tally.listed = listing.tasks.length;
@@ -437,10 +448,12 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const { items, nowMs } = lane.listing!;
   const { taskIds, plannedByTarget } = request;
   const grant = request.force?.find((g) => (g.kind === undefined || g.kind === kind) && (g.target === undefined || g.target === target.name));
-  const options: SelectionOptions = { ...laneOptions(request, target, kind), force: grant !== undefined, ...(heldIds?.size ? { heldIds } : {}) };
+  const stalledSince = deps.progress?.observe(target.name, kind, items, nowMs, !tally.truncated);
+  const watched = { ...(heldIds?.size ? { heldIds } : {}), ...(stalledSince ? { stalledSince } : {}) };
+  const options: SelectionOptions = { ...laneOptions(request, target, kind), force: grant !== undefined, ...watched };
   const selection = select(items, request.policy, nowMs, options);
   // Under a notice window the same listing is also judged by the rules alone: what the next notice announces.
-  if (request.notice) deps.onAnnounce?.(target, select(items, request.policy, nowMs, { ...(heldIds?.size ? { heldIds } : {}) }).selected);
+  if (request.notice) deps.onAnnounce?.(target, select(items, request.policy, nowMs, watched).selected);
   lane.options = options;
   if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
   lane.selection = selection;

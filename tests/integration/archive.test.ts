@@ -56,7 +56,8 @@ describe('archive of a real run', () => {
     expect(deletedIds(emu)).toEqual(['191297407830872', '3', '9007199254740993']);
     const summary = JSON.parse(r.stdout) as { runId: string; startedAt: string };
     const day = summary.startedAt.slice(0, 10).replace(/-/g, '/');
-    expect(files(root)).toEqual([`runs/${day}/${summary.runId}/outcomes.jsonl.gz`, `runs/${day}/${summary.runId}/plan.json.gz`, `runs/${day}/${summary.runId}/summary.json`]);
+    // The run's folder, and the progress record kept between runs (noProgressFor).
+    expect(files(root)).toEqual([`runs/${day}/${summary.runId}/outcomes.jsonl.gz`, `runs/${day}/${summary.runId}/plan.json.gz`, `runs/${day}/${summary.runId}/summary.json`, 'state/progress.json']);
     const runDir = join(root, 'runs', day, summary.runId);
     const planText = gunzipSync(readFileSync(join(runDir, 'plan.json.gz'))).toString('utf8');
     const plan = JSON.parse(planText) as { kind: string; runId: string; trigger: string; targets: unknown[]; items: Array<Record<string, unknown> & { record: Record<string, unknown> }> };
@@ -148,8 +149,9 @@ describe('archive of a real run', () => {
     const r = await runCli(['purge', '--policy', policyFile, '--no-dry-run', '--json', '--archive', 's3://archive-bucket/janitor/prod'], { OMS_AUTH_TOKEN: TOKEN });
     expect(r.code).toBe(0);
     const { runId } = JSON.parse(r.stdout) as { runId: string };
-    const keys = [...emu.s3Objects('archive-bucket').keys()].sort();
+    const keys = [...emu.s3Objects('archive-bucket').keys()].filter((k) => k.includes('/runs/')).sort();
     expect(keys).toHaveLength(3);
+    expect(emu.s3Objects('archive-bucket').has('janitor/prod/state/progress.json')).toBe(true);
     expect(keys.every((k) => k.startsWith('janitor/prod/runs/') && k.includes(`/${runId}/`))).toBe(true);
     const plan = JSON.parse(gunzipSync(emu.s3Objects('archive-bucket').get(keys.find((k) => k.endsWith('plan.json.gz'))!)!.body).toString('utf8')) as { items: unknown[] };
     expect(plan.items).toHaveLength(3);
