@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { listRuns, showRun, type ArchivedItem } from '../lib/archive/read.js';
 import { ArchiveError, openArchiveStore } from '../lib/archive/store.js';
-import { forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
+import { escapeJsonText, forTerminalLines, terminalSafeJson } from '../lib/log/terminal.js';
+import { losslessText } from '../lib/oms/json.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import type { CliIo } from './cli.js';
 import { table } from './format.js';
@@ -53,7 +54,8 @@ export async function archiveCommand(argv: string[], io: CliIo): Promise<number>
     }
     const shown = await showRun(store, rest[0]!);
     if (v.json) {
-      io.stdout.write(`${terminalSafeJson(shown)}\n`);
+      // Records as archived: their numbers written back exactly (an id above 2^53 too).
+      io.stdout.write(`${escapeJsonText(losslessText(shown))}\n`);
       return 0;
     }
     const { run, items, summary } = shown;

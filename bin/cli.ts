@@ -41,6 +41,7 @@ import {
 } from '../lib/purge/manifest.js';
 import { RunDeclined, runPurge, type EngineDeps } from '../lib/purge/engine.js';
 import { runUnderNotice } from '../lib/notice/run.js';
+import { warnIfNoticeIgnored } from '../lib/notice/notice.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
 import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
@@ -176,7 +177,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const accepting = (v['accept-over-limit'] ?? []).map((value) => ({ ...acceptanceOf(value, targetNames), acceptedBy, acceptedAt }));
     // Where the manifest goes is checked before anything is listed: a plan of 100k items is not lost to a typo.
     if (v.out !== undefined) {
-      const problem = await unwritable(v.out);
+      const problem = v.out.startsWith('s3://') ? s3Problem(v.out) : await unwritable(v.out);
       if (problem) return usage(io, `--out: ${problem}`);
     }
     // Where a real run archives what it deletes is checked before anything is listed: a run that cannot archive
@@ -293,6 +294,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       closingFields: () => ({ http: { ...counters } }),
       howToForce,
     };
+    if (store && !noticeMs && !request.dryRun && command === 'purge') await warnIfNoticeIgnored(store, log);
     // Under a notice window a real purge deletes only what was announced and is due, and announces the rest.
     const summary = noticeMs && store && !request.dryRun ? await runUnderNotice(store, request, deps, { windowMs: noticeMs, policySha256: sha256 }) : await runPurge(request, deps);
     progress?.end();
@@ -323,9 +325,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const accepted = acceptances(accepting, summary, planned);
       const document = buildManifest(Date.parse(summary.startedAt), sha256, policy, planned, { leftOut, acceptedOverLimit: accepted.recorded });
       try {
-        await writeFileAtomic(v.out, `${JSON.stringify(document, null, 2)}\n`);
+        const text = `${JSON.stringify(document, null, 2)}\n`;
+        // s3://BUCKET/KEY: a manifest too large for a Lambda event, applied there with {"manifest": "s3://BUCKET/KEY"}.
+        if (v.out.startsWith('s3://')) await objectAt(v.out).store.put(objectAt(v.out).key, Buffer.from(text), 'application/json');
+        else await writeFileAtomic(v.out, text);
       } catch (error) {
-        io.stderr.write(`oms-janitor: --out: could not write ${forTerminalLines(v.out)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): the plan above was not saved\n`);
+        const why = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        io.stderr.write(`oms-janitor: --out: could not write ${forTerminalLines(v.out)} (${forTerminalLines(why)}): the plan above was not saved\n`);
         return 2;
       }
       log.info('manifest written', {
@@ -370,9 +376,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 async function readManifest(file: string, policy: Policy, maxAgeMs: number): Promise<Manifest> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    if (file.startsWith('s3://')) {
+      const { store, key } = objectAt(file);
+      const bytes = await store.get(key);
+      if (bytes === undefined) throw Object.assign(new Error('no such object'), { code: 'NoSuchKey' });
+      text = bytes.toString('utf8');
+    } else text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ManifestError(file, '(the file)', `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+    const why = (cause as NodeJS.ErrnoException).code ?? (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    throw new ManifestError(file, '(the file)', `cannot be read (${why})`);
   }
   let value: unknown;
   try {
@@ -431,6 +443,24 @@ async function unwritable(file: string): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     return `cannot write in ${dirname(resolve(file))} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
+/** `s3://BUCKET/KEY` as a store of that bucket and a key in it (validated by s3Problem first). */
+function objectAt(uri: string): { store: ArchiveStore; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)!;
+  return { store: openArchiveStore(`s3://${match[1]}`), key: match[2]! };
+}
+
+/** Why an s3:// location cannot name a manifest, if so. */
+function s3Problem(uri: string): string | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match || match[2]!.endsWith('/')) return `expected s3://BUCKET/KEY, got ${JSON.stringify(uri)}`;
+  try {
+    openArchiveStore(`s3://${match[1]}`);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 

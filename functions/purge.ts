@@ -17,6 +17,7 @@ import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText,
 import { shellWord } from '../lib/log/terminal.js';
 import { runPurge, type EngineDeps } from '../lib/purge/engine.js';
 import { runUnderNotice } from '../lib/notice/run.js';
+import { warnIfNoticeIgnored } from '../lib/notice/notice.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError, buildRequest } from '../lib/purge/request.js';
@@ -83,8 +84,10 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   try {
     const { policy, policySha256, allowedHosts, iamHttp } = await setup;
     const run = parseLambdaEvent(event);
-    // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request.
-    const manifest = run.kind === 'manual' && run.manifest !== undefined ? parseManifest(run.manifest, 'event.manifest') : undefined;
+    // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request. One
+    // too large for the event is read from the stage's archive bucket (the only bucket the function may read).
+    const manifestValue = run.kind === 'manual' && run.manifestUri !== undefined ? await readStoredManifest(run.manifestUri, context.invokedFunctionArn) : run.kind === 'manual' ? run.manifest : undefined;
+    const manifest = manifestValue !== undefined ? parseManifest(manifestValue, run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest') : undefined;
     if (manifest) {
       checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
       if (manifest.tasks.length === 0) {
@@ -122,6 +125,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       : undefined;
     // A notice window (stage param `notice`): a real run without a manifest deletes only what was announced and is due.
     const underNotice = noticeWindowMs > 0 && store !== undefined && manifest === undefined;
+    if (!underNotice && store && manifest === undefined) await warnIfNoticeIgnored(store, log);
     if (underNotice && request.taskIds) throw new InputError('event.taskIds', `the stage has a notice window (NOTICE_WINDOW ${process.env.NOTICE_WINDOW}): nothing is deleted without notice; apply a reviewed manifest instead; nothing was done`);
     const deps: EngineDeps & { runId: string } = {
       ...(progressRecord ? { progress: progressRecord } : {}),
@@ -168,5 +172,29 @@ function tryRoot(template: string, invokedFunctionArn: string | undefined) {
     return openArchiveStore(archiveRootFor(template, invokedFunctionArn));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A manifest stored in the stage's archive bucket (`{"manifest": "s3://BUCKET/KEY"}`): only that bucket, whatever
+ * the event says; a missing or unreadable object, or one that is not JSON, is an input error naming event.manifest.
+ */
+async function readStoredManifest(uri: string, invokedFunctionArn: string | undefined): Promise<unknown> {
+  if (archiveRoot === undefined) throw new InputError('event.manifest', 'this stage has no archive bucket (stage param archive: false): send the manifest itself; nothing was done');
+  const root = archiveRootFor(archiveRoot, invokedFunctionArn);
+  const bucket = /^s3:\/\/([^/]+)/.exec(root)?.[1];
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (bucket === undefined || match?.[1] !== bucket) throw new InputError('event.manifest', `${JSON.stringify(uri)} is not in the stage's archive bucket (s3://${bucket ?? '?'}/…); nothing was done`);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await openArchiveStore(`s3://${bucket}`).get(match[2]!);
+  } catch (error) {
+    throw new InputError('event.manifest', `${uri} could not be read (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}); nothing was done`);
+  }
+  if (bytes === undefined) throw new InputError('event.manifest', `${uri} does not exist; nothing was done`);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    throw new InputError('event.manifest', `${uri} is not JSON; nothing was done`);
   }
 }

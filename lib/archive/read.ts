@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { parseLossless } from '../oms/json.js';
 import type { RunSummary } from '../purge/summary.js';
 import { allKindsTotals } from '../purge/summary.js';
 import { OUTCOMES_FILE, PLAN_FILE, SUMMARY_FILE } from './run-archive.js';
@@ -68,7 +69,8 @@ export async function showRun(store: ArchiveStore, runId: string): Promise<{ run
   const planKey = keys.find((key) => key.endsWith(`/${PLAN_FILE}`));
   if (planKey === undefined) throw new ArchiveError(`no run ${JSON.stringify(runId)} in the archive at ${store.root}`);
   const prefix = planKey.slice(0, -PLAN_FILE.length);
-  const { items, ...run } = JSON.parse(gunzipSync((await store.get(planKey))!).toString('utf8')) as { items: ArchivedItem[] } & Record<string, unknown>;
+  // Read without losing precision: a record's int64 ids stay exact (LosslessNumber), as the plan holds them.
+  const { items, ...run } = parseLossless(gunzipSync((await store.get(planKey))!).toString('utf8')) as { items: ArchivedItem[] } & Record<string, unknown>;
   const outcomes = new Map<string, Record<string, unknown>>();
   const outcomeBytes = await store.get(prefix + OUTCOMES_FILE);
   if (outcomeBytes) {

@@ -127,16 +127,24 @@ function older(a: Entry, b: Entry): boolean {
  * known secret values masked by `redact`, and bounded (a huge record keeps its length and head). An owned string.
  */
 export function recordText(raw: unknown, redact: (text: string) => string = (text) => text): string {
-  const text = redact(losslessText(masked(raw, 0)));
+  // Strings are redacted as values, before they are written as JSON: a secret holding `"` or `\` is escaped in JSON
+  // text and would no longer be found there.
+  const text = losslessText(masked(raw, 0, redact));
   if (text.length <= MAX_RECORD_CHARS) return text;
   return JSON.stringify({ recordTooLarge: text.length, head: text.slice(0, HEAD_CHARS) });
 }
 
-function masked(value: unknown, depth: number): unknown {
+function masked(value: unknown, depth: number, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object' || isLosslessNumber(value)) return value;
   if (depth > 16) return '[nested too deep]';
-  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1, redact));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = SECRET_FIELD.test(key) ? MASK : masked(item, depth + 1);
+  for (const [key, item] of Object.entries(value)) out[redact(key)] = SECRET_FIELD.test(key) ? MASK : masked(item, depth + 1, redact);
   return out;
+}
+
+/** Every string of a plain value (a summary, an outcome line) redacted, before it is written as JSON. */
+export function redactedValue(value: unknown, redact: (text: string) => string): unknown {
+  return masked(value, 0, redact);
 }

@@ -7,7 +7,7 @@ import type { Candidate, Target } from '../policy/types.js';
 import type { Outcome } from '../purge/outcome.js';
 import type { RunRecorder } from '../purge/engine.js';
 import type { RunSummary } from '../purge/summary.js';
-import { RECORD_SLACK, RecordKeeper } from './records.js';
+import { RECORD_SLACK, RecordKeeper, redactedValue } from './records.js';
 import { ArchiveError, type ArchiveStore } from './store.js';
 
 export const ARCHIVE_PLAN_KIND = 'oms-task-janitor/archive-plan';
@@ -131,7 +131,7 @@ export class RunArchive implements RunRecorder {
       default:
         line = { ...base, at };
     }
-    this.#outcomes.push(this.#options.redact(JSON.stringify(line)));
+    this.#outcomes.push(JSON.stringify(redactedValue(line, this.#options.redact)));
   }
 
   /**
@@ -141,7 +141,7 @@ export class RunArchive implements RunRecorder {
   async finish(summary: RunSummary): Promise<boolean> {
     try {
       await this.#store.put(this.prefix + OUTCOMES_FILE, gzipSync(this.#outcomes.length ? `${this.#outcomes.join('\n')}\n` : ''), 'application/gzip');
-      await this.#store.put(this.prefix + SUMMARY_FILE, Buffer.from(`${this.#options.redact(JSON.stringify(summary, null, 2))}\n`), 'application/json');
+      await this.#store.put(this.prefix + SUMMARY_FILE, Buffer.from(`${JSON.stringify(redactedValue(summary, this.#options.redact), null, 2)}\n`), 'application/json');
       return true;
     } catch (error) {
       this.#options.log.error('archive failed', { root: this.#store.root, key: this.prefix, stage: 'outcomes', reason: describeError(error) });

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { functionHome } from '../aws/function-arn.js';
 
@@ -31,6 +31,9 @@ export interface ArchiveStore {
 export class ArchiveError extends Error {
   override name = 'ArchiveError';
 }
+
+/** A local lock file older than this was left by a process that died while writing. */
+const STALE_LOCK_MS = 60_000;
 
 /** A conditional write lost: the object changed (or appeared) since it was read. */
 export class PreconditionFailed extends Error {
@@ -100,8 +103,14 @@ class LocalStore implements ArchiveStore {
     try {
       handle = await open(lock, 'wx');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionFailed(`${key} is being written by another run (${lock} exists)`);
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A write takes milliseconds: a lock older than a minute was left by a process that died holding it.
+      const info = await stat(lock).catch(() => undefined);
+      if (info === undefined || Date.now() - info.mtimeMs < STALE_LOCK_MS) throw new PreconditionFailed(`${key} is being written by another run (${lock} exists)`);
+      await rm(lock, { force: true });
+      handle = await open(lock, 'wx').catch(() => {
+        throw new PreconditionFailed(`${key} is being written by another run (${lock} exists)`);
+      });
     }
     try {
       const current = await this.getTagged(key);

@@ -85,7 +85,7 @@ export class NoticeError extends Error {
 export async function claimNotice(
   store: ArchiveStore,
   run: { runId: string; nowMs: number; windowMs: number; policy: Policy; policySha256: string },
-): Promise<{ previous: Notice | undefined; etag: string }> {
+): Promise<{ previous: Notice | undefined; claimed: Notice; etag: string }> {
   const { notice, etag } = await readNotice(store);
   if (notice?.claim && notice.claim.runId !== run.runId && Date.parse(notice.claim.until) > run.nowMs) {
     throw new NoticeBusy(`the pending notice is being consumed by run ${notice.claim.runId} (since ${notice.claim.at}, until ${notice.claim.until} at the latest): this run did nothing`);
@@ -96,9 +96,23 @@ export async function claimNotice(
   };
   try {
     const tag = await store.putIf(NOTICE_KEY, encode(claimed), 'application/json', etag === undefined ? { ifNoneMatch: true } : { ifMatch: etag });
-    return { previous: notice, etag: tag };
+    return { previous: notice, claimed, etag: tag };
   } catch (error) {
-    if (error instanceof PreconditionFailed) throw new NoticeBusy(`another run changed the pending notice while this one claimed it: this run did nothing`);
+    if (error instanceof PreconditionFailed) throw new NoticeBusy(`another run holds or changed the pending notice (${error.message}): this run did nothing`);
+    throw error;
+  }
+}
+
+/**
+ * Extends this run's claim by another lease (a long CLI run, still consuming the notice). Resolves to the new tag;
+ * NoticeBusy when the notice changed meanwhile (another run took it over after the lease ran out).
+ */
+export async function renewClaim(store: ArchiveStore, claimed: Notice, etag: string, nowMs: number): Promise<string> {
+  const renewed: Notice = { ...claimed, claim: { ...claimed.claim!, until: new Date(nowMs + NOTICE_LEASE_MS).toISOString() } };
+  try {
+    return await store.putIf(NOTICE_KEY, encode(renewed), 'application/json', { ifMatch: etag });
+  } catch (error) {
+    if (error instanceof PreconditionFailed) throw new NoticeBusy('another run took the pending notice over during this run');
     throw error;
   }
 }
@@ -125,11 +139,10 @@ export function dueItems(notice: Notice | undefined, nowMs: number, policy: Poli
 export function nextNotice(
   previous: Notice | undefined,
   announced: readonly { target: Target; candidate: Candidate }[],
-  run: { runId: string; nowMs: number; windowMs: number; policy: Policy; policySha256: string; targets: readonly string[] },
+  run: { runId: string; nowMs: number; windowMs: number; policy: Policy; policySha256: string; judged: ReadonlySet<string> },
 ): { notice: Notice; added: number } {
   const now = new Date(run.nowMs).toISOString();
   const manifest = buildManifest(run.nowMs, run.policySha256, run.policy, announced.map(({ target, candidate }) => ({ target: target.name, candidate })));
-  const inRun = new Set(run.targets);
   const before = new Map((previous?.manifest.tasks ?? []).map((t) => [itemKey(t.target, t.kind ?? 'task', entryId(t)), t]));
   const timesBefore = new Map((previous?.items ?? []).map((i) => [itemKey(i.target, i.kind, i.id), i]));
   let added = 0;
@@ -137,14 +150,23 @@ export function nextNotice(
     const key = itemKey(entry.target, entry.kind ?? 'task', entryId(entry));
     const old = before.get(key);
     const times = timesBefore.get(key);
-    if (old !== undefined && times !== undefined && sameListing(old, entry)) return times;
+    // Unchanged: its announcement stands; a longer window than it was announced with moves its time later, never
+    // earlier (people were told when it goes at the earliest).
+    if (old !== undefined && times !== undefined && sameListing(old, entry)) {
+      const later = Math.max(Date.parse(times.deleteAfter), Date.parse(times.announcedAt) + run.windowMs);
+      return { ...times, deleteAfter: new Date(later).toISOString() };
+    }
     added += 1;
     return { target: entry.target, kind: entry.kind ?? 'task', id: entryId(entry), announcedAt: now, deleteAfter: new Date(run.nowMs + run.windowMs).toISOString() };
   });
-  // Other targets' announcements stay as they were (a manual run of some targets does not forget the rest).
-  const stays = (target: string) => !inRun.has(target) && run.policy.targets.some((t) => t.name === target);
-  const kept = (previous?.manifest.tasks ?? []).filter((t) => stays(t.target));
-  const keptItems = (previous?.items ?? []).filter((i) => stays(i.target));
+  // What this run did not judge (a target outside a manual run's `targets`, a listing that failed, a stopped target)
+  // keeps its announcements as they were, as long as its target still names the same project and endpoint.
+  const samePlace = new Set(
+    (previous?.manifest.targets ?? []).filter((t) => run.policy.targets.some((p) => p.name === t.name && p.projectId === t.projectId && p.endpoint === t.endpoint)).map((t) => t.name),
+  );
+  const stays = (target: string, kind: Kind) => samePlace.has(target) && !run.judged.has(`${target}\u0000${kind}`);
+  const kept = (previous?.manifest.tasks ?? []).filter((t) => stays(t.target, t.kind ?? 'task'));
+  const keptItems = (previous?.items ?? []).filter((i) => stays(i.target, i.kind));
   return {
     notice: {
       kind: NOTICE_KIND,
@@ -203,4 +225,20 @@ function entryId(t: ManifestTask): string {
 
 function itemKey(target: string, kind: Kind, id: string): string {
   return `${target}\u0000${kind}\u0000${id}`;
+}
+
+/**
+ * A real run without a notice window that finds a pending notice (the CLI pointed at a stage's archive without
+ * `--notice`, a stage whose window was switched off): it deletes what the policy selects, announced or not, and says
+ * so. The pending notice is left as it is.
+ */
+export async function warnIfNoticeIgnored(store: ArchiveStore, log: { warn(message: string, fields?: Record<string, unknown>): void }): Promise<void> {
+  try {
+    const { notice } = await readNotice(store);
+    if (notice && notice.items.length > 0) {
+      log.warn('pending notice ignored', { key: NOTICE_KEY, pending: notice.items.length, reason: 'this run has no notice window (CLI --notice, stage param notice): it deletes what the policy selects, announced or not' });
+    }
+  } catch {
+    // Unreadable: nothing to say about it here (a run under a window reports it).
+  }
 }

@@ -3,7 +3,7 @@ import type { Kind } from '../oms/kinds.js';
 import type { Candidate, Target } from '../policy/types.js';
 import { runPurge, type EngineDeps, type PurgeRequest } from '../purge/engine.js';
 import type { NoticeSummary, RunSummary } from '../purge/summary.js';
-import { NoticeBusy, claimNotice, dueItems, emptyNotice, nextDeletion, nextNotice, writeNotice, type Notice } from './notice.js';
+import { NOTICE_LEASE_MS, NoticeBusy, claimNotice, dueItems, emptyNotice, nextDeletion, nextNotice, renewClaim, writeNotice, type Notice } from './notice.js';
 
 /** How many announced ids (with names) the summary and the run report list. */
 export const NOTICE_IDS_LISTED = 50;
@@ -23,16 +23,35 @@ export async function runUnderNotice(
   const { policy } = request;
   const nowMs = (deps.clock ?? Date.now)();
   const base = { runId: deps.runId, nowMs, windowMs: notice.windowMs, policy, policySha256: notice.policySha256 };
-  const { previous, etag } = await claimNotice(store, base);
+  const claim = await claimNotice(store, base);
+  const { previous } = claim;
+  let etag = claim.etag;
   const announced: { target: Target; candidate: Candidate }[] = [];
+  const judged = new Set<string>();
   const deleted = new Set<string>();
+  // The claim is renewed while the run lasts (a CLI run has no time limit); if another run took the notice over, this
+  // one starts nothing more (its remaining items are deferred) and writes no notice.
+  let lost = false;
+  const renewing = setInterval(() => {
+    renewClaim(store, claim.claimed, etag, (deps.clock ?? Date.now)()).then(
+      (tag) => (etag = tag),
+      (error: unknown) => {
+        lost = true;
+        deps.log.error('notice claim lost', { reason: error instanceof Error ? error.message : String(error), effect: 'no new item is started; the notice is not written by this run' });
+      },
+    );
+  }, NOTICE_LEASE_MS / 3);
+  renewing.unref();
+  const remaining = deps.remainingTimeMs;
   let summary: RunSummary;
   try {
     summary = await runPurge(
       { ...request, plannedByTarget: dueItems(previous, nowMs, policy), notice: true },
       {
         ...deps,
-        onAnnounce: (target, selected) => {
+        remainingTimeMs: () => (lost ? 0 : (remaining?.() ?? Number.POSITIVE_INFINITY)),
+        onAnnounce: (target, kind, selected) => {
+          judged.add(`${target.name}\u0000${kind}`);
           for (const candidate of selected) announced.push({ target, candidate });
         },
         onOutcome: (target, candidate, outcome) => {
@@ -42,23 +61,26 @@ export async function runUnderNotice(
       },
     );
   } catch (error) {
+    clearInterval(renewing);
     // Nothing of the notice was consumed in a way a later run cannot redo: give it back unclaimed.
-    await writeNotice(store, release(previous, base), etag).catch(() => undefined);
+    if (!lost) await writeNotice(store, release(previous, base), etag).catch(() => undefined);
     throw error;
   }
-  const targets = request.targets ?? policy.targets.map((t) => t.name);
+  clearInterval(renewing);
   const next = nextNotice(
     previous,
     announced.filter(({ target, candidate }) => !deleted.has(key(target.name, candidate.item.kind, candidate.item.id))),
-    { ...base, targets },
+    { ...base, judged },
   );
-  let written = true;
-  try {
-    await writeNotice(store, next.notice, etag);
-    deps.log.info('notice written', { pending: next.notice.items.length, added: next.added, nextDeletion: nextDeletion(next.notice) ?? null, windowMs: notice.windowMs });
-  } catch (error) {
-    written = false;
-    deps.log.error('notice not written', { reason: error instanceof Error ? error.message : String(error), busy: error instanceof NoticeBusy });
+  let written = !lost;
+  if (!lost) {
+    try {
+      await writeNotice(store, next.notice, etag);
+      deps.log.info('notice written', { pending: next.notice.items.length, added: next.added, nextDeletion: nextDeletion(next.notice) ?? null, windowMs: notice.windowMs });
+    } catch (error) {
+      written = false;
+      deps.log.error('notice not written', { reason: error instanceof Error ? error.message : String(error), busy: error instanceof NoticeBusy });
+    }
   }
   return { ...summary, notice: noticeSummary(next.notice, next.added, written) };
 }

@@ -118,7 +118,7 @@ export interface EngineDeps {
    * A run under a notice window: what the policy's rules select now in each target and kind (never acted on by
    * this selection; the run's notice announces it).
    */
-  onAnnounce?: (target: Target, selected: readonly Candidate[]) => void;
+  onAnnounce?: (target: Target, kind: Kind, selected: readonly Candidate[]) => void;
   /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
   closingFields?: () => Record<string, unknown>;
 }
@@ -453,7 +453,7 @@ function selectLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: Eng
   const options: SelectionOptions = { ...laneOptions(request, target, kind), force: grant !== undefined, ...watched };
   const selection = select(items, request.policy, nowMs, options);
   // Under a notice window the same listing is also judged by the rules alone: what the next notice announces.
-  if (request.notice) deps.onAnnounce?.(target, select(items, request.policy, nowMs, watched).selected);
+  if (request.notice) deps.onAnnounce?.(target, kind, select(items, request.policy, nowMs, watched).selected);
   lane.options = options;
   if (request.taskIds || plannedByTarget) lane.listedIds = items.flatMap((t) => (t.id === null ? [] : [t.id]));
   lane.selection = selection;

@@ -19,7 +19,7 @@ const manualEvent = z.strictObject({
 });
 
 /** `manifest`: a manual run that applies this manifest (still to be validated: parseManifest). */
-export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices; manifest?: unknown };
+export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices; manifest?: unknown; manifestUri?: string };
 
 /**
  * Scheduled runs are EventBridge's scheduled envelope, or the `{"scheduled": true}` input that serverless.yml gives
@@ -47,8 +47,13 @@ export function parseLambdaEvent(event: unknown): LambdaRun {
     // The manifest says which tasks; the policy's limits apply as they are (no force), as with `oms-janitor apply`.
     const other = (['targets', 'taskIds', 'stopFirst', 'force'] as const).find((name) => e[name] !== undefined);
     if (other) throw new InputError(`event.${other}`, 'cannot be combined with a manifest: the manifest says which tasks; nothing was done');
+    // A manifest too large for an invocation's payload is stored in the stage's archive bucket and named by its URI.
+    if (typeof e.manifest === 'string') {
+      if (!/^s3:\/\/[^/]+\/.+/.test(e.manifest)) throw new InputError('event.manifest', 'a string must be the s3://BUCKET/KEY of a manifest in the stage\'s archive bucket; nothing was done');
+      return { kind: 'manual', choices: { dryRun: e.dryRun !== false }, manifestUri: e.manifest };
+    }
     if (e.manifest === null || typeof e.manifest !== 'object' || Array.isArray(e.manifest)) {
-      throw new InputError('event.manifest', 'expected the JSON object that `oms-janitor plan --out` writes; nothing was done');
+      throw new InputError('event.manifest', 'expected the JSON object that `oms-janitor plan --out` writes, or the s3://BUCKET/KEY of one; nothing was done');
     }
     return { kind: 'manual', choices: { dryRun: e.dryRun !== false }, manifest: e.manifest };
   }

@@ -104,7 +104,10 @@ describe('archive of a real run', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/old-failed +failed +failed +deleted/);
     expect(show.stdout).toMatch(/9007199254740993 +big-id +failed +failed +failed +http-error HTTP 403 APIGW\.0306 no permission/);
-    const shown = JSON.parse((await runCli(['archive', 'show', '--archive', root, runId, '--json'])).stdout) as { items: { id: string; record: { name: string }; outcome: { outcome: string } }[] };
+    const shownText = (await runCli(['archive', 'show', '--archive', root, runId, '--json'])).stdout;
+    // The record's id above 2^53 is written back exactly as OMS listed it.
+    expect(shownText).toMatch(/"record":\{"id":9007199254740993,/);
+    const shown = JSON.parse(shownText) as { items: { id: string; record: { name: string }; outcome: { outcome: string } }[] };
     expect(shown.items.map((i) => [i.id, i.record.name, i.outcome.outcome])).toEqual([
       ['9007199254740993', 'big-id', 'failed'],
       ['191297407830872', 'old-failed', 'deleted'],
@@ -156,6 +159,15 @@ describe('archive of a real run', () => {
     const plan = JSON.parse(gunzipSync(emu.s3Objects('archive-bucket').get(keys.find((k) => k.endsWith('plan.json.gz'))!)!.body).toString('utf8')) as { items: unknown[] };
     expect(plan.items).toHaveLength(3);
     expect(deletedIds(emu)).toHaveLength(3);
+
+    // A manifest written to S3 by plan --out, and applied from there (the Lambda takes the same URI).
+    emu.setTasks(PROJECT, [task('77', 4, 40 * DAY)]);
+    expect((await runCli(['plan', '--policy', policyFile, '--out', 's3://archive-bucket/manifests/p.json'], { OMS_AUTH_TOKEN: TOKEN })).code).toBe(0);
+    expect(emu.s3Objects('archive-bucket').has('manifests/p.json')).toBe(true);
+    const applied = await runCli(['apply', '--policy', policyFile, '--manifest', 's3://archive-bucket/manifests/p.json', '--no-dry-run', '--json'], { OMS_AUTH_TOKEN: TOKEN });
+    expect(JSON.parse(applied.stdout)).toMatchObject({ totals: { deleted: 1 } });
+    const missing = await runCli(['apply', '--policy', policyFile, '--manifest', 's3://archive-bucket/manifests/none.json'], { OMS_AUTH_TOKEN: TOKEN });
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/s3:\/\/archive-bucket\/manifests\/none\.json: \(the file\): cannot be read \(NoSuchKey\)/)]);
   });
 
   it.each([

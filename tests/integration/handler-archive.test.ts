@@ -4,14 +4,15 @@
  * ArchiveFailed 1; outcomes that cannot be written are counted and the run's summary stands.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { openArchiveStore } from '../../lib/archive/store.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
 
 const context = (id: string) => ({ awsRequestId: id, functionName: 'oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
@@ -66,6 +67,33 @@ describe('Lambda handler with an archive', () => {
     // A dry run archives nothing.
     await handler({}, context('run-archive-dry'));
     expect([...emu.s3Objects('oms-janitor-archive-prod').keys()].some((k) => k.includes('run-archive-dry'))).toBe(false);
+  });
+
+  it('a big manifest from the archive bucket ({"manifest": "s3://…"}): a run stopped at its deadline is resumed by the same event, gone items counted as gone', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => task(String(100 + i), 4, (60 - i) * DAY));
+    emu.setTasks(PROJECT, many);
+    const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-manifest-'));
+    const manifestFile = join(dir, 'plan.json');
+    expect((await runCli(['plan', '--policy', process.env.POLICY_FILE!, '--out', manifestFile], { OMS_AUTH_TOKEN: TOKEN })).code).toBe(0);
+    // Uploaded beside the archive, as docs/operations.md says (here with the same S3 client the function uses).
+    await openArchiveStore('s3://oms-janitor-archive-prod').put('manifests/plan.json', readFileSync(manifestFile), 'application/json');
+    const event = { manifest: 's3://oms-janitor-archive-prod/manifests/plan.json', dryRun: false };
+
+    // The first run has little time: the budget ends it after a few deletions; the rest is deferred (time-budget).
+    let left = 75_000;
+    const short = { ...context('resume-1'), getRemainingTimeInMillis: () => (left -= 5_000) } as unknown as Context;
+    const first = await handler(event, short);
+    expect(first.totals.deleted).toBeGreaterThan(0);
+    expect(first.totals.deferred).toBeGreaterThan(0);
+    const firstDeleted = deletedIds(emu);
+    // The same event again: the rest goes, and what the first run deleted is counted as already gone.
+    const second = await handler(event, context('resume-2'));
+    expect(deletedIds(emu)).toEqual(many.map((t) => t.id).sort());
+    expect(second.totals.deleted).toBe(12 - firstDeleted.length);
+    expect([...second.alreadyGone!].sort()).toEqual(firstDeleted);
+
+    await expect(handler({ manifest: 's3://another-bucket/plan.json', dryRun: false }, context('other'))).rejects.toThrow(/event\.manifest: "s3:\/\/another-bucket\/plan\.json" is not in the stage's archive bucket/);
+    await expect(handler({ manifest: 's3://oms-janitor-archive-prod/manifests/none.json' }, context('none'))).rejects.toThrow(/does not exist/);
   });
 
   it('a bucket that refuses the plan: the invocation fails naming the archive, nothing is paused or deleted, ArchiveFailed 1', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { MAX_RECORD_CHARS, RecordKeeper, recordText } from '../../lib/archive/records.js';
+import { MAX_RECORD_CHARS, RecordKeeper, recordText, redactedValue } from '../../lib/archive/records.js';
+import { Redactor } from '../../lib/log/redact.js';
 import { parseLossless } from '../../lib/oms/json.js';
 import { parseItem } from '../../lib/oms/item.js';
 import { compareTaskIds } from '../../lib/policy/task-id.js';
@@ -35,6 +36,16 @@ describe('RecordKeeper: the full records of the oldest possible candidates, boun
       ),
       { seed: 0x17a1, numRuns: 300 },
     );
+  });
+
+  it('a secret holding a quote or a backslash is masked in records (redacted as a value, before JSON escapes it)', () => {
+    const secret = 'Pa"ss\\w0rd-Zq8xY7wV6u';
+    const redactor = new Redactor();
+    redactor.add(secret);
+    const text = recordText({ id: 1, error_reason: { error_msg: `login failed for ${secret}` } }, (t) => redactor.text(t));
+    expect(text).not.toContain('Zq8xY7wV6u');
+    expect(JSON.parse(text)).toMatchObject({ error_reason: { error_msg: 'login failed for [REDACTED]' } });
+    expect(JSON.stringify(redactedValue({ failures: [{ errorMsg: secret }] }, (t) => redactor.text(t)))).not.toContain('Zq8xY7wV6u');
   });
 
   it('a record keeps numbers exactly as listed, masks secret-looking fields at any depth, and is bounded', () => {
