@@ -52,6 +52,9 @@ export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counter
   count('Http400', counters.http400);
   count('Http403', counters.http403);
   count('Throttled', counters.throttled);
+  count('HttpRetries', counters.retries);
+  // Under a notice window: the items announced and pending after this run (0 without a window).
+  count('NoticePending', summary.notice?.pending ?? 0);
   // A target counts when any kind of it was refused or stopped (could not be listed).
   count('TargetsRefused', summary.targets.filter((target) => kindRows(target).some((r) => r.refused)).length);
   count('TargetsStopped', summary.targets.filter((target) => kindRows(target).some((r) => r.error !== undefined)).length);

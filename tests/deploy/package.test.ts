@@ -551,3 +551,46 @@ test('no IAM statement anywhere in any template grants a * action', () => {
     }
   }
 });
+
+test('the dashboard: one per stage, every widget in this stage and region, naming only metrics the handler writes', async () => {
+  const t = get('prod').template;
+  const dashboard = resource(t, 'AWS::CloudWatch::Dashboard');
+  expect(dashboard.Properties.DashboardName).toBe('oms-task-janitor-prod');
+  const body = JSON.parse((dashboard.Properties.DashboardBody['Fn::Sub'] as string).replaceAll('${AWS::Region}', 'ap-southeast-1')) as {
+    widgets: { properties: { region: string; metrics: unknown[][] } }[];
+  };
+  const named = new Set<string>();
+  for (const widget of body.widgets) {
+    expect(widget.properties.region).toBe('ap-southeast-1');
+    for (const m of widget.properties.metrics) {
+      expect(m.slice(0, 1).concat(m.slice(2, 6))).toEqual(['OmsTaskJanitor', 'service', 'oms-task-janitor', 'stage', 'prod']);
+      named.add(m[1] as string);
+    }
+  }
+  // The EMF the real handler writes on a real run (against the emulator), every metric of the run included.
+  const { startEmulator } = await import('../../emulator/index.js');
+  const emu = await startEmulator({ tokens: ['t0k3n-dashboard'], secrets: { 'oms-janitor/prod': JSON.stringify({ type: 'token', token: 't0k3n-dashboard' }) }, projects: { p1: [] } });
+  const saved = { ...process.env };
+  const out: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => out.push(String(chunk)) > 0) as never);
+  try {
+    const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'janitor-dashboard-'));
+    await writeFile(join(dir, 'policy.yaml'), `version: 1\ntargets:\n  - { name: main, projectId: ${'2c0689c860ad4728a497c91ec0844383'}, region: cn-north-4, endpoint: "${emu.url}" }\nrules: [{ name: r, statuses: [failed], olderThan: 30d }]\n`);
+    Object.assign(process.env, { POLICY_FILE: join(dir, 'policy.yaml'), STAGE: 'prod', OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod', AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', REPORT_MODE: 'off' });
+    const { handler } = (await import('../../functions/purge.js')) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+    await handler({ dryRun: false }, { awsRequestId: 'dash-1', functionName: 'oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 });
+  } finally {
+    spy.mockRestore();
+    process.env = saved;
+    await emu.close();
+  }
+  const emf = out.join('').split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } });
+  const written = new Set(emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((c) => c.Metrics.map((m) => m.Name))));
+  expect(written.size).toBeGreaterThan(10);
+  expect([...named].filter((name) => !written.has(name))).toEqual([]);
+  // And it shows what the issue asks for: deletions per kind, failures, deferred and refused, duration, retries and
+  // throttles, report and archive failures, the pending notice.
+  for (const name of ['TasksDeleted', 'TaskGroupsDeleted', 'SyncTasksDeleted', 'TasksFailed', 'TasksDeferred', 'TargetsRefused', 'RunDuration', 'HttpRetries', 'Throttled', 'ReportsFailed', 'ArchiveFailed', 'NoticePending']) {
+    expect(named.has(name)).toBe(true);
+  }
+});
