@@ -39,32 +39,34 @@ describe('notice window', () => {
 
   it('announces first and deletes a week later only what is unchanged and still selected; new and changed items wait their own week', async () => {
     const t0 = Date.now();
-    const world = { a1: task('1', 4, 40 * DAY, { name: 'a1' }), a2: task('2', 4, 41 * DAY, { name: 'a2' }), a3: task('3', 4, 42 * DAY, { name: 'a3' }), young: task('4', 5, DAY) };
+    const world = { a1: task('1', 4, 40 * DAY, { name: 'a1' }), a2: task('2', 4, 41 * DAY, { name: 'a2' }), a3: task('3', 4, 42 * DAY, { name: 'a3' }), a4: task('6', 4, 39 * DAY, { name: 'a4' }), young: task('4', 5, DAY) };
     emu = await emulator({ projects: { [PROJECT]: Object.values(world) } });
     const { dir, store } = setup([]);
 
     // Run 1: nothing pending; three items announced, none deleted.
     const first = await run(policy(emu, RULES), store, t0, 'run-1');
     expect(deletedIds(emu)).toEqual([]);
-    expect(first.summary.notice).toMatchObject({ pending: 3, added: 3, written: true, nextDeletion: new Date(t0 + WEEK).toISOString() });
+    expect(first.summary.notice).toMatchObject({ pending: 4, added: 4, written: true, nextDeletion: new Date(t0 + WEEK).toISOString() });
     // Soonest to go first; among equals, the oldest first.
-    expect(first.summary.notice!.first.map((f) => [f.id, f.name])).toEqual([['3', 'a3'], ['2', 'a2'], ['1', 'a1']]);
-    expect(noticeOf(dir).items.map((i) => [i.id, i.deleteAfter]).sort()).toEqual(['1', '2', '3'].map((id) => [id, new Date(t0 + WEEK).toISOString()]));
+    expect(first.summary.notice!.first.map((f) => [f.id, f.name])).toEqual([['3', 'a3'], ['2', 'a2'], ['1', 'a1'], ['6', 'a4']]);
+    expect(noticeOf(dir).items.map((i) => [i.id, i.deleteAfter]).sort()).toEqual(['1', '2', '3', '6'].map((id) => [id, new Date(t0 + WEEK).toISOString()]));
     expect(noticeOf(dir).claim).toBeUndefined();
 
     // Before the week is over nothing goes, and the announcements keep their time.
     await run(policy(emu, RULES), store, t0 + 3 * DAY, 'run-2');
     expect(deletedIds(emu)).toEqual([]);
-    expect(noticeOf(dir).items.map((i) => i.deleteAfter)).toEqual(['1', '2', '3'].map(() => new Date(t0 + WEEK).toISOString()));
+    expect(noticeOf(dir).items.map((i) => i.deleteAfter)).toEqual(['1', '2', '3', '6'].map(() => new Date(t0 + WEEK).toISOString()));
 
-    // Meanwhile: a2 becomes protected, a3 is renamed, an old failed task appears.
-    emu.setTasks(PROJECT, [world.a1, world.a2, { ...world.a3, name: 'a3-renamed' }, world.young, task('5', 4, 60 * DAY, { name: 'new-old' })]);
+    // Meanwhile: a2 becomes protected, a3 is renamed, a4 is restarted (in progress), an old failed task appears.
+    emu.setTasks(PROJECT, [world.a1, world.a2, { ...world.a3, name: 'a3-renamed' }, { ...world.a4, status: 2, start_time: Date.now() - DAY }, world.young, task('5', 4, 60 * DAY, { name: 'new-old' })]);
     const t2 = t0 + WEEK + 1000;
     const second = await run(policy(emu, `${RULES}protect: { taskIds: ["2"] }\n`), store, t2, 'run-3');
-    // Only a1 goes: a2 is protected now, a3 changed since it was announced, 5 was never announced.
+    // Only a1 goes: a2 is protected now, a3 and a4 changed since they were announced (a4 is migrating again), 5 was
+    // never announced. Nothing was paused.
     expect(deletedIds(emu)).toEqual(['1']);
-    expect(second.summary.totals).toMatchObject({ deleted: 1, protected: 1, skipped: 1 });
-    expect(second.summary.changedSincePlan).toEqual(['3']);
+    expect(emu.stats.calls.stop ?? 0).toBe(0);
+    expect(second.summary.totals).toMatchObject({ deleted: 1, protected: 1, skipped: 2 });
+    expect([...second.summary.changedSincePlan!].sort()).toEqual(['3', '6']);
     expect(second.logs.lines.filter((l) => l.outcome === 'deleted').map((l) => [l.taskId, l.from])).toEqual([['1', 'notice']]);
     // The next notice: a3 (as it is now) and 5, each with a fresh week; a2 is protected, so not announced.
     const items = noticeOf(dir).items.map((i) => [i.id, i.deleteAfter]).sort();
