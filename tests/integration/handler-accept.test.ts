@@ -3,23 +3,23 @@
  * limits.maxDeletePercent is refused with the way on, and the manifest that `plan --accept-over-limit` writes is
  * applied by the same event, for exactly its items.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startHandler, type Handler } from '../helpers/handler.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
 import type { Manifest } from '../../lib/purge/manifest.js';
-import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
 
 const context = { awsRequestId: 'req-accept', functionName: 'oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
 
 describe('Lambda handler: a manifest over the blast-radius limit', () => {
   let emu: Emulator;
-  let handler: (event: unknown, context: Context) => Promise<RunSummary>;
-  const saved = { ...process.env };
-  const stdout: string[] = [];
+  let handler: Handler;
+  let stdout: string[];
+  let restore: () => void;
   const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-accept-'));
   const policyFile = join(dir, 'policy.yaml');
   const world = [task('1', 4, 40 * DAY), task('2', 4, 41 * DAY), task('3', 4, 42 * DAY), task('4', 5, 1 * DAY)];
@@ -27,15 +27,11 @@ describe('Lambda handler: a manifest over the blast-radius limit', () => {
   beforeAll(async () => {
     emu = await emulator({ secrets: { 'oms-janitor/prod': JSON.stringify({ type: 'token', token: TOKEN }) }, projects: { [PROJECT]: world } });
     writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\nlimits: { maxDeletePercent: 50, percentFloor: 0 }\n'));
-    Object.assign(process.env, { POLICY_FILE: policyFile, STAGE: 'prod', OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod' });
-    useLoopbackSecretsManager(emu);
-    jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => stdout.push(String(chunk)) > 0) as never);
-    ({ handler } = (await import('../../functions/purge.js')) as { handler: typeof handler });
+    ({ handler, stdout, restore } = await startHandler(emu, { POLICY_FILE: policyFile, STAGE: 'prod', OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod' }));
   });
   afterAll(async () => {
     await emu.close();
-    jest.restoreAllMocks();
-    process.env = saved;
+    restore();
   });
 
   it('is refused with the way on; the manifest that accepts it is applied for exactly its items', async () => {

@@ -3,7 +3,8 @@
  * the real S3 client against the emulator's S3. A bucket that refuses the plan fails the run with nothing deleted and
  * ArchiveFailed 1; outcomes that cannot be written are counted and the run's summary stands.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { startHandler, type Handler } from '../helpers/handler.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { openArchiveStore } from '../../lib/archive/store.js';
 import { tmpdir } from 'node:os';
@@ -11,16 +12,15 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
-import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
 
 const context = (id: string) => ({ awsRequestId: id, functionName: 'oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
 describe('Lambda handler with an archive', () => {
   let emu: Emulator;
-  let handler: (event: unknown, context: Context) => Promise<RunSummary>;
-  const saved = { ...process.env };
-  const stdout: string[] = [];
+  let handler: Handler;
+  let stdout: string[];
+  let restore: () => void;
   const lines = () => stdout.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   const emf = () => lines().filter((l) => typeof l._aws === 'object');
   const world = () => [task('1', 4, 40 * DAY), task('2', 4, 41 * DAY), task('3', 5, DAY)];
@@ -30,16 +30,13 @@ describe('Lambda handler with an archive', () => {
     const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-archive-'));
     const policyFile = join(dir, 'policy.yaml');
     writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n'));
-    Object.assign(process.env, {
+    ({ handler, stdout, restore } = await startHandler(emu, {
       POLICY_FILE: policyFile,
       STAGE: 'prod',
       OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod',
       ARCHIVE_ROOT: 's3://oms-janitor-archive-prod/prod',
       AWS_ENDPOINT_URL_S3: emu.url,
-    });
-    useLoopbackSecretsManager(emu);
-    jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => stdout.push(String(chunk)) > 0) as never);
-    ({ handler } = (await import('../../functions/purge.js')) as { handler: typeof handler });
+    }));
   });
   beforeEach(() => {
     stdout.length = 0;
@@ -49,8 +46,7 @@ describe('Lambda handler with an archive', () => {
   });
   afterAll(async () => {
     await emu.close();
-    jest.restoreAllMocks();
-    process.env = saved;
+    restore();
   });
 
   it('a scheduled run archives its plan, outcomes and summary under runs/YYYY/MM/DD/<request id>/; ArchiveFailed 0', async () => {

@@ -3,22 +3,22 @@
  * deleting, and its report lists what will go and when; a dry run neither writes nor consumes the notice; a
  * reviewed manifest bypasses the window; an explicit purge by task id is refused.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startHandler, type Handler } from '../helpers/handler.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { Emulator } from '../../emulator/index.js';
-import type { RunSummary } from '../../lib/purge/summary.js';
-import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task, useLoopbackSecretsManager } from '../helpers/harness.js';
+import { DAY, PROJECT, TOKEN, deletedIds, emulator, policyText, runCli, task } from '../helpers/harness.js';
 
 const TOPIC = 'arn:aws:sns:ap-southeast-1:123456789012:oms-task-janitor-prod-reports';
 const context = (id: string) => ({ awsRequestId: id, functionName: 'oms-task-janitor-prod-purge', invokedFunctionArn: 'arn:aws:lambda:ap-southeast-1:123456789012:function:oms-task-janitor-prod-purge', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
 describe('Lambda handler with a notice window', () => {
   let emu: Emulator;
-  let handler: (event: unknown, context: Context) => Promise<RunSummary>;
-  const saved = { ...process.env };
+  let handler: Handler;
+  let restore: () => void;
   const dir = mkdtempSync(join(tmpdir(), 'janitor-handler-notice-'));
   const policyFile = join(dir, 'policy.yaml');
 
@@ -29,7 +29,7 @@ describe('Lambda handler with a notice window', () => {
       projects: { [PROJECT]: [task('1', 4, 40 * DAY, { name: 'old-one' }), task('2', 4, 41 * DAY, { name: 'old-two' }), task('3', 5, DAY)] },
     });
     writeFileSync(policyFile, policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n'));
-    Object.assign(process.env, {
+    ({ handler, restore } = await startHandler(emu, {
       POLICY_FILE: policyFile,
       STAGE: 'prod',
       OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod',
@@ -39,15 +39,11 @@ describe('Lambda handler with a notice window', () => {
       REPORT_TOPIC: TOPIC,
       AWS_ENDPOINT_URL_S3: emu.url,
       AWS_ENDPOINT_URL_SNS: emu.url,
-    });
-    useLoopbackSecretsManager(emu);
-    jest.spyOn(process.stdout, 'write').mockImplementation((() => true) as never);
-    ({ handler } = (await import('../../functions/purge.js')) as { handler: typeof handler });
+    }));
   });
   afterAll(async () => {
     await emu.close();
-    jest.restoreAllMocks();
-    process.env = saved;
+    restore();
   });
 
   const notice = () => emu.s3Objects('oms-task-janitor-prod-archive-123456789012-ap-southeast-1').get('pending/notice.json');
