@@ -7,14 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import { ProgressRecord } from '../lib/archive/progress.js';
-import { RunArchive } from '../lib/archive/run-archive.js';
 import { openArchiveStore, type ArchiveStore } from '../lib/archive/store.js';
 import { regionsByProject } from '../lib/auth/iam.js';
-import { logTargetCredentials, resolveCliCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
+import { resolveCliCredentials } from '../lib/auth/resolve.js';
 import { createSecretSource } from '../lib/auth/secret-source.js';
-import type { Authenticator } from '../lib/auth/types.js';
-import { secretValues } from '../lib/auth/secrets.js';
 import { createHttp } from '../lib/http/client.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
@@ -32,18 +28,14 @@ import {
   buildManifest,
   checkManifest,
   leftOutText,
-  manifestChoices,
   parseManifest,
-  policyChangeNotice,
   type LeftOut,
   type Manifest,
   type OverLimitAcceptance,
 } from '../lib/purge/manifest.js';
-import { RunDeclined, runPurge, type EngineDeps } from '../lib/purge/engine.js';
-import { runUnderNotice } from '../lib/notice/run.js';
-import { warnIfNoticeIgnored } from '../lib/notice/notice.js';
+import { RunDeclined } from '../lib/purge/engine.js';
+import { EmptyManifest, prepareRun } from '../lib/purge/prepare-run.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
-import { buildRequest } from '../lib/purge/request.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf, kindRows, type RunSummary } from '../lib/purge/summary.js';
 import { isInputError } from './errors.js';
@@ -196,43 +188,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     // Applying: the manifest is checked (valid, young enough, for this policy's targets) before any request.
     const manifest = v.manifest === undefined ? undefined : await readManifest(v.manifest, policy, maxAgeMs);
-    // An empty manifest is said to be one: "0 deleted, exit 0" would read as a cleanup that went well.
-    if (manifest && manifest.tasks.length === 0) {
-      const why = manifest.leftOut?.length ? `; the plan left out ${leftOutText(manifest.leftOut)}` : '';
-      io.stderr.write(`oms-janitor: ${forTerminalLines(`${v.manifest}: the manifest plans nothing to delete${why}: nothing was done`)}\n`);
-      return 1;
-    }
-    const changed = manifest && policyChangeNotice(manifest, sha256);
-    if (changed) log.warn('policy changed since the plan', { manifest: v.manifest, ...changed });
-    const request = buildRequest(
-      policy,
-      {
-        dryRun: !v['no-dry-run'],
-        targets: v.target,
-        taskIds: v['task-id'],
-        stopFirst: v['stop-first'],
-        force: forced,
-        ...(accepting.length ? { acceptedOverLimit: accepting } : {}),
-        ...(manifest ? manifestChoices(manifest) : {}),
-      },
-      { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first', acceptedOverLimit: '--accept-over-limit' },
-    );
-    // One Secrets Manager source for the run's secret and every target's own (another account's).
-    const secrets = createSecretSource({ cacheSeconds: 0 });
-    const authDeps = { http: createHttp({ allowedHosts }), allowedHosts, secrets, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) };
-    const runTargets = policy.targets.filter((t) => !request.targets || request.targets.includes(t.name));
-    // The run's credentials are needed only when some target of the run has none of its own.
-    let authenticator: Authenticator | undefined;
-    if (runTargets.some((t) => t.credentials === undefined)) {
-      const run = await resolveCliCredentials({ secretId: v['secret-id'] }, io.env, authDeps);
-      redactor.add(...secretValues(run.credentials));
-      log.info('credentials resolved', { source: run.source, kind: run.kind });
-      authenticator = run.authenticator;
-    }
-    const targetCredentials = await resolveTargetCredentials(runTargets, secrets, { ...authDeps, onResolved: (c) => redactor.add(...secretValues(c)) });
-    logTargetCredentials(log, runTargets, targetCredentials);
-
-    const { oms, counters, clientFor } = createRunClient(policy, authenticator, { log, allowedHosts, targetCredentials });
     // The words every command the run suggests repeats: the policy and the secret (the target is the refused one's).
     const policyWords = ['--policy', v.policy, ...(v['secret-id'] ? ['--secret-id', v['secret-id']] : [])].map(shellWord).join(' ');
     // A refused selection goes through a review: a plan that accepts it into a manifest, then apply (plan and apply),
@@ -252,59 +207,69 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // What the plan selected but a manifest will not hold (refused targets, the run cap): said in the manifest.
     const leftOut: LeftOut[] = [];
     const records = jsonLinesLog((line) => io.stderr.write(line), { redactor, level: 'INFO', context: { service: 'oms-task-janitor' } });
-    // Asked whenever a person is at the keyboard: stdin a terminal, and stderr or stdout one to ask on.
-    const confirming = !request.dryRun && !v.yes && (io.stderr.isTTY === true || io.stdout.isTTY === true) && io.stdin?.isTTY === true;
     const progress = !v.json && io.stderr.isTTY ? progressReporter(io.stderr) : undefined;
     const runId = randomUUID();
-    const archive =
-      store && !request.dryRun
-        ? new RunArchive(store, { runId, startedAtMs: Date.now(), trigger: `cli ${command}`, policySha256: sha256, targets: runTargets, redact: (text) => redactor.text(text), log })
-        : undefined;
-    // Progress between runs (noProgressFor) lives in the archive root: read by every run, saved by real runs.
-    const progressRecord = store ? await ProgressRecord.load(store, log) : undefined;
-    const deps: EngineDeps & { runId: string } = {
-      runId,
-      ...(progressRecord ? { progress: progressRecord } : {}),
-      ...(archive ? { recorder: archive } : {}),
-      oms,
-      clientFor,
+    // One Secrets Manager source for the run's secret and every target's own (another account's).
+    const secrets = createSecretSource({ cacheSeconds: 0 });
+    const iamHttp = createHttp({ allowedHosts });
+    const prepared = await prepareRun({
+      policy,
+      policySha256: sha256,
+      allowedHosts,
+      choices: {
+        dryRun: !v['no-dry-run'],
+        targets: v.target,
+        taskIds: v['task-id'],
+        stopFirst: v['stop-first'],
+        force: forced,
+        ...(accepting.length ? { acceptedOverLimit: accepting } : {}),
+      },
+      fieldNames: { targets: '--target', taskIds: '--task-id', stopFirst: '--stop-first', acceptedOverLimit: '--accept-over-limit' },
+      ...(manifest ? { manifest: { manifest, where: v.manifest! } } : {}),
+      runCredentials: () =>
+        resolveCliCredentials({ secretId: v['secret-id'] }, io.env, { http: iamHttp, allowedHosts, secrets, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }),
+      secrets,
+      iamHttp,
+      redactor,
       log,
-      ...(progress ? { onProgress: progress.update } : {}),
-      onOutcome: (target, candidate, outcome) => {
-        archive?.onOutcome(target, candidate, outcome);
-        rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
-        if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
-        if (outcome.kind === 'deferred' && outcome.reason === 'run-cap') {
-          const same = leftOut.find((l) => l.target === target.name && l.kind === candidate.item.kind && l.reason === 'run-cap');
-          if (same) same.count += 1;
-          else leftOut.push({ target: target.name, kind: candidate.item.kind, count: 1, reason: 'run-cap' });
-        }
-        // Every deletion leaves a trace whatever the log level: below INFO (a terminal's default is WARN) it is written
-        // anyway, compact on a terminal, the usual JSON line otherwise.
-        if (outcome.kind === 'deleted' && level !== 'DEBUG' && level !== 'INFO') {
-          if (io.stderr.isTTY) io.stderr.write(redactor.text(`\r\x1b[2K${deletedLine(target.name, candidate, outcome.alreadyGone)}\n`));
-          else logOutcome(records, target.name, candidate, outcome, manifest ? { from: 'manifest' } : {});
-        }
+      runId,
+      trigger: `cli ${command}`,
+      ...(store ? { archiveRoot: store } : {}),
+      // `apply` bypasses a notice window: a person reviewed the manifest.
+      ...(command === 'purge' && noticeMs ? { noticeWindowMs: noticeMs } : {}),
+      hooks: (request) => {
+        // Asked whenever a person is at the keyboard: stdin a terminal, and stderr or stdout one to ask on.
+        const confirming = !request.dryRun && !v.yes && (io.stderr.isTTY === true || io.stdout.isTTY === true) && io.stdin?.isTTY === true;
+        return {
+          ...(progress ? { onProgress: progress.update } : {}),
+          onOutcome: (target, candidate, outcome) => {
+            rows.push({ target: target.name, candidate, action: planAction(outcome, candidate) });
+            if (outcome.kind === 'would-delete') planned.push({ target: target.name, candidate });
+            if (outcome.kind === 'deferred' && outcome.reason === 'run-cap') {
+              const same = leftOut.find((l) => l.target === target.name && l.kind === candidate.item.kind && l.reason === 'run-cap');
+              if (same) same.count += 1;
+              else leftOut.push({ target: target.name, kind: candidate.item.kind, count: 1, reason: 'run-cap' });
+            }
+            // Every deletion leaves a trace whatever the log level: below INFO (a terminal's default is WARN) it is
+            // written anyway, compact on a terminal, the usual JSON line otherwise.
+            if (outcome.kind === 'deleted' && level !== 'DEBUG' && level !== 'INFO') {
+              if (io.stderr.isTTY) io.stderr.write(redactor.text(`\r\x1b[2K${deletedLine(target.name, candidate, outcome.alreadyGone)}\n`));
+              else logOutcome(records, target.name, candidate, outcome, manifest ? { from: 'manifest' } : {});
+            }
+          },
+          ...(confirming ? { confirm: (going) => confirmRun(io, going) } : {}),
+          onRefused: (target, candidates) => {
+            rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION })));
+            if (candidates[0]) leftOut.push({ target: target.name, kind: candidates[0].item.kind, count: candidates.length, reason: 'refused' });
+          },
+          howToForce,
+        };
       },
-      ...(confirming ? { confirm: (going) => confirmRun(io, going) } : {}),
-      onRefused: (target, candidates) => {
-        rows.push(...candidates.map((candidate) => ({ target: target.name, candidate, action: REFUSED_ACTION })));
-        if (candidates[0]) leftOut.push({ target: target.name, kind: candidates[0].item.kind, count: candidates.length, reason: 'refused' });
-      },
-      closingFields: () => ({ http: { ...counters } }),
-      howToForce,
-    };
-    if (store && !noticeMs && !request.dryRun && command === 'purge') await warnIfNoticeIgnored(store, log);
-    // Under a notice window a real purge deletes only what was announced and is due, and announces the rest.
-    const summary = noticeMs && store && !request.dryRun ? await runUnderNotice(store, request, deps, { windowMs: noticeMs, policySha256: sha256 }) : await runPurge(request, deps);
+    });
+    const { summary, archived } = await prepared.execute();
     progress?.end();
-    if (progressRecord && store && !request.dryRun) {
-      await progressRecord.save(store, Date.now()).catch((error: unknown) => log.error('progress record not saved', { reason: error instanceof Error ? error.message : String(error) }));
-    }
-    // The outcomes and the summary join the plan in the archive; a failure to write them is said, and the run's own
-    // outcome (its exit status) stands.
-    if (archive && !(await archive.finish(summary))) {
-      io.stderr.write(`oms-janitor: --archive: the outcomes of run ${runId} could not be archived under ${forTerminalLines(archive.root)} (its plan was); see the log line "archive failed"\n`);
+    if (!archived) {
+      io.stderr.write(`oms-janitor: --archive: the outcomes of run ${runId} could not be archived under ${forTerminalLines(v.archive ?? '')} (its plan was); see the log line "archive failed"\n`);
     }
     // Every output path is redacted (a server may echo a token in an error message); the text is also escaped for
     // the terminal (format.ts), and the JSON keeps the exact text.
@@ -362,8 +327,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text((error as Error).message))}\n`);
       return 2;
     }
-    if (error instanceof RunDeclined) {
-      io.stderr.write(`oms-janitor: ${error.message}\n`);
+    if (error instanceof RunDeclined || error instanceof EmptyManifest) {
+      io.stderr.write(`oms-janitor: ${forTerminalLines(redactor.text(error.message))}\n`);
       return 1;
     }
     log.error('run aborted', { error });

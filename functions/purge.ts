@@ -1,27 +1,21 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { regionsByProject } from '../lib/auth/iam.js';
-import { checkStagePrefix, logTargetCredentials, resolveSecretCredentials, resolveTargetCredentials } from '../lib/auth/resolve.js';
-import { secretValues } from '../lib/auth/secrets.js';
+import { checkStagePrefix, resolveSecretCredentials } from '../lib/auth/resolve.js';
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/log/metrics.js';
-import { ProgressRecord } from '../lib/archive/progress.js';
-import { RunArchive } from '../lib/archive/run-archive.js';
 import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
-import { DEFAULT_MANIFEST_MAX_AGE_MS, ManifestError, checkManifest, leftOutText, manifestChoices, parseManifest, policyChangeNotice } from '../lib/purge/manifest.js';
+import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest } from '../lib/purge/manifest.js';
 import { shellWord } from '../lib/log/terminal.js';
-import { runPurge, type EngineDeps } from '../lib/purge/engine.js';
-import { runUnderNotice } from '../lib/notice/run.js';
-import { warnIfNoticeIgnored } from '../lib/notice/notice.js';
+import { prepareRun } from '../lib/purge/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
-import { InputError, buildRequest } from '../lib/purge/request.js';
-import { createRunClient } from '../lib/purge/runtime.js';
+import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
 
@@ -88,69 +82,50 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     // too large for the event is read from the stage's archive bucket (the only bucket the function may read).
     const manifestValue = run.kind === 'manual' && run.manifestUri !== undefined ? await readStoredManifest(run.manifestUri, context.invokedFunctionArn) : run.kind === 'manual' ? run.manifest : undefined;
     const manifest = manifestValue !== undefined ? parseManifest(manifestValue, run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest') : undefined;
-    if (manifest) {
-      checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
-      if (manifest.tasks.length === 0) {
-        const why = manifest.leftOut?.length ? `; the plan left out ${leftOutText(manifest.leftOut)}` : '';
-        throw new ManifestError('event.manifest', 'tasks', `plans nothing to delete${why}`);
-      }
-      const changed = policyChangeNotice(manifest, policySha256);
-      if (changed) log.warn('policy changed since the plan', changed);
-    }
-    const choices = manifest ? { ...run.choices, ...manifestChoices(manifest) } : run.choices;
-    const request = buildRequest(policy, choices, { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' });
+    if (manifest) checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
     const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
     if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
-    const authDeps = { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) };
-    const runTargets = policy.targets.filter((t) => !request.targets || request.targets.includes(t.name));
-    // The stage's secret is read only when some target of the run has no credentials of its own.
-    const resolved = runTargets.some((t) => t.credentials === undefined) ? await resolveSecretCredentials(secretId, secrets, authDeps, { signal: deadline }) : undefined;
-    if (resolved) redactor.add(...secretValues(resolved.credentials));
-    const targetCredentials = await resolveTargetCredentials(runTargets, secrets, { ...authDeps, onResolved: (c) => redactor.add(...secretValues(c)) }, { signal: deadline });
-    log.info('invocation', { trigger: run.kind, dryRun: request.dryRun, credentials: resolved?.kind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
-    logTargetCredentials(log, runTargets, targetCredentials);
-
-    const { oms, counters, clientFor } = createRunClient(policy, resolved?.authenticator, { deadline, log, allowedHosts, targetCredentials });
     const failures = failureCounter();
     const reportOutcomes = reporter.collector();
-    const startedMs = Date.now();
+    const dryRunAsked = run.choices.dryRun === true || policy.dryRun;
     // The archive root: read by every run (progress between runs), written by real runs (their archive, the notice).
     // Outside Lambda (invoke local) a root naming {account} cannot be completed: a dry run goes on without it (its
     // noProgressFor rules then select nothing, said in the log); a real run fails (nothing unarchived is deleted).
-    const root = archiveRoot === undefined ? undefined : request.dryRun ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
-    const store = request.dryRun ? undefined : root;
-    const progressRecord = root ? await ProgressRecord.load(root, log) : undefined;
-    const archive = store
-      ? new RunArchive(store, { runId: context.awsRequestId, startedAtMs: startedMs, trigger: run.kind, policySha256, targets: runTargets, redact: (text) => redactor.text(text), log })
-      : undefined;
-    // A notice window (stage param `notice`): a real run without a manifest deletes only what was announced and is due.
-    const underNotice = noticeWindowMs > 0 && store !== undefined && manifest === undefined;
-    if (!underNotice && store && manifest === undefined) await warnIfNoticeIgnored(store, log);
-    if (underNotice && request.taskIds) throw new InputError('event.taskIds', `the stage has a notice window (NOTICE_WINDOW ${process.env.NOTICE_WINDOW}): nothing is deleted without notice; apply a reviewed manifest instead; nothing was done`);
-    const deps: EngineDeps & { runId: string } = {
-      ...(progressRecord ? { progress: progressRecord } : {}),
-      oms,
-      clientFor,
+    const root = archiveRoot === undefined ? undefined : dryRunAsked ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
+    const prepared = await prepareRun({
+      policy,
+      policySha256,
+      allowedHosts,
+      choices: run.choices,
+      fieldNames: { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' },
+      ...(manifest ? { manifest: { manifest, where: run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest' } } : {}),
+      runCredentials: () => resolveSecretCredentials(secretId, secrets, { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }, { signal: deadline }),
+      secrets,
+      iamHttp,
+      redactor,
       log,
-      ...(archive ? { recorder: archive } : {}),
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      onOutcome: (target, candidate, outcome) => {
-        archive?.onOutcome(target, candidate, outcome);
-        failures.onOutcome(target, candidate, outcome);
-        reportOutcomes.onOutcome(target, candidate, outcome);
-      },
-      closingFields: () => ({ http: { ...counters } }),
+      deadline,
       runId: context.awsRequestId,
-      howToForce: manifest
-        ? (target, kind) =>
-            `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
-        : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
-    };
-    const summary = underNotice ? await runUnderNotice(store!, request, deps, { windowMs: noticeWindowMs, policySha256 }) : await runPurge(request, deps);
+      trigger: run.kind,
+      ...(root ? { archiveRoot: root } : {}),
+      noticeWindowMs,
+      hooks: () => ({
+        remainingTimeMs: () => context.getRemainingTimeInMillis(),
+        onOutcome: (target, candidate, outcome) => {
+          failures.onOutcome(target, candidate, outcome);
+          reportOutcomes.onOutcome(target, candidate, outcome);
+        },
+        howToForce: manifest
+          ? (target, kind) =>
+              `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
+          : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
+      }),
+    });
+    log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
+    const startedMs = Date.now();
+    const { summary, archived } = await prepared.execute();
+    const counters = prepared.counters;
     const durationMs = Date.now() - startedMs;
-    if (progressRecord && store) await progressRecord.save(store, Date.now()).catch((error: unknown) => log.error('progress record not saved', { reason: error instanceof Error ? error.message : String(error) }));
-    // Written also when the run stopped at its deadline (the engine returns its summary then); never throws.
-    const archived = archive ? await archive.finish(summary) : true;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
     const report = await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn });
     publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);

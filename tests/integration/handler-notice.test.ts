@@ -69,7 +69,7 @@ describe('Lambda handler with a notice window', () => {
   });
 
   it('a reviewed manifest bypasses the window; an explicit purge by task id is refused', async () => {
-    await expect(handler({ dryRun: false, taskIds: ['1'] }, context('ids'))).rejects.toThrow(/event\.taskIds: the stage has a notice window/);
+    await expect(handler({ dryRun: false, taskIds: ['1'] }, context('ids'))).rejects.toThrow(/event\.taskIds: does not go with a notice window: nothing is deleted without notice/);
     const manifestFile = join(dir, 'plan.json');
     expect((await runCli(['plan', '--policy', policyFile, '--out', manifestFile], { OMS_AUTH_TOKEN: TOKEN })).code).toBe(0);
     const summary = await handler({ manifest: JSON.parse(readFileSync(manifestFile, 'utf8')), dryRun: false }, context('apply-1'));
