@@ -3,13 +3,14 @@ import { DEMO_PROJECTS, demoProjects } from './demo-data.js';
 import { demoSyncTasks, demoTaskGroups } from './demo-kinds.js';
 import { startEmulator } from './server.js';
 import type { Emulator, EmulatorOptions, FaultOptions } from './types.js';
+import { InvalidInput } from '../lib/errors.js';
 
 export const DEMO_TOKEN = 'demo-token';
 /** policies/example.yaml points its targets here, so the example works against `oms-janitor emulator` as is. */
 export const DEMO_PORT = 8790;
 
 /** Bad command-line input; the CLI entry maps it to exit status 2. */
-export class EmulatorCliError extends Error {
+export class EmulatorCliError extends InvalidInput {
   override readonly name = 'EmulatorCliError';
 }
 

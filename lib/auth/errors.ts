@@ -1,10 +1,12 @@
+import { InvalidInput } from '../errors.js';
+
 /**
  * The two failures of the credentials layer. Neither message ever contains a secret value (token, SK, password,
  * security token); both keep the underlying error as `cause` when there is one.
  */
 
 /** Bad or unreadable credentials configuration, detected before any OMS call (CLI exit status 2). */
-export class CredentialsError extends Error {
+export class CredentialsError extends InvalidInput {
   override name = 'CredentialsError';
   /** The secret id, or the environment variable(s), the problem is in. */
   readonly source: string | undefined;

@@ -11,6 +11,7 @@
  */
 
 import { LOOPBACK_HOSTS } from './endpoint.js';
+import { InvalidInput } from '../errors.js';
 
 export const OFFICIAL_API_DOMAINS: readonly string[] = ['myhuaweicloud.com', 'myhuaweicloud.cn', 'myhuaweicloud.eu'];
 
@@ -21,7 +22,7 @@ export const ALLOWED_HOSTS_ENV = 'OMS_JANITOR_ALLOWED_HOSTS';
 const HOST_ENTRY = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** OMS_JANITOR_ALLOWED_HOSTS is malformed: the run stops before any request (CLI exit 2, Lambda invocation error). */
-export class AllowedHostsError extends Error {
+export class AllowedHostsError extends InvalidInput {
   override name = 'AllowedHostsError';
   readonly field = ALLOWED_HOSTS_ENV;
 }

@@ -5,6 +5,7 @@ import type { Kind } from '../oms/kinds.js';
 import { KINDS } from '../oms/kinds.js';
 import type { Candidate, PlannedItems, Policy, Target } from '../policy/types.js';
 import { buildManifest, parseManifest, plannedByTarget, type Manifest, type ManifestTask } from '../purge/manifest.js';
+import { InvalidInput } from '../errors.js';
 
 /**
  * The notice window (docs/behaviour.md "Notice window"): a run announces what the policy selects, and deletes an item
@@ -73,7 +74,7 @@ export async function readNotice(store: ArchiveStore): Promise<{ notice?: Notice
 }
 
 /** The pending notice cannot be used (not JSON, not a notice). Nothing was done. */
-export class NoticeError extends Error {
+export class NoticeError extends InvalidInput {
   override name = 'NoticeError';
 }
 

@@ -1,3 +1,5 @@
+import { InvalidInput } from '../errors.js';
+
 /** One problem in a policy file: where (a field path such as `rules[1].olderThan`; '' for the whole file) and what. */
 export interface PolicyIssue {
   path: string;
@@ -10,7 +12,7 @@ export interface PolicyIssue {
  * A policy that cannot be used: unreadable, not YAML, or not a valid policy. Carries every issue found, not just
  * the first, so one edit can fix them all; the message lists them too, for callers that only print `message`.
  */
-export class PolicyError extends Error {
+export class PolicyError extends InvalidInput {
   override readonly name = 'PolicyError';
   readonly issues: PolicyIssue[];
   /** The file name (or other label) the policy came from. */

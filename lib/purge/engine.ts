@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { AuthError } from '../auth/errors.js';
 import { HttpError, TransportError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
@@ -534,7 +535,7 @@ export const STOP_AFTER_IN_A_ROW = 5;
  * re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
  */
 function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
-  if (error instanceof Error && error.name === 'AuthError' && run.stopped === undefined) {
+  if (error instanceof AuthError && run.stopped === undefined) {
     // The credentials cannot be used at all (IAM refused the password, or the AK/SK was refused elsewhere).
     run.stopped = `stopped: ${error.message}`;
     log.error('target stopped', { target: run.target.name, reason: run.stopped });

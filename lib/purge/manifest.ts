@@ -11,6 +11,7 @@ import { KIND_MODELS, KINDS, handlingOf, statusName, type Kind, type RawStatus }
 import { formatPath } from '../policy/issues.js';
 import type { Candidate, PlannedItems, PlannedTask, Policy } from '../policy/types.js';
 import type { RunChoices } from './request.js';
+import { InvalidInput } from '../errors.js';
 
 export const MANIFEST_KIND = 'oms-task-janitor/manifest';
 export const MANIFEST_VERSION = 1;
@@ -98,7 +99,7 @@ export interface LeftOut {
 }
 
 /** A manifest that cannot be applied: invalid, too old, or for other targets. Nothing was done (CLI exit 2). */
-export class ManifestError extends Error {
+export class ManifestError extends InvalidInput {
   override name = 'ManifestError';
   /** Where: `tasks[3].taskId`, `createdAt`, `targets`. */
   readonly field: string;

@@ -2,9 +2,10 @@ import { TASK_ID_DIGITS, canonicalTaskId } from '../policy/task-id.js';
 import type { Kind } from '../oms/kinds.js';
 import type { PlannedItems, Policy } from '../policy/types.js';
 import type { ForceGrant, PurgeRequest } from './engine.js';
+import { InvalidInput } from '../errors.js';
 
 /** Bad run input (an unknown target, a malformed task id), found before anything is listed or changed. */
-export class InputError extends Error {
+export class InputError extends InvalidInput {
   override name = 'InputError';
   /** Where the bad value is: `--target`, `taskIds[2]`, … */
   readonly field: string;
