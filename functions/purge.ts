@@ -5,7 +5,7 @@ import { checkStagePrefix, resolveSecretCredentials } from '../lib/auth/resolve.
 import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-source.js';
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
-import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/log/metrics.js';
+import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/purge/metrics.js';
 import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';

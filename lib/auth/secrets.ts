@@ -1,12 +1,6 @@
 import type { Credentials } from './types.js';
 
-/** Request/response headers whose values are credentials: never log them (compare lowercase). */
-export const SECRET_HEADER_NAMES: readonly string[] = ['authorization', 'x-auth-token', 'x-security-token', 'x-subject-token'];
-
-/** True for a header name in SECRET_HEADER_NAMES, in any case. */
-export function isSecretHeader(name: string): boolean {
-  return SECRET_HEADER_NAMES.includes(name.toLowerCase());
-}
+export { SECRET_HEADER_NAMES, isSecretHeader } from '../log/secret-headers.js';
 
 /**
  * Every secret string of a credentials object, for the logger's redaction: token, sk, securityToken, password.

@@ -1,4 +1,4 @@
-import type { Authenticator } from '../auth/types.js';
+import type { Authenticator } from './authenticator.js';
 
 /** One logical request; the wrapper turns it into one or more attempts. */
 export interface HttpRequest {
@@ -45,4 +45,13 @@ export interface HttpResponse {
 
 export interface Http {
   request(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Counters the HTTP layer sees that the summary does not hold (for metrics and the closing log line). */
+export interface HttpCounters {
+  retries: number;
+  throttled: number;
+  serverErrors: number;
+  timeouts: number;
+  connectionErrors: number;
 }

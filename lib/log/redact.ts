@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { isSecretHeader } from '../auth/secrets.js';
+import { isSecretHeader } from './secret-headers.js';
 
 /** Field names whose values are never written, whatever they hold (and the credential headers, see lib/auth). */
 const SENSITIVE_KEY = /^(token|password|sk|securitytoken|secret|secretstring|signature)$/i;

@@ -1,3 +1,4 @@
+import type { HttpCounters } from '../http/types.js';
 import { CredentialsError } from '../auth/errors.js';
 import type { Authenticator } from '../auth/types.js';
 import type { HostAllowList } from '../http/allowed-hosts.js';
@@ -20,14 +21,6 @@ const NO_RUN_CREDENTIALS: Authenticator = {
   },
 };
 
-/** Counters the HTTP layer sees that the summary does not hold (for metrics and the closing log line). */
-export interface HttpCounters {
-  retries: number;
-  throttled: number;
-  serverErrors: number;
-  timeouts: number;
-  connectionErrors: number;
-}
 
 /**
  * The per-run wiring shared by the CLI and the Lambda handler: one HTTP wrapper (one rate budget for the whole run,
@@ -83,3 +76,5 @@ export function createRunClient(
   };
   return { oms, counters, clientFor };
 }
+
+export type { HttpCounters } from '../http/types.js';

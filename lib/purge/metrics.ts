@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { HttpCounters } from '../purge/runtime.js';
-import type { Outcome } from '../purge/outcome.js';
-import { kindRows, type RunSummary } from '../purge/summary.js';
+import type { HttpCounters } from '../http/types.js';
+import type { Outcome } from './outcome.js';
+import { kindRows, type RunSummary } from './summary.js';
 
 export interface FailureCounts {
   http400: number;
