@@ -1,172 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { AuthError } from '../auth/errors.js';
 import { HttpError, TransportError } from '../http/errors.js';
 import type { EventLog } from '../log/types.js';
 import type { OmsClient } from '../oms/client.js';
+import { isUnfamiliarAnswer } from '../oms/codes.js';
 import { KIND_MODELS, KINDS, type Kind } from '../oms/kinds.js';
-import type { Item } from '../oms/item.js';
 import { compileTaskProtection, protectsTasksByIdOrName } from '../policy/protection.js';
 import { stillSelected } from '../policy/reselect.js';
 import { applyRunCap, mayBeSelected, oldestFirst, select } from '../policy/select.js';
-import { isUnfamiliarAnswer } from '../oms/codes.js';
-import type { Candidate, PlannedItems, Policy, SelectionOptions, Target, TargetSelection } from '../policy/types.js';
-import { QuietOutcomes, logOutcome } from './outcome-log.js';
+import type { Candidate, Policy, SelectionOptions, Target } from '../policy/types.js';
+import { RunDeclined, type EngineDeps, type PurgeRequest } from './engine-types.js';
 import { feed } from './feed.js';
-import type { DeferReason, Outcome } from './outcome.js';
-import { BLOCK_KEYS, MAX_FAILURES_LISTED, addTotals, emptyTotals, type DeferredItem, type Failure, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
 import { purgeItem } from './item-purge.js';
+import { planLists, warnUnlisted } from './named-items.js';
+import { QuietOutcomes, logOutcome } from './outcome-log.js';
+import type { DeferReason, Outcome } from './outcome.js';
+import { emptyTally, type Lane, type TargetRun } from './run-state.js';
+import { assembleSummary } from './run-summary.js';
+import { MAX_FAILURES_LISTED, type RunSummary } from './summary.js';
+import { credentialsFailed, logUnfamiliar, watchAnswers } from './target-stop.js';
 
-/** One run, as the CLI or the Lambda handler asked for it (validated by lib/purge/request.ts). */
-export interface PurgeRequest extends Omit<SelectionOptions, 'planned' | 'force'> {
-  policy: Policy;
-  /** Who may pass the maxDeletePercent refusal: each grant lets through what it names (lib/purge/request.ts). */
-  force?: readonly ForceGrant[];
-  dryRun: boolean;
-  /** Target names to run; default all. */
-  targets?: string[];
-  /** Applying a manifest: its items by target, then kind, then id (lib/purge/manifest.ts plannedByTarget). Exclusive of taskIds. */
-  plannedByTarget?: ReadonlyMap<string, PlannedItems>;
-  /**
-   * A run under a notice window (lib/notice): `plannedByTarget` holds the announced items now due, judged exactly as
-   * a manifest's; every lane is also selected by the rules, for the next announcement (EngineDeps.onAnnounce).
-   * Outcome lines say `from: notice`.
-   */
-  notice?: true;
-}
-
-/**
- * A let-through of the limits.maxDeletePercent refusal, for the kinds and targets it names (absent: every one):
- * `--force` is `{}`, `--force syncTask` is `{kind: 'syncTask'}`, and a reviewed acceptance (`plan --accept-over-limit`,
- * recorded in the manifest) names its target and kind, with who accepted it and when.
- */
-export interface ForceGrant {
-  target?: string;
-  kind?: Kind;
-  acceptedBy?: string;
-  acceptedAt?: string;
-}
-
-/** What a real run's archive needs from the engine (lib/archive/run-archive.ts implements it). */
-export interface RunRecorder {
-  /**
-   * Before a lane is listed: the sink its items go through as they are parsed. `accepts` holds for every item the
-   * lane's selection can take (lib/policy/select.ts mayBeSelected); the run acts on at most `cap` of them.
-   */
-  itemSink(target: Target, kind: Kind, accepts: (item: Item) => boolean, cap: number): (item: Item, raw: unknown) => void;
-  /**
-   * After selection and confirmation, before the first pause or delete (also when there is none): the run's queue.
-   * Resolves to the candidates it could not record (deferred `not-archived`, never acted on); rejects when nothing
-   * could be recorded (the run then acts on nothing and fails).
-   */
-  beforeChanges(queue: readonly { target: Target; candidate: Candidate }[]): Promise<ReadonlySet<Candidate>>;
-}
-
-export interface EngineDeps {
-  oms: OmsClient;
-  /**
-   * The client of a target that has credentials of its own (another account; lib/purge/runtime.ts), or the reason
-   * it has none: that target stops before any request, the others go on. Default: `oms` for every target.
-   */
-  clientFor?: (target: Target) => OmsClient | Error;
-  log: EventLog;
-  /** Default Date.now. */
-  clock?: () => number;
-  /** Lambda's context.getRemainingTimeInMillis; absent = no time budget (the CLI). */
-  remainingTimeMs?: () => number;
-  /** No new task starts when less than this remains. Default 30000 ms. */
-  reserveMs?: number;
-  /** The longest wait between looks at an item this run paused. Default 2000 ms. */
-  pollIntervalMs?: number;
-  /**
-   * The longest wait between looks at an item OMS would not pause or delete just now, or one in a state that can
-   * only be waited out (a creating group). Default 30000 ms.
-   */
-  waitIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  runId?: string;
-  onProgress?: (progress: { phase: 'list' | 'purge'; done: number; total: number }) => void;
-  /** Told every selected task's outcome (the `plan` table is built from these). */
-  onOutcome?: (target: Target, candidate: Candidate, outcome: Outcome) => void;
-  /**
-   * Told the selection of a refused target (which gets no outcomes: nothing in it is touched), so that `plan` can
-   * list it for review before a forced run.
-   */
-  onRefused?: (target: Target, selected: readonly Candidate[]) => void;
-  /**
-   * How an operator lets a refused target through, in the caller's terms (the CLI command, the Lambda event), for
-   * the `target refused` log line. Default: a generic hint.
-   */
-  howToForce?: (target: string, kind: Kind) => string;
-  /**
-   * Asked once, after selection and before the first pause or delete of a real run that has anything to do, with the
-   * counts per target and kind: false ends the run there (RunDeclined), nothing changed. The CLI asks the person at
-   * the terminal; absent, nobody is asked.
-   */
-  confirm?: (going: readonly { target: string; kind: Kind; count: number }[]) => Promise<boolean>;
-  /**
-   * A real run's archive (lib/archive/run-archive.ts): it keeps the full records of possible candidates as the
-   * listings stream in, and records the run's queue before the first pause or delete. Not used by dry runs.
-   */
-  recorder?: RunRecorder;
-  /**
-   * The progress of in-progress items across runs (lib/archive/progress.ts ProgressRecord), for rules with
-   * `noProgressFor`: told each listing, it answers since when an item has not moved. Absent: such rules match nothing.
-   */
-  progress?: { observe(target: string, kind: Kind, items: readonly Item[], nowMs: number, complete: boolean): (item: Item) => number | undefined };
-  /**
-   * A run under a notice window: what the policy's rules select now in each target and kind (never acted on by
-   * this selection; the run's notice announces it).
-   */
-  onAnnounce?: (target: Target, kind: Kind, selected: readonly Candidate[]) => void;
-  /** More fields for the closing `run finished` line (the HTTP layer's counters), read when the run ends. */
-  closingFields?: () => Record<string, unknown>;
-}
-
-/** One kind of one target: its listing, selection and counters. */
-interface Lane {
-  kind: Kind;
-  tally: Tally;
-  /** Between listing and selection only: what was listed, and when the listing started (ages are measured from it). */
-  listing?: { items: Item[]; nowMs: number };
-  selection?: TargetSelection;
-  /** What the selection was asked with: judging again an item a look shows changed uses the same (lib/policy/reselect.ts). */
-  options?: SelectionOptions;
-  /** Valid ids of the listing, kept only for explicit purges and manifests (to report named items no listing had). */
-  listedIds?: string[];
-  /** Dry-run and not-attempted outcomes, summarised at INFO when the run ends (lib/purge/outcome-log.ts). */
-  quiet?: QuietOutcomes;
-}
-
-/** A lane's counters: a KindSummary (tasks: the target's own fields) being filled. */
-interface Tally extends Totals {
-  refused: boolean;
-  /** The selection was over limits.maxDeletePercent and let through (force, or an acceptance in the manifest). */
-  limitOverridden?: true;
-  truncated: boolean;
-  failures: Failure[];
-  failuresOmitted?: number;
-  /** The first MAX_FAILURES_LISTED deferred items, by id, with why; the rest counted. */
-  deferredItems: DeferredItem[];
-  deferredOmitted?: number;
-  /** Listing this kind failed: why. */
-  error?: string;
-}
-
-interface TargetRun {
-  target: Target;
-  /** This target's client, or why it has none (its credentials failed). */
-  oms: OmsClient | Error;
-  /** One per kind of the run, in KINDS order. */
-  lanes: Lane[];
-  /** The target stopped (its credentials failed, 5 403s or 5 throttled requests in a row, a 401): why. Every kind
-   * of it stops: they share the credentials and the project. */
-  stopped?: string;
-  consecutive403: number;
-  /** Requests in a row that ended throttled (429 after every retry). */
-  consecutiveThrottled: number;
-}
+export { RunDeclined, type EngineDeps, type ForceGrant, type PurgeRequest, type RunRecorder } from './engine-types.js';
 
 /**
  * The kinds a run lists: those the policy has rules for (an explicit purge: tasks only; applying a manifest: also
@@ -243,45 +98,7 @@ export async function runPurge(request: PurgeRequest, deps: EngineDeps): Promise
     for (const run of runs) for (const lane of run.lanes) lane.quiet?.log(log, run.target.name, lane.kind, from);
   }
 
-  const summary: RunSummary = {
-    runId,
-    dryRun,
-    startedAt,
-    finishedAt: new Date(clock()).toISOString(),
-    totals: emptyTotals(),
-    targets: [],
-    ...(unlisted?.notFound.length ? { notFound: unlisted.notFound } : {}),
-    ...(unlisted?.notSelected.length ? { notSelected: unlisted.notSelected } : {}),
-    ...nonEmpty(gone),
-  };
-  for (const kind of kinds) {
-    const key = BLOCK_KEYS[kind as keyof typeof BLOCK_KEYS];
-    if (key) summary[key] = emptyTotals();
-  }
-  for (const run of runs) {
-    const target = targetSummary(run, gone?.byLane);
-    summary.targets.push(target);
-    for (const lane of run.lanes) {
-      const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
-      addTotals(key ? summary[key]! : summary.totals, lane.tally);
-    }
-  }
-  log.info('run finished', {
-    runId,
-    dryRun,
-    totals: summary.totals,
-    ...(summary.taskGroups ? { taskGroups: summary.taskGroups } : {}),
-    ...(summary.syncTasks ? { syncTasks: summary.syncTasks } : {}),
-    durationMs: clock() - Date.parse(startedAt), ...deps.closingFields?.() });
-  return summary;
-}
-
-/** The person asked before a real run (EngineDeps.confirm) said no: nothing was paused or deleted. */
-export class RunDeclined extends Error {
-  override name = 'RunDeclined';
-  constructor(readonly queued: number) {
-    super(`not confirmed: nothing was paused or deleted (${queued} item(s) would have gone)`);
-  }
+  return assembleSummary(runs, kinds, { runId, dryRun, startedAt, finishedAt: new Date(clock()).toISOString(), unlisted, gone }, log, deps.closingFields, clock);
 }
 
 /**
@@ -366,14 +183,6 @@ async function act(
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });
   });
   await feeder.done;
-}
-
-/** Its own credentials could not be read or used: nothing is sent for this target (and never another account's
- * credentials instead). */
-function credentialsFailed(run: TargetRun, error: Error, log: EventLog): void {
-  run.stopped = `stopped: its credentials failed: ${error.message}`;
-  for (const lane of run.lanes) lane.tally.truncated = true;
-  log.error('target stopped', { target: run.target.name, reason: run.stopped, secretId: run.target.credentials?.secretId });
 }
 
 async function listLane(run: TargetRun, lane: Lane, request: PurgeRequest, deps: EngineDeps, clock: () => number, schedule: LimitFunction): Promise<void> {
@@ -514,183 +323,4 @@ function record(run: TargetRun, lane: Lane, candidate: Candidate, outcome: Outco
   logOutcome(log, run.target.name, candidate, outcome, fields);
   (lane.quiet ??= new QuietOutcomes()).add(candidate, outcome);
   deps.onOutcome?.(run.target, candidate, outcome);
-}
-
-/**
- * An answer whose code no Huawei document the janitor was built from names (lib/oms/codes.ts), logged in full under
- * one fixed message, so that the first runs against a real account show at a glance what nobody foresaw.
- */
-function logUnfamiliar(log: EventLog, target: string, kind: Kind, error: HttpError): void {
-  log.warn('unfamiliar OMS answer', {
-    target, kind, call: `${error.method} ${error.path}`, httpStatus: error.status, errorCode: error.errorCode ?? '', errorMsg: error.errorMsg ?? '', requestId: error.requestId ?? null,
-  });
-}
-
-/** Requests in a row, in one target, that end the same bad way before the target stops (403s, or throttled). */
-export const STOP_AFTER_IN_A_ROW = 5;
-
-/**
- * Stops a target whose answers say that going on cannot help: five 403s in a row (permissions), five requests in a
- * row that stayed throttled through every retry (a throttling storm: the next run tries again), or a 401 that
- * re-authentication could not cure (a wrong AK/SK would otherwise be locked by Huawei after 5 failures).
- */
-function watchAnswers(run: TargetRun, error: unknown, log: EventLog): void {
-  if (error instanceof AuthError && run.stopped === undefined) {
-    // The credentials cannot be used at all (IAM refused the password, or the AK/SK was refused elsewhere).
-    run.stopped = `stopped: ${error.message}`;
-    log.error('target stopped', { target: run.target.name, reason: run.stopped });
-    return;
-  }
-  if (!(error instanceof HttpError)) {
-    if (error === undefined) {
-      run.consecutive403 = 0;
-      run.consecutiveThrottled = 0;
-    }
-    return;
-  }
-  run.consecutive403 = error.status === 403 ? run.consecutive403 + 1 : 0;
-  run.consecutiveThrottled = error.status === 429 ? run.consecutiveThrottled + 1 : 0;
-  if (run.stopped !== undefined) return;
-  if (run.consecutive403 >= STOP_AFTER_IN_A_ROW) {
-    run.stopped = `stopped after ${STOP_AFTER_IN_A_ROW} consecutive 403 answers: the credentials lack permission for this project`;
-  } else if (run.consecutiveThrottled >= STOP_AFTER_IN_A_ROW) {
-    run.stopped = `stopped after ${STOP_AFTER_IN_A_ROW} requests in a row stayed throttled (HTTP 429) through every retry: the rest is left for the next run`;
-  } else if (error.status === 401) {
-    const code = error.errorCode && error.errorCode !== '401' ? ` ${error.errorCode}` : '';
-    run.stopped = `stopped: authentication was refused (HTTP 401${code}); check the credentials`;
-  } else return;
-  log.error('target stopped', { target: run.target.name, reason: run.stopped });
-}
-
-/**
- * An explicit purge says what became of every named task it will not delete, rather than finishing quietly as if
- * it had worked: not in any listing, or listed but protected or kept by a keepLatest window (skipped ones already
- * have their own line). A log line each, and the ids for the summary.
- */
-function warnUnlisted(taskIds: readonly string[], runs: readonly TargetRun[], log: EventLog): { notFound: string[]; notSelected: string[] } {
-  // An explicit purge lists tasks only (runKinds), so every lane here is a task lane.
-  const taskLanes = runs.flatMap((run) => run.lanes.filter((lane) => lane.kind === 'task'));
-  const listed = new Set(taskLanes.flatMap((lane) => lane.listedIds ?? []));
-  const chosen = new Set(taskLanes.flatMap((lane) => [...(lane.selection?.selected ?? []).map((c) => c.item.id), ...(lane.selection?.skipped ?? []).map((s) => s.idText)]));
-  const notFound: string[] = [];
-  const notSelected: string[] = [];
-  for (const taskId of taskIds) {
-    if (!listed.has(taskId)) {
-      notFound.push(taskId);
-      log.warn('task not found in any listing', { taskId, outcome: 'not-found', targets: runs.map((r) => r.target.name) });
-    } else if (!chosen.has(taskId)) {
-      notSelected.push(taskId);
-      log.warn('named task left alone: protected, or kept by a keepLatest window', { taskId, outcome: 'not-selected' });
-    }
-  }
-  return { notFound, notSelected };
-}
-
-/** Applying a manifest: what became of planned items that were not selected, by id (lib/purge/summary.ts). */
-interface PlanLists {
-  alreadyGone: string[];
-  notFound: string[];
-  changedSincePlan: string[];
-  noRuleNow: string[];
-}
-const PLAN_LIST_KEYS = ['alreadyGone', 'notFound', 'changedSincePlan', 'noRuleNow'] as const;
-const emptyPlanLists = (): PlanLists => ({ alreadyGone: [], notFound: [], changedSincePlan: [], noRuleNow: [] });
-
-/**
- * Applying a manifest, what became of the planned items the run did not select, by id: the ones the fresh listing
- * does not hold are already gone when the listing is complete (deleted by hand, or by a run killed half-way), and
- * only "not found" when it stopped short (they may be in the part not seen; nothing is done with them either way);
- * the listed ones skipped as changed since the plan, or that no rule of the current policy selects now, by their
- * skip reason. A log line for each gone or not found one (the skipped ones have theirs); the task ids for the
- * summary's top-level lists, the other kinds' for their blocks.
- */
-function planLists(planned: ReadonlyMap<string, PlannedItems>, runs: readonly TargetRun[], log: EventLog): PlanLists & { byLane: Map<Lane, PlanLists> } {
-  const top = emptyPlanLists();
-  const byLane = new Map<Lane, PlanLists>();
-  const listsOf = (lane: Lane) => (lane.kind === 'task' ? top : (byLane.get(lane) ?? byLane.set(lane, emptyPlanLists()).get(lane)!));
-  for (const run of runs) {
-    for (const lane of run.lanes) {
-      // A lane whose listing failed has nothing to say about its items: its error says why.
-      if (lane.listedIds === undefined) continue;
-      const lists = listsOf(lane);
-      for (const skip of lane.selection?.skipped ?? []) {
-        if (skip.reason === 'changed-since-plan') lists.changedSincePlan.push(skip.idText);
-        else if (skip.reason === 'no-rule-now') lists.noRuleNow.push(skip.idText);
-      }
-      const listed = new Set(lane.listedIds);
-      const idField = KIND_MODELS[lane.kind].logIdField;
-      for (const id of planned.get(run.target.name)?.get(lane.kind)?.keys() ?? []) {
-        if (listed.has(id)) continue;
-        if (lane.tally.truncated) {
-          lists.notFound.push(id);
-          log.warn(`planned ${KIND_MODELS[lane.kind].noun} not seen: the listing is incomplete`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'not-found' });
-        } else {
-          lists.alreadyGone.push(id);
-          log.info(`planned ${KIND_MODELS[lane.kind].noun} already gone`, { target: run.target.name, kind: lane.kind, [idField]: id, outcome: 'already-gone' });
-        }
-      }
-    }
-  }
-  return { ...top, byLane };
-}
-
-/** The non-empty lists, as summary fields. */
-function nonEmpty(lists: PlanLists | undefined): Partial<PlanLists> {
-  return Object.fromEntries(PLAN_LIST_KEYS.filter((key) => (lists?.[key].length ?? 0) > 0).map((key) => [key, lists![key]]));
-}
-
-/** The deferred items of a lane as summary fields, when there are any: tasks by `taskId`, other kinds by `id`. */
-function deferredFields(tally: Tally, idField: 'taskId' | 'id') {
-  if (tally.deferredItems.length === 0) return {};
-  return {
-    deferredItems: tally.deferredItems.map(({ id, reason }) => ({ [idField]: id, reason })),
-    ...(tally.deferredOmitted ? { deferredOmitted: tally.deferredOmitted } : {}),
-  };
-}
-
-function emptyTally(): Tally {
-  return { ...emptyTotals(), refused: false, truncated: false, failures: [], deferredItems: [] };
-}
-
-/**
- * The target's summary: the task lane in the target's own fields, as they always were (zeros when the run lists no
- * tasks), and a block per other kind. A stopped target says so in each of them.
- */
-function targetSummary(run: TargetRun, goneByLane: ReadonlyMap<Lane, PlanLists> | undefined): TargetSummary {
-  const { target, stopped } = run;
-  const tasks = run.lanes.find((lane) => lane.kind === 'task')?.tally ?? { ...emptyTally(), truncated: stopped !== undefined };
-  const error = stopped ?? tasks.error;
-  const summary: TargetSummary = {
-    name: target.name,
-    projectId: target.projectId,
-    listed: tasks.listed,
-    selected: tasks.selected,
-    deleted: tasks.deleted,
-    failed: tasks.failed,
-    deferred: tasks.deferred,
-    refused: tasks.refused,
-    ...(tasks.limitOverridden ? { limitOverridden: true as const } : {}),
-    truncated: tasks.truncated,
-    failures: tasks.failures,
-    ...(tasks.failuresOmitted ? { failuresOmitted: tasks.failuresOmitted } : {}),
-    ...deferredFields(tasks, 'taskId'),
-    ...(error === undefined ? {} : { error }),
-  };
-  for (const lane of run.lanes) {
-    const key = BLOCK_KEYS[lane.kind as keyof typeof BLOCK_KEYS];
-    if (!key) continue;
-    const { failures, error: laneError, failuresOmitted, deferredItems: _items, deferredOmitted: _omitted, ...counters } = lane.tally;
-    const blockError = stopped ?? laneError;
-    const gone = goneByLane?.get(lane);
-    const block: KindSummary = {
-      ...counters,
-      failures: failures.map(({ taskId, ...rest }) => ({ id: taskId, ...rest })),
-      ...(failuresOmitted ? { failuresOmitted } : {}),
-      ...deferredFields(lane.tally, 'id'),
-      ...(blockError === undefined ? {} : { error: blockError }),
-      ...nonEmpty(gone),
-    };
-    summary[key] = block;
-  }
-  return summary;
 }
