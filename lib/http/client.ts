@@ -2,11 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
 import { setMaxListeners } from 'node:events';
 import { types } from 'node:util';
-import { HttpError, RefusedHostError, TransportError, type TransportFailure } from './errors.js';
+import { HttpError, RefusedHostError, TransportError } from './errors.js';
 import { HostAllowList } from './allowed-hosts.js';
 import type { RateBudget } from './rate-budget.js';
-import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
+import { BadAnswer, readBody, readErrorBody } from './body.js';
+import { failureReason, toFinalError } from './error-translation.js';
+
+export { MAX_ERROR_BODY_BYTES } from './body.js';
 
 export interface HttpOptions {
   /** Default DEFAULT_RETRY_POLICY. */
@@ -37,8 +41,6 @@ export interface HttpOptions {
  * read, per request in flight (docs/behaviour.md, "Bodies are bounded").
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Error bodies carry a code and a message: their first 16 KiB are read, the rest is cancelled unread. */
-export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
 /** How long an error body may take: its code and message come in its first bytes, or not at all. */
 const ERROR_BODY_MS = 2000;
@@ -275,17 +277,6 @@ interface Exchange {
   abortAttempt?: (reason: unknown) => Promise<void>;
 }
 
-/** A 2xx answer that is not one (HTML, cut off, too long): retried like a 502; after the last attempt, a TransportError. */
-class BadAnswer extends Error {
-  override name = 'BadAnswer';
-  constructor(
-    readonly kind: TransportFailure,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
-}
-
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason, as the request itself would). */
 async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return;
@@ -332,147 +323,3 @@ function pathOf(url: string): string {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
-function failureReason(error: Error): string {
-  if (isHTTPError(error)) return `http-${error.response.status}`;
-  if (isTimeoutError(error)) return 'timeout';
-  if (error instanceof BadAnswer) return error.kind;
-  return 'connection';
-}
-
-/**
- * The error a caller sees. Transport failures keep only a summary of what happened as their cause: ky's errors
- * carry the Request, whose headers hold the token or the signature.
- */
-async function toFinalError(error: unknown, method: string, path: string, attempts: number, url: string): Promise<unknown> {
-  if (error instanceof HTTPError) return httpErrorFrom(error.response, method, path, attempts, url);
-  if (isTimeoutError(error)) return new TransportError('timeout', method, path, { cause: summary(error) });
-  if (error instanceof BadAnswer) return new TransportError(error.kind, method, path, { cause: new Error(error.detail) });
-  const original = error instanceof Error && error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
-  if (isNetworkError(original)) return new TransportError('connection', method, path, { cause: summary(original) });
-  return error; // Ours (an AuthError from authorize): already final.
-}
-
-/** name and message of an error and of its causes, nothing else. */
-function summary(error: unknown, depth = 0): Error | undefined {
-  if (!types.isNativeError(error) || depth > 3) return undefined;
-  const cause = summary(error.cause, depth + 1);
-  const out = new Error(error.message, cause ? { cause } : undefined);
-  out.name = error.name;
-  return out;
-}
-
-class BodyTooLarge extends BadAnswer {
-  constructor(maxBytes: number) {
-    super('invalid-response', `the body was longer than the ${maxBytes}-byte limit`);
-  }
-}
-
-/**
- * A 2xx body as text, at most `maxBytes`: one that sends without end must not fill the memory. Past `maxBytes` the
- * stream is cancelled (which releases the connection) and the read fails (BodyTooLarge). Time is bounded by ky's
- * per-attempt timeout and the run's deadline, which abort the stream. The chunks are decoded once, at the end.
- */
-async function readBody(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return '';
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    response.body.cancel().catch(() => undefined);
-    throw new BodyTooLarge(maxBytes);
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks, bytes).toString('utf8');
-    if (bytes + value.byteLength > maxBytes) {
-      reader.cancel().catch(() => undefined);
-      throw new BodyTooLarge(maxBytes);
-    }
-    chunks.push(value);
-    bytes += value.byteLength;
-  }
-}
-
-/**
- * The start of an error body (or of a body nobody needs): at most MAX_ERROR_BODY_BYTES, within `timeoutMs`; then
- * the stream is cancelled and what arrived is what there is (a broken or stalled body gives what came before it,
- * often nothing).
- */
-async function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(0, timeoutMs))));
-  let ended = false;
-  try {
-    for (;;) {
-      const next = await Promise.race([reader.read(), expired]);
-      if (next === 'expired') break;
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      const room = MAX_ERROR_BODY_BYTES - bytes;
-      chunks.push(next.value.byteLength > room ? next.value.subarray(0, room) : next.value);
-      bytes += Math.min(room, next.value.byteLength);
-      if (bytes >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // The stream broke off: what arrived before is all there is.
-  } finally {
-    clearTimeout(timer);
-    // Cancel only a body not read to its end (a cancel makes undici abort the request: costly, and needless).
-    if (!ended) reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks, bytes).toString('utf8');
-}
-
-/** Reads error_code / error_msg from the usual OMS, API Gateway and IAM error bodies; tolerates anything else. */
-async function httpErrorFrom(response: Response, method: string, path: string, attempts: number, url: string): Promise<HttpError> {
-  const text = await response.text().catch(() => ''); // read and bounded in afterResponse
-  let errorCode: string | undefined;
-  let errorMsg: string | undefined;
-  let bodyRequestId: string | undefined;
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    const nested = (typeof body.error === 'object' && body.error !== null ? body.error : {}) as Record<string, unknown>;
-    errorCode = str(body.error_code) ?? str(nested.code);
-    errorMsg = str(body.error_msg) ?? str(body.error_detail) ?? str(nested.message);
-    bodyRequestId = str(body.request_id);
-  } catch {
-    errorMsg = text.trim() === '' ? undefined : 'the error answer was not JSON';
-  }
-  const requestId = response.headers.get('x-request-id') ?? bodyRequestId;
-  const redirectHost = response.status >= 300 && response.status < 400 ? locationHost(response.headers.get('location'), url) : undefined;
-  if (redirectHost !== undefined) errorMsg = `redirected to ${redirectHost}; redirects are never followed`;
-  return new HttpError({
-    status: response.status,
-    ...(errorCode ? { errorCode } : {}),
-    ...(errorMsg ? { errorMsg } : {}),
-    ...(redirectHost !== undefined ? { redirectHost } : {}),
-    ...(requestId ? { requestId } : {}),
-    method,
-    path,
-    attempts,
-  });
-}
-
-/** The host a redirect names (resolved against the request URL), printable; '(none)' without a Location. */
-function locationHost(location: string | null, url: string): string {
-  if (location === null || location.trim() === '') return '(none)';
-  try {
-    return str(new URL(location, url).host) ?? '(none)';
-  } catch {
-    return '(unreadable Location)';
-  }
-}
-
-/** A short printable string, or undefined. Server text goes into logs, so it is bounded and control-free. */
-function str(value: unknown): string | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const text = String(value).replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  return text === '' ? undefined : text.slice(0, 500);
-}
