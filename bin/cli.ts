@@ -130,7 +130,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return usage(io, `--manifest and --max-age are for \`apply\``);
   }
   if (command !== 'plan' && v.out) return usage(io, '--out is for `plan` (it writes the manifest that `apply` reads)');
-  if (command === 'plan' && v.archive !== undefined) return usage(io, '--archive is for `purge` and `apply` (a plan changes nothing, so it has nothing to archive)');
   let noticeMs = 0;
   if (v.notice !== undefined) {
     if (command !== 'purge') return usage(io, '--notice is for `purge` (`apply` applies a reviewed manifest at once)');
@@ -421,6 +420,8 @@ function objectAt(uri: string): { store: ArchiveStore; key: string } {
 function s3Problem(uri: string): string | undefined {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (!match || match[2]!.endsWith('/')) return `expected s3://BUCKET/KEY, got ${JSON.stringify(uri)}`;
+  // The archive's own places (a stage bucket's root holds runs/, pending/ and state/): a manifest never replaces them.
+  if (/^(runs|pending|state)\//.test(match[2]!)) return `${JSON.stringify(uri)} is where the archive keeps its runs, notice or state; write manifests elsewhere (manifests/…)`;
   try {
     openArchiveStore(`s3://${match[1]}`);
     return undefined;

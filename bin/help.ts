@@ -45,7 +45,8 @@ Options:
                      still selected), and announce the rest (ROOT/pending/notice.json). Dry runs leave it alone.
   --archive ROOT     purge/apply --no-dry-run: archive the run (a directory or s3://BUCKET/PREFIX): each item's
                      record before the first pause or delete (the run changes nothing if it cannot), then the
-                     outcomes and the summary. See \`oms-janitor archive --help\`.
+                     outcomes and the summary. See \`oms-janitor archive --help\`. plan and dry runs only read its
+                     progress record (rules with noProgressFor).
   --accept-over-limit TARGET[:KIND]
                      plan --out: put TARGET's selection (of KIND, or every kind) in the manifest although it is over
                      limits.maxDeletePercent, and record who accepted it (OMS_JANITOR_OPERATOR, else user@host) and

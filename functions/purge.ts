@@ -70,6 +70,8 @@ const archiveRoot = (() => {
  * are in the summary, the logs and the metrics.
  */
 export async function handler(event: unknown, context: Context): Promise<RunSummary> {
+  // RunDuration counts from here, as Lambda's timeout does: set-up (secrets, IAM tokens, the progress record) included.
+  const startedMs = Date.now();
   logger.addContext(context);
   // Every request of the invocation (the secret read, IAM token requests, OMS calls and their retries) ends 10 s
   // before Lambda would cut the invocation off, so the summary and the metrics, or a clean error, are always
@@ -122,7 +124,6 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       }),
     });
     log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
-    const startedMs = Date.now();
     const { summary, archived } = await prepared.execute();
     const counters = prepared.counters;
     const durationMs = Date.now() - startedMs;

@@ -6,11 +6,13 @@ import type { ArchiveStore } from './store.js';
 
 /** Where the progress of in-progress items is kept between runs, in the archive root. */
 export const PROGRESS_KEY = 'state/progress.json';
+/** An entry no run has seen for this long is forgotten (its item is gone, or no longer listed). */
+const FORGET_AFTER_MS = 30 * 86_400_000;
 
 const schema = z.strictObject({
   version: z.literal(1),
   updatedAt: z.string(),
-  items: z.record(z.string(), z.strictObject({ progress: z.string(), since: z.string() })),
+  items: z.record(z.string(), z.strictObject({ progress: z.string(), since: z.string(), seen: z.string().optional() })),
 });
 
 /**
@@ -19,9 +21,9 @@ const schema = z.strictObject({
  * saves what it saw. Small: one entry per item in progress, about 150 bytes.
  */
 export class ProgressRecord {
-  readonly #items: Map<string, { progress: string; since: string }>;
+  readonly #items: Map<string, { progress: string; since: string; seen?: string }>;
 
-  private constructor(items: Map<string, { progress: string; since: string }>) {
+  private constructor(items: Map<string, { progress: string; since: string; seen?: string }>) {
     this.#items = items;
   }
 
@@ -62,7 +64,8 @@ export class ProgressRecord {
       const key = prefix + item.id;
       seen.add(key);
       const before = this.#items.get(key);
-      if (before === undefined || before.progress !== item.progress) this.#items.set(key, { progress: item.progress, since: now });
+      if (before === undefined || before.progress !== item.progress) this.#items.set(key, { progress: item.progress, since: now, seen: now });
+      else before.seen = now;
     }
     if (complete) for (const key of [...this.#items.keys()]) if (key.startsWith(prefix) && !seen.has(key)) this.#items.delete(key);
     return (item) => {
@@ -72,7 +75,13 @@ export class ProgressRecord {
     };
   }
 
+  /**
+   * Saves the record. Entries no run has seen for FORGET_AFTER_MS (a target or kind no longer listed, a listing that
+   * keeps failing) are dropped, so the record stays about the size of what is in progress, and an old `since` never
+   * comes back into effect.
+   */
   async save(store: ArchiveStore, nowMs: number): Promise<void> {
+    for (const [key, entry] of this.#items) if (nowMs - Date.parse(entry.seen ?? entry.since) > FORGET_AFTER_MS) this.#items.delete(key);
     const body = { version: 1, updatedAt: new Date(nowMs).toISOString(), items: Object.fromEntries(this.#items) };
     await store.put(PROGRESS_KEY, Buffer.from(`${JSON.stringify(body)}\n`), 'application/json');
   }

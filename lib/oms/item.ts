@@ -88,7 +88,11 @@ export function parseItem(kind: Kind, raw: unknown): Item {
   return item;
 }
 
-/** The counters of an item in progress, as `field=value;…` (values as listed, exactly), or undefined. */
+/**
+ * The counters of an item in progress, as `status=…;field=value;…` (values as listed, exactly), or undefined. The
+ * status is part of it: a task that leaves `waiting` for `migrating` with its counters still at 0 has just started,
+ * it has not been stuck since it was queued.
+ */
 function progressOf(kind: Kind, status: RawStatus | null, obj: Record<string, unknown>): string | undefined {
   const model = KIND_MODELS[kind];
   if (model.progressFields.length === 0 || !isInProgress(kind, status)) return undefined;
@@ -97,7 +101,7 @@ function progressOf(kind: Kind, status: RawStatus | null, obj: Record<string, un
     const value = numberText(obj[field]);
     if (value !== undefined) parts.push(`${field}=${value}`);
   }
-  return parts.length === 0 ? undefined : parts.join(';');
+  return parts.length === 0 ? undefined : `status=${String(status)};${parts.join(';')}`;
 }
 
 function startPlusTotal(obj: Record<string, unknown>): number | null {

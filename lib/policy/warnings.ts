@@ -53,7 +53,7 @@ export function policyWarnings(policy: Pick<Policy, 'rules' | 'protect'>): Polic
     if (rule.noProgressFor === undefined) return;
     warnings.push({
       field: `rules[${i}].noProgressFor`,
-      message: 'is judged only by runs with an archive (CLI --archive ROOT; in Lambda, stage param archive: true, the default), where progress is kept between runs; elsewhere this rule selects nothing',
+      message: 'is judged only by runs with an archive (CLI --archive ROOT, plan included; in Lambda, stage param archive: true, the default), where progress is kept between runs; elsewhere this rule selects nothing',
     });
   });
   return warnings;

@@ -47,8 +47,10 @@ export function publishRunMetrics(metrics: Metrics, summary: RunSummary, counter
   count('TasksDeferred', t.deferred);
   count('TaskGroupsDeleted', summary.taskGroups?.deleted ?? 0);
   count('TaskGroupsFailed', summary.taskGroups?.failed ?? 0);
+  count('TaskGroupsDeferred', summary.taskGroups?.deferred ?? 0);
   count('SyncTasksDeleted', summary.syncTasks?.deleted ?? 0);
   count('SyncTasksFailed', summary.syncTasks?.failed ?? 0);
+  count('SyncTasksDeferred', summary.syncTasks?.deferred ?? 0);
   count('Http400', counters.http400);
   count('Http403', counters.http403);
   count('Throttled', counters.throttled);

@@ -586,11 +586,13 @@ test('the dashboard: one per stage, every widget in this stage and region, namin
   }
   const emf = out.join('').split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } });
   const written = new Set(emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((c) => c.Metrics.map((m) => m.Name))));
+  // With exactly the dimensions the dashboard names: service and stage.
+  for (const e of emf) for (const c of e._aws.CloudWatchMetrics as unknown as { Dimensions: string[][] }[]) expect(c.Dimensions.map((d) => [...d].sort())).toEqual([['service', 'stage']]);
   expect(written.size).toBeGreaterThan(10);
   expect([...named].filter((name) => !written.has(name))).toEqual([]);
   // And it shows what the issue asks for: deletions per kind, failures, deferred and refused, duration, retries and
   // throttles, report and archive failures, the pending notice.
-  for (const name of ['TasksDeleted', 'TaskGroupsDeleted', 'SyncTasksDeleted', 'TasksFailed', 'TasksDeferred', 'TargetsRefused', 'RunDuration', 'HttpRetries', 'Throttled', 'ReportsFailed', 'ArchiveFailed', 'NoticePending']) {
+  for (const name of ['TasksDeleted', 'TaskGroupsDeleted', 'SyncTasksDeleted', 'TasksFailed', 'TasksDeferred', 'TaskGroupsDeferred', 'SyncTasksDeferred', 'TargetsRefused', 'RunDuration', 'HttpRetries', 'Throttled', 'ReportsFailed', 'ArchiveFailed', 'NoticePending']) {
     expect(named.has(name)).toBe(true);
   }
 });
