@@ -34,7 +34,7 @@ import {
   type OverLimitAcceptance,
 } from '../lib/purge/manifest.js';
 import { RunDeclined } from '../lib/purge/engine.js';
-import { EmptyManifest, prepareRun } from '../lib/purge/prepare-run.js';
+import { EmptyManifest, prepareRun } from '../lib/run/prepare-run.js';
 import { logOutcome } from '../lib/purge/outcome-log.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { exitCodeOf, kindRows, type RunSummary } from '../lib/purge/summary.js';

@@ -12,7 +12,7 @@ import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
 import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest } from '../lib/purge/manifest.js';
 import { shellWord } from '../lib/log/terminal.js';
-import { prepareRun } from '../lib/purge/prepare-run.js';
+import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent } from '../lib/purge/event.js';
 import { InputError } from '../lib/purge/request.js';

@@ -1,4 +1,4 @@
-import type { Authenticator } from '../auth/types.js';
+import type { Authenticator } from '../http/authenticator.js';
 import { HttpError } from '../http/errors.js';
 import type { Http } from '../http/types.js';
 import { OmsResponseError } from './errors.js';

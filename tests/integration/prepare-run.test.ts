@@ -9,7 +9,7 @@ import { createSecretSource } from '../../lib/auth/secret-source.js';
 import { HostAllowList } from '../../lib/http/allowed-hosts.js';
 import { createHttp } from '../../lib/http/client.js';
 import { buildManifest } from '../../lib/purge/manifest.js';
-import { EmptyManifest, prepareRun, type RunSetup } from '../../lib/purge/prepare-run.js';
+import { EmptyManifest, prepareRun, type RunSetup } from '../../lib/run/prepare-run.js';
 import { DAY, PROJECT, TOKEN, capturedLog, deletedIds, emulator, policy, task } from '../helpers/harness.js';
 
 describe('prepareRun', () => {

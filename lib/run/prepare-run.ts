@@ -1,5 +1,6 @@
 /**
- * The one run set-up every entry point shares (the CLI, the Lambda handler): from the policy, the run's choices and
+ * lib/run composes the lib folders below it (purge, archive, notice, auth, …) and nothing imports it but the entry
+ * points: the one run set-up every entry point shares (the CLI, the Lambda handler): from the policy, the run's choices and
  * an optional manifest, it builds the request, resolves the credentials (the run's, read only when a target needs
  * them, and each target's own), registers every secret with the redactor, builds the run client, and wires the
  * archive, the progress record and the notice window. The entry point only parses its input, adds its own hooks
@@ -19,11 +20,11 @@ import type { Redactor } from '../log/redact.js';
 import { warnIfNoticeIgnored } from '../notice/notice.js';
 import { runUnderNotice } from '../notice/run.js';
 import type { Policy, Target } from '../policy/types.js';
-import { runPurge, type EngineDeps, type PurgeRequest } from './engine.js';
-import { leftOutText, manifestChoices, policyChangeNotice, type Manifest } from './manifest.js';
-import { InputError, buildRequest, type RunChoices } from './request.js';
-import { createRunClient, type HttpCounters } from './runtime.js';
-import type { RunSummary } from './summary.js';
+import { runPurge, type EngineDeps, type PurgeRequest } from '../purge/engine.js';
+import { leftOutText, manifestChoices, policyChangeNotice, type Manifest } from '../purge/manifest.js';
+import { InputError, buildRequest, type RunChoices } from '../purge/request.js';
+import { createRunClient, type HttpCounters } from '../purge/runtime.js';
+import type { RunSummary } from '../purge/summary.js';
 
 /** A manifest that plans nothing: said as such (CLI exit 1, an invocation error), never "0 deleted". */
 export class EmptyManifest extends Error {
