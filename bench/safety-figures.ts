@@ -4,6 +4,7 @@
  *   npx tsx bench/safety-figures.ts [--only redirects,stop-first,bodies,storm,terminal,deadline] [--lambda-left-ms 45000]
  * Each scenario is the one the issue reports ("seen here: ..."), with the same sizes.
  */
+import type { RunSummary } from '../lib/purge/summary.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,7 +171,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const leftMs = Number(values['lambda-left-ms']);
     const started = Date.now();
     const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => leftMs - (Date.now() - started) } as unknown as Context;
-    const summary = await handler({ dryRun: false }, context);
+    const summary = (await handler({ dryRun: false }, context)) as RunSummary;
     const figures = {
       lambdaLeftSeconds: leftMs / 1000,
       returnedAfterSeconds: +((Date.now() - started) / 1000).toFixed(1),

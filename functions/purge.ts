@@ -14,7 +14,8 @@ import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest } from '../li
 import { shellWord } from '../lib/log/terminal.js';
 import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
-import { parseLambdaEvent } from '../lib/purge/event.js';
+import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
+import { hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
@@ -69,7 +70,7 @@ const archiveRoot = (() => {
  * Returns the run summary. Throws only for invalid input or configuration (nothing is done then); failed deletions
  * are in the summary, the logs and the metrics.
  */
-export async function handler(event: unknown, context: Context): Promise<RunSummary> {
+export async function handler(event: unknown, context: Context): Promise<RunSummary | TargetsStepResult | TargetStepResult> {
   // RunDuration counts from here, as Lambda's timeout does: set-up (secrets, IAM tokens, the progress record) included.
   const startedMs = Date.now();
   logger.addContext(context);
@@ -78,59 +79,20 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   // returned; new tasks already stop starting 30 s before (the engine's reserve).
   const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
   try {
-    const { policy, policySha256, allowedHosts, iamHttp } = await setup;
-    const run = parseLambdaEvent(event);
-    // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request. One
-    // too large for the event is read from the stage's archive bucket (the only bucket the function may read).
-    const manifestValue = run.kind === 'manual' && run.manifestUri !== undefined ? await readStoredManifest(run.manifestUri, context.invokedFunctionArn) : run.kind === 'manual' ? run.manifest : undefined;
-    const manifest = manifestValue !== undefined ? parseManifest(manifestValue, run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest') : undefined;
-    if (manifest) checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
-    const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
-    if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
-    const failures = failureCounter();
-    const reportOutcomes = reporter.collector();
-    const dryRunAsked = run.choices.dryRun === true || policy.dryRun;
-    // The archive root: read by every run (progress between runs), written by real runs (their archive, the notice).
-    // Outside Lambda (invoke local) a root naming {account} cannot be completed: a dry run goes on without it (its
-    // noProgressFor rules then select nothing, said in the log); a real run fails (nothing unarchived is deleted).
-    const root = archiveRoot === undefined ? undefined : dryRunAsked ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
-    const prepared = await prepareRun({
-      policy,
-      policySha256,
-      allowedHosts,
-      choices: run.choices,
-      fieldNames: { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' },
-      ...(manifest ? { manifest: { manifest, where: run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest' } } : {}),
-      runCredentials: () => resolveSecretCredentials(secretId, secrets, { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }, { signal: deadline }),
-      secrets,
-      iamHttp,
-      redactor,
-      log,
-      deadline,
-      runId: context.awsRequestId,
-      trigger: run.kind,
-      ...(root ? { archiveRoot: root } : {}),
-      noticeWindowMs,
-      hooks: () => ({
-        remainingTimeMs: () => context.getRemainingTimeInMillis(),
-        onOutcome: (target, candidate, outcome) => {
-          failures.onOutcome(target, candidate, outcome);
-          reportOutcomes.onOutcome(target, candidate, outcome);
-        },
-        howToForce: manifest
-          ? (target, kind) =>
-              `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
-          : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
-      }),
-    });
-    log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
-    const { summary, archived } = await prepared.execute();
-    const counters = prepared.counters;
-    const durationMs = Date.now() - startedMs;
-    // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
-    const report = await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn });
-    publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
-    return redactor.value(summary) as RunSummary;
+    const parsed = parseLambdaEvent(event);
+    if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, report: true })) as RunSummary;
+    const { step } = parsed;
+    if (step.step === 'targets') return { targets: await fanOutTargets(step.event) };
+    if (step.step === 'target') {
+      // One target of a fanned-out run: its own invocation, budget and archive folder; the report waits for the merge.
+      const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
+      const summary = redactor.value(await runEvent(onlyThis, context, { startedMs, deadline, report: false })) as RunSummary;
+      return { target: step.target, round: step.round, more: hasWorkLeft(summary), summary };
+    }
+    const merged = mergeSummaries(step.executionId, step.results.map((r) => ({ target: r.target, summaries: r.summaries as RunSummary[], ...(r.error !== undefined ? { error: r.error } : {}) })));
+    await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
+    log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
+    return redactor.value(merged) as RunSummary;
   } catch (error) {
     // The plan could not be archived: nothing was paused or deleted, and the alarm on ArchiveFailed says so.
     if (error instanceof ArchiveError) publishArchiveFailure(metrics);
@@ -140,6 +102,90 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     safe.name = error instanceof Error ? error.name : 'Error';
     throw safe;
   }
+}
+
+/** A fan-out's first step: the run's targets (the event's `targets`, else every target of the policy). */
+export interface TargetsStepResult {
+  targets: string[];
+}
+
+/** One target's invocation: its summary, and whether it stopped at its deadline with work left (invoked again). */
+export interface TargetStepResult {
+  target: string;
+  round: number;
+  more: boolean;
+  summary: RunSummary;
+}
+
+async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }): Promise<string[]> {
+  const { policy } = await setup;
+  const asked = run.choices.targets;
+  asked?.forEach((name, i) => {
+    if (!policy.targets.some((t) => t.name === name)) throw new InputError(`event.targets[${i}]`, `unknown target ${JSON.stringify(name)}; nothing was done`);
+  });
+  if (noticeWindowMs > 0) throw new InputError('NOTICE_WINDOW', 'a notice window is not fanned out yet (one run consumes the notice); switch fanOut off for this stage; nothing was done');
+  return policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name));
+}
+
+/** One run of a scheduled or manual event: set up, run, archive, report (unless `report` is false), metrics. */
+async function runEvent(
+  run: LambdaRun & { kind: 'scheduled' | 'manual' },
+  context: Context,
+  invocation: { startedMs: number; deadline: AbortSignal; report: boolean },
+): Promise<RunSummary> {
+  const { startedMs, deadline } = invocation;
+  const { policy, policySha256, allowedHosts, iamHttp } = await setup;
+  // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request. One
+  // too large for the event is read from the stage's archive bucket (the only bucket the function may read).
+  const manifestValue = run.kind === 'manual' && run.manifestUri !== undefined ? await readStoredManifest(run.manifestUri, context.invokedFunctionArn) : run.kind === 'manual' ? run.manifest : undefined;
+  const manifest = manifestValue !== undefined ? parseManifest(manifestValue, run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest') : undefined;
+  if (manifest) checkManifest(manifest, policy, Date.now(), DEFAULT_MANIFEST_MAX_AGE_MS, 'event.manifest');
+  const secretId = process.env.OMS_CREDENTIALS_SECRET_ID;
+  if (!secretId) throw new InputError('OMS_CREDENTIALS_SECRET_ID', 'is not set: name the Secrets Manager secret with the OMS credentials');
+  const failures = failureCounter();
+  const reportOutcomes = reporter.collector();
+  const dryRunAsked = run.choices.dryRun === true || policy.dryRun;
+  // The archive root: read by every run (progress between runs), written by real runs (their archive, the notice).
+  // Outside Lambda (invoke local) a root naming {account} cannot be completed: a dry run goes on without it (its
+  // noProgressFor rules then select nothing, said in the log); a real run fails (nothing unarchived is deleted).
+  const root = archiveRoot === undefined ? undefined : dryRunAsked ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
+  const prepared = await prepareRun({
+    policy,
+    policySha256,
+    allowedHosts,
+    choices: run.choices,
+    fieldNames: { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' },
+    ...(manifest ? { manifest: { manifest, where: run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest' } } : {}),
+    runCredentials: () => resolveSecretCredentials(secretId, secrets, { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }, { signal: deadline }),
+    secrets,
+    iamHttp,
+    redactor,
+    log,
+    deadline,
+    runId: context.awsRequestId,
+    trigger: run.kind,
+    ...(root ? { archiveRoot: root } : {}),
+    noticeWindowMs,
+    hooks: () => ({
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      onOutcome: (target, candidate, outcome) => {
+        failures.onOutcome(target, candidate, outcome);
+        reportOutcomes.onOutcome(target, candidate, outcome);
+      },
+      howToForce: manifest
+        ? (target, kind) =>
+            `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
+        : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
+    }),
+  });
+  log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
+  const { summary, archived } = await prepared.execute();
+  const counters = prepared.counters;
+  const durationMs = Date.now() - startedMs;
+  // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
+  const report = invocation.report ? await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn }) : { status: 'skipped' as const };
+  publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
+  return summary;
 }
 
 /** The archive root of a dry run, or undefined when it cannot be completed here (no function ARN). */

@@ -19,7 +19,49 @@ const manualEvent = z.strictObject({
 });
 
 /** `manifest`: a manual run that applies this manifest (still to be validated: parseManifest). */
-export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'manual'; choices: RunChoices; manifest?: unknown; manifestUri?: string };
+export type LambdaRun =
+  | { kind: 'scheduled'; choices: RunChoices }
+  | { kind: 'manual'; choices: RunChoices; manifest?: unknown; manifestUri?: string }
+  | { kind: 'fanOut'; step: FanOutStep };
+
+/**
+ * A step of a fanned-out run (AWS Step Functions, issue 18), each with the run's own event: list the run's targets,
+ * run one target (round N), or merge the targets' summaries and report. Only the state machine sends these.
+ */
+export type FanOutStep =
+  | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' } }
+  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; target: string; round: number }
+  | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summaries: unknown[]; error?: string }[] };
+
+const fanOutEvent = z.strictObject({
+  fanOut: z.enum(['targets', 'target', 'merge']),
+  event: z.unknown(),
+  target: z.string().min(1).optional(),
+  round: z.number().int().min(1).optional(),
+  executionId: z.string().min(1).optional(),
+  results: z.array(z.strictObject({ target: z.string().min(1), summaries: z.array(z.unknown()), error: z.string().optional() })).optional(),
+});
+
+function parseFanOut(event: Record<string, unknown>): LambdaRun {
+  const parsed = fanOutEvent.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`event.${issue.path.join('.') || 'fanOut'}`, `${describe(issue)} (a fan-out step, sent by the stage's state machine); nothing was done`);
+  }
+  const e = parsed.data;
+  const inner = parseLambdaEvent(e.event ?? {});
+  if (inner.kind === 'fanOut') throw new InputError('event.event', 'a fan-out step cannot carry another; nothing was done');
+  if (inner.kind === 'manual' && (inner.manifest !== undefined || inner.manifestUri !== undefined)) {
+    throw new InputError('event.event.manifest', 'a manifest is applied by the function itself, not fanned out; nothing was done');
+  }
+  if (e.fanOut === 'targets') return { kind: 'fanOut', step: { step: 'targets', event: inner } };
+  if (e.fanOut === 'target') {
+    if (e.target === undefined || e.round === undefined) throw new InputError(`event.${e.target === undefined ? 'target' : 'round'}`, 'required for a target step; nothing was done');
+    return { kind: 'fanOut', step: { step: 'target', event: inner, target: e.target, round: e.round } };
+  }
+  if (e.results === undefined || e.executionId === undefined) throw new InputError(`event.${e.results === undefined ? 'results' : 'executionId'}`, 'required for a merge step; nothing was done');
+  return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, summaries: r.summaries, ...(r.error !== undefined ? { error: r.error } : {}) })) } };
+}
 
 /**
  * Scheduled runs are EventBridge's scheduled envelope, or the `{"scheduled": true}` input that serverless.yml gives
@@ -28,6 +70,7 @@ export type LambdaRun = { kind: 'scheduled'; choices: RunChoices } | { kind: 'ma
  */
 export function parseLambdaEvent(event: unknown): LambdaRun {
   if (isScheduled(event)) return { kind: 'scheduled', choices: {} };
+  if (event !== null && typeof event === 'object' && !Array.isArray(event) && 'fanOut' in event) return parseFanOut(event as Record<string, unknown>);
   if (isEnvelope(event) && !isEmptyObject((event as Record<string, unknown>).detail)) {
     // EventBridge's schedule always sends `"detail": {}`. A detail with anything in it (`{"dryRun": true}`) is a
     // hand-made envelope whose author expects the detail to be read; running the policy as written would ignore it.

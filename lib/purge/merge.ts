@@ -1,0 +1,106 @@
+/**
+ * One run summary from the per-target invocations of a fanned-out run (issue 18: Step Functions runs one invocation
+ * per target, again while a target has work left). Pure: the state machine's last step calls it with what each
+ * invocation returned, or the error it failed with.
+ */
+import { BLOCK_KEYS, addTotals, emptyTotals, type KindSummary, type RunSummary, type TargetSummary, type Totals } from './summary.js';
+
+/** What one target's invocations gave: their summaries, round by round, or the error that ended the target. */
+export interface TargetRounds {
+  target: string;
+  summaries: RunSummary[];
+  /** The last invocation failed (credentials, a refused event): the target is reported stopped with this. */
+  error?: string;
+}
+
+/** Whether a target's invocation stopped at its deadline with work left: invoked again, while rounds remain. */
+export function hasWorkLeft(summary: RunSummary): boolean {
+  return summary.targets.some((t) => [t.deferredItems ?? [], t.taskGroups?.deferredItems ?? [], t.syncTasks?.deferredItems ?? []].some((items) => items.some((d) => d.reason === 'time-budget')));
+}
+
+export function mergeSummaries(runId: string, rounds: readonly TargetRounds[]): RunSummary {
+  const all = rounds.flatMap((r) => r.summaries);
+  const first = all[0];
+  const merged: RunSummary = {
+    runId,
+    dryRun: all.length > 0 && all.every((s) => s.dryRun),
+    startedAt: all.map((s) => s.startedAt).sort()[0] ?? new Date().toISOString(),
+    finishedAt: all.map((s) => s.finishedAt).sort().at(-1) ?? new Date().toISOString(),
+    totals: emptyTotals(),
+    targets: [],
+  };
+  for (const key of Object.values(BLOCK_KEYS)) if (all.some((s) => s[key] !== undefined)) merged[key] = emptyTotals();
+  for (const { target, summaries, error } of rounds) {
+    const own = summaries.map((s) => s.targets.find((t) => t.name === target)).filter((t): t is TargetSummary => t !== undefined);
+    const combined = combineRounds(own) ?? { ...emptyTarget(target, first) };
+    if (error !== undefined) Object.assign(combined, { error: `stopped: ${error}`, truncated: true });
+    merged.targets.push(combined);
+    // Totals over the target's rounds: what was done adds up; what was listed and selected is the first round's.
+    const totals = roundTotals(summaries, (s) => s.totals);
+    addTotals(merged.totals, totals);
+    for (const key of Object.values(BLOCK_KEYS)) if (merged[key]) addTotals(merged[key]!, roundTotals(summaries, (s) => s[key] ?? emptyTotals()));
+  }
+  for (const field of ['notFound', 'notSelected', 'alreadyGone', 'changedSincePlan', 'noRuleNow'] as const) {
+    const ids = [...new Set(all.flatMap((s) => s[field] ?? []))];
+    if (ids.length > 0) merged[field] = ids;
+  }
+  return merged;
+}
+
+/** Listed, selected, protected, kept and skipped from the first round; deleted and failed summed; deferred the last's. */
+function roundTotals(summaries: readonly RunSummary[], pick: (s: RunSummary) => Totals): Totals {
+  const out = emptyTotals();
+  if (summaries.length === 0) return out;
+  const firstRound = pick(summaries[0]!);
+  for (const key of ['listed', 'selected', 'protected', 'kept', 'skipped'] as const) out[key] = firstRound[key];
+  for (const s of summaries) {
+    out.deleted += pick(s).deleted;
+    out.failed += pick(s).failed;
+  }
+  out.deferred = pick(summaries.at(-1)!).deferred;
+  return out;
+}
+
+/** A target's summary over its rounds, the same way. */
+function combineRounds(rounds: readonly TargetSummary[]): TargetSummary | undefined {
+  if (rounds.length === 0) return undefined;
+  const last = rounds.at(-1)!;
+  const target: TargetSummary = {
+    ...rounds[0]!,
+    deleted: sum(rounds, (t) => t.deleted),
+    failed: sum(rounds, (t) => t.failed),
+    deferred: last.deferred,
+    refused: rounds.some((t) => t.refused),
+    truncated: last.truncated,
+    failures: rounds.flatMap((t) => t.failures),
+    ...(last.deferredItems ? { deferredItems: last.deferredItems } : {}),
+    ...(last.error ? { error: last.error } : {}),
+  };
+  if (!last.deferredItems) delete target.deferredItems;
+  if (!last.error) delete target.error;
+  for (const key of Object.values(BLOCK_KEYS)) {
+    const blocks = rounds.map((t) => t[key]).filter((b): b is KindSummary => b !== undefined);
+    if (blocks.length === 0) continue;
+    const lastBlock = blocks.at(-1)!;
+    target[key] = {
+      ...blocks[0]!,
+      deleted: sum(blocks, (b) => b.deleted),
+      failed: sum(blocks, (b) => b.failed),
+      deferred: lastBlock.deferred,
+      refused: blocks.some((b) => b.refused),
+      truncated: lastBlock.truncated,
+      failures: blocks.flatMap((b) => b.failures),
+    };
+  }
+  return target;
+}
+
+function emptyTarget(name: string, like: RunSummary | undefined): TargetSummary {
+  const base: TargetSummary = { name, projectId: '', listed: 0, selected: 0, deleted: 0, failed: 0, deferred: 0, refused: false, truncated: true, failures: [] };
+  for (const key of Object.values(BLOCK_KEYS)) if (like?.[key]) base[key] = { ...emptyTotals(), refused: false, truncated: true, failures: [] };
+  return base;
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((n, item) => n + value(item), 0);
+}

@@ -1,0 +1,84 @@
+/**
+ * The fan-out steps of the Lambda handler (issue 18.2), as the state machine sends them: list the run's targets,
+ * run one target per invocation (again while it stopped at its deadline with work left), merge and report once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Emulator } from '../../emulator/index.js';
+import type { RunSummary } from '../../lib/purge/summary.js';
+import { lambdaContext, startHandler } from '../helpers/handler.js';
+import { DAY, PROJECT, PROJECT_B, TOKEN, deletedIds, emulator, policyText, task } from '../helpers/harness.js';
+
+type StepResult = { targets?: string[]; target?: string; round?: number; more?: boolean; summary?: RunSummary };
+
+describe('Lambda handler: fan-out steps', () => {
+  let emu: Emulator;
+  let handler: (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<StepResult>;
+  let restore: () => void;
+
+  beforeAll(async () => {
+    emu = await emulator({
+      secrets: { 'oms-janitor/prod': JSON.stringify({ type: 'token', token: TOKEN }) },
+      projects: {
+        [PROJECT]: Array.from({ length: 6 }, (_, i) => task(String(10 + i), 4, (50 - i) * DAY)),
+        [PROJECT_B]: [task('20', 4, 40 * DAY), task('21', 5, DAY)],
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'janitor-fanout-'));
+    writeFileSync(join(dir, 'policy.yaml'), policyText(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n', { a: PROJECT, b: PROJECT_B }));
+    const started = await startHandler(emu, {
+      POLICY_FILE: join(dir, 'policy.yaml'),
+      STAGE: 'prod',
+      OMS_CREDENTIALS_SECRET_ID: 'oms-janitor/prod',
+      REPORT_MODE: 'changes',
+      REPORT_TOPIC: 'arn:aws:sns:ap-southeast-1:123456789012:oms-task-janitor-prod-reports',
+      AWS_ENDPOINT_URL_SNS: emu.url,
+    });
+    handler = started.handler as never;
+    restore = started.restore;
+  });
+  afterAll(async () => {
+    await emu.close();
+    restore();
+  });
+
+  it('targets, one invocation per target (a second round for the one that ran out of time), then one merged summary and one report', async () => {
+    expect(await handler({ fanOut: 'targets', event: { scheduled: true } }, lambdaContext('t'))).toEqual({ targets: ['a', 'b'] });
+    expect(await handler({ fanOut: 'targets', event: { dryRun: false, targets: ['b'] } }, lambdaContext('t2'))).toEqual({ targets: ['b'] });
+    await expect(handler({ fanOut: 'targets', event: { dryRun: false, targets: ['zz'] } }, lambdaContext('t3'))).rejects.toThrow(/event\.targets\[0\]: unknown target "zz"/);
+    await expect(handler({ fanOut: 'targets', event: { manifest: { kind: 'x' } } }, lambdaContext('t4'))).rejects.toThrow(/a manifest is applied by the function itself, not fanned out/);
+
+    // Target a's first invocation has little time: it stops with work left.
+    let left = 44_000;
+    const a1 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'a', round: 1 }, lambdaContext('a-1', () => (left -= 6_000)));
+    expect(a1).toMatchObject({ target: 'a', round: 1, more: true });
+    expect(a1.summary!.targets.map((t) => t.name)).toEqual(['a']);
+    expect(deletedIds(emu, PROJECT_B)).toEqual([]); // one target per invocation
+    const a2 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'a', round: 2 }, lambdaContext('a-2'));
+    expect(a2).toMatchObject({ target: 'a', round: 2, more: false });
+    const b1 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'b', round: 1 }, lambdaContext('b-1'));
+    expect(b1).toMatchObject({ more: false });
+    // The targets' invocations send no report: the merge sends the one report of the run.
+    expect(emu.stats.published).toHaveLength(0);
+
+    const merged = (await handler(
+      {
+        fanOut: 'merge',
+        event: { scheduled: true },
+        executionId: 'arn:aws:states:ap-southeast-1:123456789012:execution:oms-task-janitor-prod:run-1',
+        results: [
+          { target: 'a', summaries: [a1.summary, a2.summary] },
+          { target: 'b', summaries: [b1.summary] },
+        ],
+      },
+      lambdaContext('merge'),
+    )) as unknown as RunSummary;
+    expect(merged.totals).toMatchObject({ listed: 8, selected: 7, deleted: 7, failed: 0, deferred: 0 });
+    expect(merged.targets.map((t) => [t.name, t.deleted])).toEqual([['a', 6], ['b', 1]]);
+    expect(deletedIds(emu)).toHaveLength(6);
+    expect(emu.stats.published).toHaveLength(1);
+    expect(emu.stats.published[0]!.subject).toMatch(/7 deleted/);
+  });
+});
