@@ -15,7 +15,7 @@ import { shellWord } from '../lib/log/terminal.js';
 import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
-import { hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
+import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
@@ -87,9 +87,12 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       // One target of a fanned-out run: its own invocation, budget and archive folder; the report waits for the merge.
       const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
       const summary = redactor.value(await runEvent(onlyThis, context, { startedMs, deadline, report: false })) as RunSummary;
-      return { target: step.target, round: step.round, more: hasWorkLeft(summary), summary };
+      // This round added to the earlier ones, kept small: the state machine carries it (256 KB per state).
+      const rounds = [...(step.previous ? [step.previous as RunSummary] : []), summary];
+      const combined = compactForFanOut(mergeSummaries(summary.runId, [{ target: step.target, summaries: rounds }]));
+      return { target: step.target, event: step.rawEvent, round: step.round + 1, more: hasWorkLeft(summary), summary: combined };
     }
-    const merged = mergeSummaries(step.executionId, step.results.map((r) => ({ target: r.target, summaries: r.summaries as RunSummary[], ...(r.error !== undefined ? { error: r.error } : {}) })));
+    const merged = mergeSummaries(step.executionId, step.results.map((r) => ({ target: r.target, summaries: r.summary ? [r.summary as RunSummary] : [], ...(r.error !== undefined ? { error: r.error } : {}) })));
     await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
     log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
     return redactor.value(merged) as RunSummary;
@@ -109,9 +112,13 @@ export interface TargetsStepResult {
   targets: string[];
 }
 
-/** One target's invocation: its summary, and whether it stopped at its deadline with work left (invoked again). */
+/**
+ * One target's invocation: its summary over its rounds so far, whether it stopped at its deadline with work left
+ * (invoked again), the next round's number, and the run's event (the state machine passes it on).
+ */
 export interface TargetStepResult {
   target: string;
+  event: unknown;
   round: number;
   more: boolean;
   summary: RunSummary;

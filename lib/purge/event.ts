@@ -30,16 +30,18 @@ export type LambdaRun =
  */
 export type FanOutStep =
   | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' } }
-  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; target: string; round: number }
-  | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summaries: unknown[]; error?: string }[] };
+  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; target: string; round: number; previous?: unknown }
+  | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summary?: unknown; error?: string }[] };
 
 const fanOutEvent = z.strictObject({
   fanOut: z.enum(['targets', 'target', 'merge']),
   event: z.unknown(),
   target: z.string().min(1).optional(),
   round: z.number().int().min(1).optional(),
+  // The target's summary over its earlier rounds (null before the first), which this round adds to.
+  previous: z.unknown().optional(),
   executionId: z.string().min(1).optional(),
-  results: z.array(z.strictObject({ target: z.string().min(1), summaries: z.array(z.unknown()), error: z.string().optional() })).optional(),
+  results: z.array(z.strictObject({ target: z.string().min(1), summary: z.unknown().optional(), error: z.string().optional() })).optional(),
 });
 
 function parseFanOut(event: Record<string, unknown>): LambdaRun {
@@ -57,10 +59,10 @@ function parseFanOut(event: Record<string, unknown>): LambdaRun {
   if (e.fanOut === 'targets') return { kind: 'fanOut', step: { step: 'targets', event: inner } };
   if (e.fanOut === 'target') {
     if (e.target === undefined || e.round === undefined) throw new InputError(`event.${e.target === undefined ? 'target' : 'round'}`, 'required for a target step; nothing was done');
-    return { kind: 'fanOut', step: { step: 'target', event: inner, target: e.target, round: e.round } };
+    return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, target: e.target, round: e.round, ...(e.previous !== undefined && e.previous !== null ? { previous: e.previous } : {}) } };
   }
   if (e.results === undefined || e.executionId === undefined) throw new InputError(`event.${e.results === undefined ? 'results' : 'executionId'}`, 'required for a merge step; nothing was done');
-  return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, summaries: r.summaries, ...(r.error !== undefined ? { error: r.error } : {}) })) } };
+  return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, ...(r.summary !== undefined && r.summary !== null ? { summary: r.summary } : {}), ...(r.error !== undefined ? { error: r.error } : {}) })) } };
 }
 
 /**

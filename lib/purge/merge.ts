@@ -104,3 +104,27 @@ function emptyTarget(name: string, like: RunSummary | undefined): TargetSummary 
 function sum<T>(items: readonly T[], value: (item: T) => number): number {
   return items.reduce((n, item) => n + value(item), 0);
 }
+
+/** Failures and deferred items a fanned-out target passes on, per kind (the rest are counted, and all are in the logs). */
+export const FAN_OUT_ITEMS_LISTED = 10;
+
+/** A summary small enough for a state machine's payload: its lists cut to FAN_OUT_ITEMS_LISTED, the rest counted. */
+export function compactForFanOut(summary: RunSummary): RunSummary {
+  const cut = <T>(items: T[] | undefined, omitted: number | undefined) =>
+    items === undefined ? {} : { items: items.slice(0, FAN_OUT_ITEMS_LISTED), omitted: (omitted ?? 0) + Math.max(0, items.length - FAN_OUT_ITEMS_LISTED) };
+  const targets = summary.targets.map((t) => {
+    const failures = cut(t.failures, t.failuresOmitted);
+    const deferred = cut(t.deferredItems, t.deferredOmitted);
+    const out: TargetSummary = { ...t, failures: failures.items ?? [], ...(failures.omitted ? { failuresOmitted: failures.omitted } : {}) };
+    if (deferred.items) Object.assign(out, { deferredItems: deferred.items, ...(deferred.omitted ? { deferredOmitted: deferred.omitted } : {}) });
+    for (const key of Object.values(BLOCK_KEYS)) {
+      const block = t[key];
+      if (!block) continue;
+      const f = cut(block.failures, block.failuresOmitted);
+      const d = cut(block.deferredItems, block.deferredOmitted);
+      out[key] = { ...block, failures: f.items ?? [], ...(f.omitted ? { failuresOmitted: f.omitted } : {}), ...(d.items ? { deferredItems: d.items, ...(d.omitted ? { deferredOmitted: d.omitted } : {}) } : {}) };
+    }
+    return out;
+  });
+  return { ...summary, targets };
+}

@@ -26,6 +26,8 @@ type Stage = (typeof STAGES)[number];
 /** prod again, with the optional params set: the KMS policy and both e-mail subscriptions switch on, reports always. */
 const KMS_KEY = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const WITH_OPTIONS = 'prod+options';
+/** prod with fan-out on Step Functions. */
+const FAN_OUT = 'prod+fanOut';
 
 /** heartbeatHours: hours in a row without a finished run before the no-runs alarm fires (only with the schedule on). */
 const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string; heartbeatHours: number }> = {
@@ -84,6 +86,7 @@ beforeAll(async () => {
       packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always', '--param=archive=false', '--param=archiveDays=30']),
     ],
     [NEW_STAGE, packageStage(NEW_STAGE, [], addNewStageBlock)],
+    [FAN_OUT, packageStage('prod', ['--param=fanOut=true'])],
   ];
   // All at once, and all awaited together: a rejection is reported as soon as it happens, never left unhandled
   // while an earlier run is still being awaited.
@@ -225,7 +228,7 @@ describe.each(STAGES)('stage %s', (stage) => {
 
   test('the schedule: expression, enabled state, and the input that marks the run as scheduled', () => {
     const t = get(stage).template;
-    const rule = resource(t, 'AWS::Events::Rule').Properties;
+    const rule = resource(t, 'PurgeEventsRuleSchedule1').Properties;
     expect(rule.ScheduleExpression).toBe(expected.schedule);
     expect(rule.State).toBe(expected.enabled ? 'ENABLED' : 'DISABLED');
     expect(rule.Targets).toHaveLength(1);
@@ -474,7 +477,7 @@ test('a new stage block with only secretName, policyFile and heartbeatHours inhe
   expect(resource(t, 'AWS::Logs::LogGroup')).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
   // The default schedule, switched off: the stage runs only when invoked until its block says scheduleEnabled: true,
   // and without a schedule there is no no-runs alarm (its condition is false).
-  const rule = resource(t, 'AWS::Events::Rule').Properties;
+  const rule = resource(t, 'PurgeEventsRuleSchedule1').Properties;
   expect(rule).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED' });
   expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': ['schedule-false', 'schedule-true'] });
   expect(t.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
@@ -535,7 +538,7 @@ test('an unknown stage does not package: the params without a default are named'
 
 test('--param="scheduleEnabled=true" (a string) enables the schedule and the heartbeat like the YAML boolean', () => {
   const t = get(WITH_OPTIONS).template;
-  expect(resource(t, 'AWS::Events::Rule').Properties.State).toBe('ENABLED');
+  expect(resource(t, 'PurgeEventsRuleSchedule1').Properties.State).toBe('ENABLED');
   // The condition compares prefixed strings, so 'true' from the command line and true from serverless.yml agree.
   expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': ['schedule-true', 'schedule-true'] });
 });
@@ -595,4 +598,59 @@ test('the dashboard: one per stage, every widget in this stage and region, namin
   for (const name of ['TasksDeleted', 'TaskGroupsDeleted', 'SyncTasksDeleted', 'TasksFailed', 'TasksDeferred', 'TaskGroupsDeferred', 'SyncTasksDeferred', 'TargetsRefused', 'RunDuration', 'HttpRetries', 'Throttled', 'ReportsFailed', 'ArchiveFailed', 'NoticePending']) {
     expect(named.has(name)).toBe(true);
   }
+});
+
+describe('fan-out on Step Functions (prod with fanOut=true)', () => {
+  const FUNCTION_ARN = 'arn:aws:lambda:ap-southeast-1:123456789012:function:oms-task-janitor-prod-purge';
+
+  test('off by default: no state machine, one run at a time, the function scheduled itself', () => {
+    const t = get('prod').template;
+    expect(t.Conditions?.FanOutOn).toEqual({ 'Fn::Equals': ['fanout-false', 'fanout-true'] });
+    expect(resource(t, 'PurgeStateMachine').Condition).toBe('FanOutOn');
+    expect(resource(t, 'AWS::Lambda::Function').Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resource(t, 'PurgeEventsRuleSchedule1').Properties.State).toBe('ENABLED');
+  });
+
+  test('a valid ASL definition (asl-validator) whose tasks invoke only the purge function; the schedule starts it instead of the function', async () => {
+    const t = get(FAN_OUT).template;
+    expect(t.Conditions?.FanOutOn).toEqual({ 'Fn::Equals': ['fanout-true', 'fanout-true'] });
+    const machine = resource(t, 'PurgeStateMachine');
+    expect(machine.Properties).toMatchObject({ StateMachineName: 'oms-task-janitor-prod', StateMachineType: 'STANDARD', RoleArn: { 'Fn::GetAtt': ['StateMachineRole', 'Arn'] }, DefinitionSubstitutions: { PurgeFunctionArn: { 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] } } });
+    const definition = JSON.parse(JSON.stringify(machine.Properties.Definition).replaceAll('${PurgeFunctionArn}', FUNCTION_ARN)) as Record<string, unknown>;
+    const { default: validator } = await import('asl-validator');
+    const verdict = validator(definition);
+    expect(verdict.errors).toEqual([]);
+    expect(verdict.isValid).toBe(true);
+    // Every Task state, at any depth, invokes the purge function through lambda:invoke, and nothing else.
+    const tasks: Record<string, unknown>[] = [];
+    const walk = (states: Record<string, Record<string, unknown>>) => {
+      for (const state of Object.values(states)) {
+        if (state.Type === 'Task') tasks.push(state);
+        const inner = (state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined)?.States;
+        if (inner) walk(inner);
+      }
+    };
+    walk(definition.States as Record<string, Record<string, unknown>>);
+    expect(tasks.map((task) => [task.Resource, (task.Parameters as { FunctionName: string }).FunctionName])).toEqual([
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
+    ]);
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    expect(states.PerTarget).toMatchObject({ Type: 'Map', MaxConcurrency: 10 });
+    // A target whose invocation stopped with work left runs again, at most maxRounds (20) times.
+    const inner = (states.PerTarget!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
+    expect(JSON.stringify(inner.WorkLeft)).toContain('"NumericLessThanEquals":20');
+    // The state machine's role: invoke the purge function (and its versions), nothing else.
+    expect(resource(t, 'StateMachineRole').Properties.Policies).toEqual([
+      { PolicyName: 'invoke-purge', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] }, { 'Fn::Sub': '${PurgeLambdaFunction.Arn}:*' }] }] } },
+    ]);
+    // The function's own permissions are unchanged; it runs fanOutConcurrency invocations at once.
+    expect(resource(t, 'IamRoleLambdaExecution').Properties.Policies[0].PolicyDocument.Statement).toEqual(expectedRoleStatements('prod'));
+    expect(resource(t, 'AWS::Lambda::Function').Properties.ReservedConcurrentExecutions).toBe(10);
+    // The schedule starts the state machine (with the scheduled input); the function's own rule is off.
+    expect(resource(t, 'PurgeEventsRuleSchedule1').Properties.State).toBe('DISABLED');
+    expect(resource(t, 'FanOutSchedule').Properties).toMatchObject({ ScheduleExpression: 'cron(15 0/6 * * ? *)', State: 'ENABLED', Targets: [{ Arn: { Ref: 'PurgeStateMachine' }, RoleArn: { 'Fn::GetAtt': ['FanOutScheduleRole', 'Arn'] }, Input: '{"scheduled": true}' }] });
+    expect(resource(t, 'FanOutScheduleRole').Properties.Policies[0].PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'PurgeStateMachine' } }]);
+  });
 });
