@@ -16,6 +16,7 @@ import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
 import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
+import { releaseFanOutLock, takeFanOutLock } from '../lib/run/fan-out-lock.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
@@ -82,7 +83,7 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const parsed = parseLambdaEvent(event);
     if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, report: true })) as RunSummary;
     const { step } = parsed;
-    if (step.step === 'targets') return { targets: await fanOutTargets(step.event) };
+    if (step.step === 'targets') return fanOutTargets(step.event, step.executionId ?? context.awsRequestId, context);
     if (step.step === 'target') {
       // One target of a fanned-out run: its own invocation, budget and archive folder; the report waits for the merge.
       const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
@@ -92,6 +93,8 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       const combined = compactForFanOut(mergeSummaries(summary.runId, [{ target: step.target, summaries: rounds }]));
       return { target: step.target, event: step.rawEvent, round: step.round + 1, more: hasWorkLeft(summary), summary: combined };
     }
+    const lockRoot = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
+    if (lockRoot) await releaseFanOutLock(lockRoot, step.executionId, Date.now());
     const merged = mergeSummaries(step.executionId, step.results.map((r) => ({ target: r.target, summaries: r.summary ? [r.summary as RunSummary] : [], ...(r.error !== undefined ? { error: r.error } : {}) })));
     await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
     log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
@@ -107,9 +110,13 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   }
 }
 
-/** A fan-out's first step: the run's targets (the event's `targets`, else every target of the policy). */
+/**
+ * A fan-out's first step: the run's targets (the event's `targets`, else every target of the policy), or, when another
+ * execution of the stage holds the fan-out lock, none and who holds it (the state machine then ends at once).
+ */
 export interface TargetsStepResult {
   targets: string[];
+  busy: string | null;
 }
 
 /**
@@ -124,15 +131,25 @@ export interface TargetStepResult {
   summary: RunSummary;
 }
 
-async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }): Promise<string[]> {
+async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }, executionId: string, context: Context): Promise<TargetsStepResult> {
   const { policy } = await setup;
+  // One execution at a time: the lock lives in the archive root, which fan-out therefore needs.
+  if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time is kept there; nothing was done');
   const asked = run.choices.targets;
   asked?.forEach((name, i) => {
     if (!policy.targets.some((t) => t.name === name)) throw new InputError(`event.targets[${i}]`, `unknown target ${JSON.stringify(name)}; nothing was done`);
   });
   if (noticeWindowMs > 0) throw new InputError('NOTICE_WINDOW', 'a notice window is not fanned out yet (one run consumes the notice); switch fanOut off for this stage; nothing was done');
-  return policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name));
+  const lock = await takeFanOutLock(openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)), executionId, Date.now(), FAN_OUT_LEASE_MS);
+  if ('heldBy' in lock) {
+    log.warn('fan-out already running', { executionId, heldBy: lock.heldBy, until: lock.until, effect: 'this execution ends without touching anything' });
+    return { targets: [], busy: lock.heldBy };
+  }
+  return { targets: policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name)), busy: null };
 }
+
+/** How long an execution may hold the fan-out lock: its rounds of 15 minutes, with room to spare. */
+const FAN_OUT_LEASE_MS = (Number(process.env.MAX_ROUNDS ?? 20) + 1) * 15 * 60_000;
 
 /** One run of a scheduled or manual event: set up, run, archive, report (unless `report` is false), metrics. */
 async function runEvent(

@@ -29,7 +29,7 @@ export type LambdaRun =
  * run one target (round N), or merge the targets' summaries and report. Only the state machine sends these.
  */
 export type FanOutStep =
-  | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' } }
+  | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId?: string }
   | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; target: string; round: number; previous?: unknown }
   | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summary?: unknown; error?: string }[] };
 
@@ -56,7 +56,7 @@ function parseFanOut(event: Record<string, unknown>): LambdaRun {
   if (inner.kind === 'manual' && (inner.manifest !== undefined || inner.manifestUri !== undefined)) {
     throw new InputError('event.event.manifest', 'a manifest is applied by the function itself, not fanned out; nothing was done');
   }
-  if (e.fanOut === 'targets') return { kind: 'fanOut', step: { step: 'targets', event: inner } };
+  if (e.fanOut === 'targets') return { kind: 'fanOut', step: { step: 'targets', event: inner, ...(e.executionId ? { executionId: e.executionId } : {}) } };
   if (e.fanOut === 'target') {
     if (e.target === undefined || e.round === undefined) throw new InputError(`event.${e.target === undefined ? 'target' : 'round'}`, 'required for a target step; nothing was done');
     return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, target: e.target, round: e.round, ...(e.previous !== undefined && e.previous !== null ? { previous: e.previous } : {}) } };

@@ -191,6 +191,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       // The stage's bucket; {account} and {region} are completed from the function's ARN, like the topic.
       ARCHIVE_ROOT: `s3://oms-task-janitor-${stage}-archive-{account}-{region}`,
       NOTICE_WINDOW: '0', // the stage param `notice`: off unless a stage sets a duration
+      MAX_ROUNDS: '20', // a fanned-out target's rounds, at most (the fan-out lock's lease)
     });
   });
 
@@ -638,6 +639,9 @@ describe('fan-out on Step Functions (prod with fanOut=true)', () => {
     ]);
     const states = definition.States as Record<string, Record<string, unknown>>;
     expect(states.PerTarget).toMatchObject({ Type: 'Map', MaxConcurrency: 10 });
+    // A second execution while one runs: the first step says so, and the machine ends at once.
+    expect(states.AlreadyRunning).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.listed.busy', IsNull: false, Next: 'AnotherExecutionRunning' }], Default: 'PerTarget' });
+    expect(states.AnotherExecutionRunning).toMatchObject({ Type: 'Succeed' });
     // A target whose invocation stopped with work left runs again, at most maxRounds (20) times.
     const inner = (states.PerTarget!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
     expect(JSON.stringify(inner.WorkLeft)).toContain('"NumericLessThanEquals":20');

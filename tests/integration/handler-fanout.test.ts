@@ -20,6 +20,7 @@ describe('Lambda handler: fan-out steps', () => {
 
   beforeAll(async () => {
     emu = await emulator({
+      buckets: ['oms-task-janitor-prod-archive-123456789012-ap-southeast-1'],
       secrets: { 'oms-janitor/prod': JSON.stringify({ type: 'token', token: TOKEN }) },
       projects: {
         [PROJECT]: Array.from({ length: 6 }, (_, i) => task(String(10 + i), 4, (50 - i) * DAY)),
@@ -35,6 +36,8 @@ describe('Lambda handler: fan-out steps', () => {
       REPORT_MODE: 'changes',
       REPORT_TOPIC: 'arn:aws:sns:ap-southeast-1:123456789012:oms-task-janitor-prod-reports',
       AWS_ENDPOINT_URL_SNS: emu.url,
+      ARCHIVE_ROOT: 's3://oms-task-janitor-prod-archive-{account}-{region}',
+      AWS_ENDPOINT_URL_S3: emu.url,
     });
     handler = started.handler as never;
     restore = started.restore;
@@ -45,8 +48,14 @@ describe('Lambda handler: fan-out steps', () => {
   });
 
   it('targets, one invocation per target (a second round for the one that ran out of time), then one merged summary and one report', async () => {
-    expect(await handler({ fanOut: 'targets', event: { scheduled: true } }, lambdaContext('t'))).toEqual({ targets: ['a', 'b'] });
-    expect(await handler({ fanOut: 'targets', event: { dryRun: false, targets: ['b'] } }, lambdaContext('t2'))).toEqual({ targets: ['b'] });
+    const exec = (n: number) => `arn:aws:states:ap-southeast-1:123456789012:execution:oms-task-janitor-prod:run-${n}`;
+    expect(await handler({ fanOut: 'targets', event: { scheduled: true }, executionId: exec(1) }, lambdaContext('t'))).toEqual({ targets: ['a', 'b'], busy: null });
+    // The same execution asking again (a retried step) keeps the lock; another execution is turned away, touching nothing.
+    expect(await handler({ fanOut: 'targets', event: { dryRun: false, targets: ['b'] }, executionId: exec(1) }, lambdaContext('t2'))).toEqual({ targets: ['b'], busy: null });
+    const { 's3-get': _read, ...before } = emu.stats.calls;
+    expect(await handler({ fanOut: 'targets', event: { scheduled: true }, executionId: exec(2) }, lambdaContext('t5'))).toEqual({ targets: [], busy: exec(1) });
+    const { 's3-get': _readAgain, ...after } = emu.stats.calls;
+    expect(after).toEqual(before); // it read the lock, and wrote, listed and deleted nothing
     await expect(handler({ fanOut: 'targets', event: { dryRun: false, targets: ['zz'] } }, lambdaContext('t3'))).rejects.toThrow(/event\.targets\[0\]: unknown target "zz"/);
     await expect(handler({ fanOut: 'targets', event: { manifest: { kind: 'x' } } }, lambdaContext('t4'))).rejects.toThrow(/a manifest is applied by the function itself, not fanned out/);
 
@@ -83,5 +92,7 @@ describe('Lambda handler: fan-out steps', () => {
     expect(deletedIds(emu)).toHaveLength(6);
     expect(emu.stats.published).toHaveLength(1);
     expect(emu.stats.published[0]!.subject).toMatch(/7 deleted/);
+    // The merge gave the lock back: the next execution runs.
+    expect(await handler({ fanOut: 'targets', event: { scheduled: true }, executionId: exec(3) }, lambdaContext('t6'))).toEqual({ targets: ['a', 'b'], busy: null });
   });
 });
