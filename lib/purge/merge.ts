@@ -61,38 +61,45 @@ function roundTotals(summaries: readonly RunSummary[], pick: (s: RunSummary) => 
   return out;
 }
 
-/** A target's summary over its rounds, the same way. */
+/** A target's summary over its rounds, the same way, and each of its kinds' blocks. */
 function combineRounds(rounds: readonly TargetSummary[]): TargetSummary | undefined {
   if (rounds.length === 0) return undefined;
-  const last = rounds.at(-1)!;
-  const target: TargetSummary = {
-    ...rounds[0]!,
-    deleted: sum(rounds, (t) => t.deleted),
-    failed: sum(rounds, (t) => t.failed),
-    deferred: last.deferred,
-    refused: rounds.some((t) => t.refused),
-    truncated: last.truncated,
-    failures: rounds.flatMap((t) => t.failures),
-    ...(last.deferredItems ? { deferredItems: last.deferredItems } : {}),
-    ...(last.error ? { error: last.error } : {}),
-  };
-  if (!last.deferredItems) delete target.deferredItems;
-  if (!last.error) delete target.error;
+  const target = combine(rounds);
   for (const key of Object.values(BLOCK_KEYS)) {
     const blocks = rounds.map((t) => t[key]).filter((b): b is KindSummary => b !== undefined);
-    if (blocks.length === 0) continue;
-    const lastBlock = blocks.at(-1)!;
-    target[key] = {
-      ...blocks[0]!,
-      deleted: sum(blocks, (b) => b.deleted),
-      failed: sum(blocks, (b) => b.failed),
-      deferred: lastBlock.deferred,
-      refused: blocks.some((b) => b.refused),
-      truncated: lastBlock.truncated,
-      failures: blocks.flatMap((b) => b.failures),
-    };
+    if (blocks.length > 0) target[key] = combine(blocks);
   }
   return target;
+}
+
+type RoundCounters = Pick<KindSummary, 'deleted' | 'failed' | 'deferred' | 'refused' | 'truncated' | 'failuresOmitted' | 'deferredOmitted' | 'error'> & {
+  failures: unknown[];
+  deferredItems?: unknown[];
+};
+
+/**
+ * Rounds of one lane (a target's tasks, or one block): what was listed and selected is the first round's; deleted,
+ * failed and the failures add up; what is left (deferred, truncated, the deferred items, an error) is the last's.
+ */
+function combine<T extends RoundCounters>(rounds: readonly T[]): T {
+  const last = rounds.at(-1)!;
+  const out: T = {
+    ...rounds[0]!,
+    deleted: sum(rounds, (r) => r.deleted),
+    failed: sum(rounds, (r) => r.failed),
+    deferred: last.deferred,
+    refused: rounds.some((r) => r.refused),
+    truncated: last.truncated,
+    failures: rounds.flatMap((r) => r.failures) as T['failures'],
+  };
+  const omitted = sum(rounds, (r) => r.failuresOmitted ?? 0);
+  if (omitted > 0) out.failuresOmitted = omitted;
+  else delete out.failuresOmitted;
+  for (const field of ['deferredItems', 'deferredOmitted', 'error'] as const) {
+    if (last[field] === undefined) delete out[field];
+    else (out as Record<string, unknown>)[field] = last[field];
+  }
+  return out;
 }
 
 function emptyTarget(name: string, like: RunSummary | undefined): TargetSummary {
