@@ -23,7 +23,8 @@ export interface S3Object {
   contentType: string;
 }
 
-export type S3Fault = { kind: 'error'; status: number; code: string; message: string } | { kind: 'hang' };
+/** An injected fault, on every call or (`keyPrefix`) only on objects whose key starts so, such as `prod/runs/`. */
+export type S3Fault = ({ kind: 'error'; status: number; code: string; message: string } | { kind: 'hang' }) & { keyPrefix?: string };
 
 /** The buckets the emulator serves (created up front), those that refuse every call (403), and an injected fault. */
 export class S3Buckets {
@@ -57,11 +58,11 @@ export function isS3Request(ex: Exchange): boolean {
 }
 
 export function handleS3(ex: Exchange, s3: S3Buckets): void {
-  const fault = s3.fault;
-  if (fault?.kind === 'hang') return;
-  if (fault?.kind === 'error') return sendError(ex, fault.status, fault.code, fault.message);
   const [, bucketName = '', ...rest] = ex.url.pathname.split('/');
   const key = decodeURIComponent(rest.join('/'));
+  const fault = s3.fault && (s3.fault.keyPrefix === undefined || (key !== '' && key.startsWith(s3.fault.keyPrefix))) ? s3.fault : undefined;
+  if (fault?.kind === 'hang') return;
+  if (fault?.kind === 'error') return sendError(ex, fault.status, fault.code, fault.message);
   if (s3.isDenied(bucketName)) return sendError(ex, 403, 'AccessDenied', 'Access Denied');
   const bucket = s3.bucket(bucketName);
   if (bucket === undefined) return sendError(ex, 404, 'NoSuchBucket', 'The specified bucket does not exist');

@@ -6,7 +6,7 @@ import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/purge/metrics.js';
-import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
+import { ArchiveError, archiveRootFor, openArchiveStore, type ArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
@@ -16,7 +16,9 @@ import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
 import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
-import { releaseFanOutLock, takeFanOutLock } from '../lib/run/fan-out-lock.js';
+import { releaseFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
+import { shareOfCap, writePlan, type TargetPlan } from '../lib/run/fan-out-plan.js';
+import type { Candidate } from '../lib/policy/types.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
@@ -53,6 +55,12 @@ const noticeWindowMs = (() => {
   if (!process.env.ARCHIVE_ROOT) throw new InputError('NOTICE_WINDOW', 'a notice window needs the archive (stage param archive: true): the pending notice is kept there');
   return window.ms;
 })();
+// Fan-out (stage params maxRounds, fanOutConcurrency): invocations per target at most, and targets at once. Strings
+// in the environment whatever form --param gave them; a value that is not a whole number from 1 fails the cold start.
+const maxRounds = wholeNumberFromEnv('MAX_ROUNDS', 20);
+const fanOutConcurrency = wholeNumberFromEnv('FAN_OUT_CONCURRENCY', 10);
+/** A direct run's hold on the same lock: Lambda's 15 minutes and one more (released at the end of the run). */
+const DIRECT_RUN_LEASE_MS = 16 * 60_000;
 // serverless.yml gives s3://<the stage's bucket>/ with {account} and {region}, completed per invocation from the
 // function's ARN; the form is checked here with stand-ins.
 const archiveRoot = (() => {
@@ -71,7 +79,7 @@ const archiveRoot = (() => {
  * Returns the run summary. Throws only for invalid input or configuration (nothing is done then); failed deletions
  * are in the summary, the logs and the metrics.
  */
-export async function handler(event: unknown, context: Context): Promise<RunSummary | TargetsStepResult | TargetStepResult> {
+export async function handler(event: unknown, context: Context): Promise<RunSummary | TargetsStepResult | PlanStepResult | TargetStepResult> {
   // RunDuration counts from here, as Lambda's timeout does: set-up (secrets, IAM tokens, the progress record) included.
   const startedMs = Date.now();
   logger.addContext(context);
@@ -81,17 +89,44 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   const deadline = AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
   try {
     const parsed = parseLambdaEvent(event);
-    if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, report: true })) as RunSummary;
+    if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, direct: true })) as RunSummary;
     const { step } = parsed;
     if (step.step === 'targets') return fanOutTargets(step.event, step.executionId ?? context.awsRequestId, context);
+    const onlyThis = step.step === 'merge' ? undefined : { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
+    if (step.step === 'plan') {
+      // What this target would act on, selected as a dry run selects (nothing changed, no metrics, no report), kept
+      // for its later invocations and the other targets' to split the run cap by (lib/run/fan-out-plan.ts).
+      const plan: TargetPlan = { target: step.target, lastActivityMs: [], ids: [] };
+      const planned = { ...onlyThis!, choices: { ...onlyThis!.choices, dryRun: true } };
+      await runEvent(planned, context, {
+        startedMs,
+        deadline,
+        direct: false,
+        onWouldDelete: (candidate) => {
+          plan.lastActivityMs.push(candidate.lastActivityMs);
+          plan.ids.push(candidate.item.id);
+        },
+      });
+      await writePlan(fanOutStore(context), step.executionId, plan);
+      log.info('fan-out planned', { target: step.target, planned: plan.ids.length });
+      return { target: step.target, planned: plan.ids.length };
+    }
     if (step.step === 'target') {
       // One target of a fanned-out run: its own invocation, budget and archive folder; the report waits for the merge.
-      const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
-      const summary = redactor.value(await runEvent(onlyThis, context, { startedMs, deadline, report: false })) as RunSummary;
+      // It acts on no more than its share of the run cap, less what its earlier rounds attempted.
+      const { policy } = await setup;
+      const share = await shareOfCap(fanOutStore(context), step.executionId, runTargets(policy, step.event), step.target, policy.limits.maxDeletesPerRun);
+      const previous = step.previous as RunSummary | undefined;
+      const attempted = previous ? previous.totals.deleted + previous.totals.failed : 0;
+      const cap = Math.max(0, share - attempted);
+      log.info('fan-out round', { target: step.target, round: step.round, shareOfRunCap: share, attemptedBefore: attempted, cap });
+      const summary = redactor.value(await runEvent(onlyThis!, context, { startedMs, deadline, direct: false, maxDeletesPerRun: cap })) as RunSummary;
       // This round added to the earlier ones, kept small: the state machine carries it (256 KB per state).
-      const rounds = [...(step.previous ? [step.previous as RunSummary] : []), summary];
+      const rounds = [...(previous ? [previous] : []), summary];
       const combined = compactForFanOut(mergeSummaries(summary.runId, [{ target: step.target, summaries: rounds }]));
-      return { target: step.target, event: step.rawEvent, round: step.round + 1, more: hasWorkLeft(summary), summary: combined };
+      const workLeft = hasWorkLeft(summary);
+      if (workLeft && step.round >= maxRounds) log.warn('fan-out rounds used up', { target: step.target, rounds: step.round, effect: 'the rest is left for the next run (MAX_ROUNDS)' });
+      return { target: step.target, event: step.rawEvent, executionId: step.executionId, round: step.round + 1, more: workLeft && step.round < maxRounds, summary: combined };
     }
     const lockRoot = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
     if (lockRoot) await releaseFanOutLock(lockRoot, step.executionId, Date.now());
@@ -117,15 +152,24 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
 export interface TargetsStepResult {
   targets: string[];
   busy: string | null;
+  /** Targets at once (FAN_OUT_CONCURRENCY): the state machine's Map reads it. */
+  concurrency: number;
+}
+
+/** A target's plan: how many items it would act on (at most the run cap), kept in the archive root. */
+export interface PlanStepResult {
+  target: string;
+  planned: number;
 }
 
 /**
  * One target's invocation: its summary over its rounds so far, whether it stopped at its deadline with work left
- * (invoked again), the next round's number, and the run's event (the state machine passes it on).
+ * and rounds remain (invoked again), the next round's number, and the run's event (the state machine passes it on).
  */
 export interface TargetStepResult {
   target: string;
   event: unknown;
+  executionId: string;
   round: number;
   more: boolean;
   summary: RunSummary;
@@ -133,32 +177,58 @@ export interface TargetStepResult {
 
 async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }, executionId: string, context: Context): Promise<TargetsStepResult> {
   const { policy } = await setup;
-  // One execution at a time: the lock lives in the archive root, which fan-out therefore needs.
-  if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time is kept there; nothing was done');
+  const store = fanOutStore(context); // one execution at a time: the lock lives in the archive root
   const asked = run.choices.targets;
   asked?.forEach((name, i) => {
     if (!policy.targets.some((t) => t.name === name)) throw new InputError(`event.targets[${i}]`, `unknown target ${JSON.stringify(name)}; nothing was done`);
   });
   if (noticeWindowMs > 0) throw new InputError('NOTICE_WINDOW', 'a notice window is not fanned out yet (one run consumes the notice); switch fanOut off for this stage; nothing was done');
-  const lock = await takeFanOutLock(openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn)), executionId, Date.now(), FAN_OUT_LEASE_MS);
+  const targets = runTargets(policy, run);
+  // The lease: every wave of fanOutConcurrency targets planned and run for its rounds of 15 minutes, with one to spare.
+  const waves = Math.max(1, Math.ceil(targets.length / fanOutConcurrency));
+  const leaseMs = (waves * (maxRounds + 1) + 1) * 15 * 60_000;
+  const lock = await takeFanOutLock(store, executionId, Date.now(), leaseMs);
   if ('heldBy' in lock) {
     log.warn('fan-out already running', { executionId, heldBy: lock.heldBy, until: lock.until, effect: 'this execution ends without touching anything' });
-    return { targets: [], busy: lock.heldBy };
+    return { targets: [], busy: lock.heldBy, concurrency: fanOutConcurrency };
   }
-  return { targets: policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name)), busy: null };
+  return { targets, busy: null, concurrency: fanOutConcurrency };
 }
 
-/** How long an execution may hold the fan-out lock: its rounds of 15 minutes, with room to spare. */
-const FAN_OUT_LEASE_MS = (Number(process.env.MAX_ROUNDS ?? 20) + 1) * 15 * 60_000;
+/** A fanned-out run's targets: the event's `targets`, else every target of the policy, in the policy's order. */
+function runTargets(policy: { targets: readonly { name: string }[] }, run: LambdaRun & { kind: 'scheduled' | 'manual' }): string[] {
+  const asked = run.choices.targets;
+  return policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name));
+}
 
-/** One run of a scheduled or manual event: set up, run, archive, report (unless `report` is false), metrics. */
+/** The stage's archive root, where a fanned-out run keeps its lock and its targets' plans. */
+function fanOutStore(context: Context): ArchiveStore {
+  if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time and the run cap are kept there; nothing was done');
+  return openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
+}
+
+
+/**
+ * One run of a scheduled or manual event: set up, run, archive, metrics. `direct`: the whole run in this invocation
+ * (not one target of a fanned-out execution), which holds the stage's lock and sends the report.
+ */
 async function runEvent(
   run: LambdaRun & { kind: 'scheduled' | 'manual' },
   context: Context,
-  invocation: { startedMs: number; deadline: AbortSignal; report: boolean },
+  invocation: {
+    startedMs: number;
+    deadline: AbortSignal;
+    direct: boolean;
+    /** A fanned-out target's share of the run cap, in place of the policy's limits.maxDeletesPerRun. */
+    maxDeletesPerRun?: number;
+    /** A fan-out plan: every item the (dry) run would act on; no metrics are published for it. */
+    onWouldDelete?: (candidate: Candidate) => void;
+  },
 ): Promise<RunSummary> {
   const { startedMs, deadline } = invocation;
-  const { policy, policySha256, allowedHosts, iamHttp } = await setup;
+  const loaded = await setup;
+  const { policySha256, allowedHosts, iamHttp } = loaded;
+  const policy = invocation.maxDeletesPerRun === undefined ? loaded.policy : { ...loaded.policy, limits: { ...loaded.policy.limits, maxDeletesPerRun: invocation.maxDeletesPerRun } };
   // A manifest (from `oms-janitor plan --out`) is applied with the deployed policy, checked before any request. One
   // too large for the event is read from the stage's archive bucket (the only bucket the function may read).
   const manifestValue = run.kind === 'manual' && run.manifestUri !== undefined ? await readStoredManifest(run.manifestUri, context.invokedFunctionArn) : run.kind === 'manual' ? run.manifest : undefined;
@@ -173,43 +243,49 @@ async function runEvent(
   // Outside Lambda (invoke local) a root naming {account} cannot be completed: a dry run goes on without it (its
   // noProgressFor rules then select nothing, said in the log); a real run fails (nothing unarchived is deleted).
   const root = archiveRoot === undefined ? undefined : dryRunAsked ? tryRoot(archiveRoot, context.invokedFunctionArn) : openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
-  const prepared = await prepareRun({
-    policy,
-    policySha256,
-    allowedHosts,
-    choices: run.choices,
-    fieldNames: { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' },
-    ...(manifest ? { manifest: { manifest, where: run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest' } } : {}),
-    runCredentials: () => resolveSecretCredentials(secretId, secrets, { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }, { signal: deadline }),
-    secrets,
-    iamHttp,
-    redactor,
-    log,
-    deadline,
-    runId: context.awsRequestId,
-    trigger: run.kind,
-    ...(root ? { archiveRoot: root } : {}),
-    noticeWindowMs,
-    hooks: () => ({
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      onOutcome: (target, candidate, outcome) => {
-        failures.onOutcome(target, candidate, outcome);
-        reportOutcomes.onOutcome(target, candidate, outcome);
-      },
-      howToForce: manifest
-        ? (target, kind) =>
-            `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
-        : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
-    }),
-  });
-  log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
-  const { summary, archived } = await prepared.execute();
-  const counters = prepared.counters;
-  const durationMs = Date.now() - startedMs;
-  // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
-  const report = invocation.report ? await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn }) : { status: 'skipped' as const };
-  publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
-  return summary;
+  // A real run invoked directly holds the stage's lock while it runs: with fan-out on, the function runs several
+  // invocations at once, and this run must not overlap an execution (nor another direct run).
+  const go = async (): Promise<RunSummary> => {
+    const prepared = await prepareRun({
+      policy,
+      policySha256,
+      allowedHosts,
+      choices: run.choices,
+      fieldNames: { targets: 'event.targets', taskIds: 'event.taskIds', stopFirst: 'event.stopFirst', acceptedOverLimit: 'event.manifest.acceptedOverLimit' },
+      ...(manifest ? { manifest: { manifest, where: run.kind === 'manual' && run.manifestUri ? run.manifestUri : 'event.manifest' } } : {}),
+      runCredentials: () => resolveSecretCredentials(secretId, secrets, { http: iamHttp, allowedHosts, region: regionsByProject(policy.targets), onSecret: (value: string) => redactor.add(value) }, { signal: deadline }),
+      secrets,
+      iamHttp,
+      redactor,
+      log,
+      deadline,
+      runId: context.awsRequestId,
+      trigger: run.kind,
+      ...(root ? { archiveRoot: root } : {}),
+      noticeWindowMs,
+      hooks: () => ({
+        remainingTimeMs: () => context.getRemainingTimeInMillis(),
+        onOutcome: (target, candidate, outcome) => {
+          failures.onOutcome(target, candidate, outcome);
+          reportOutcomes.onOutcome(target, candidate, outcome);
+          if (outcome.kind === 'would-delete') invocation.onWouldDelete?.(candidate);
+        },
+        howToForce: manifest
+          ? (target, kind) =>
+              `a manifest is applied without force: plan again and accept it (oms-janitor plan --policy POLICY --target ${shellWord(target)} --accept-over-limit ${shellWord(`${target}:${kind}`)} --out plan.json), review plan.json, and invoke the function with {"manifest": <plan.json>, "dryRun": false}`
+          : (target, kind) => `invoke the function with {"dryRun": false, "force": ${JSON.stringify(kind)}, "targets": [${JSON.stringify(target)}]}`,
+      }),
+    });
+    log.info('invocation', { trigger: run.kind, dryRun: prepared.request.dryRun, credentials: prepared.credentialsKind ?? 'per-target', policyFile, ...(manifest ? { manifestTasks: manifest.tasks.length, manifestCreatedAt: manifest.createdAt } : {}) });
+    const { summary, archived } = await prepared.execute();
+    const counters = prepared.counters;
+    const durationMs = Date.now() - startedMs;
+    // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
+    const report = invocation.direct ? await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn }) : { status: 'skipped' as const };
+    if (!invocation.onWouldDelete) publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
+    return summary;
+  };
+  return invocation.direct && !dryRunAsked && root ? withStageLock(root, `run:${context.awsRequestId}`, DIRECT_RUN_LEASE_MS, go) : go();
 }
 
 /** The archive root of a dry run, or undefined when it cannot be completed here (no function ARN). */
@@ -243,4 +319,12 @@ async function readStoredManifest(uri: string, invokedFunctionArn: string | unde
   } catch {
     throw new InputError('event.manifest', `${uri} is not JSON; nothing was done`);
   }
+}
+
+/** A whole number of at least 1 from the environment (`fallback` when unset); anything else fails the cold start. */
+function wholeNumberFromEnv(name: string, fallback: number): number {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  if (!/^[1-9]\d{0,5}$/.test(text)) throw new InputError(name, `must be a whole number from 1 (a stage param), not ${JSON.stringify(text.slice(0, 40))}`);
+  return Number(text);
 }

@@ -26,15 +26,17 @@ export type LambdaRun =
 
 /**
  * A step of a fanned-out run (AWS Step Functions, issue 18), each with the run's own event: list the run's targets,
- * run one target (round N), or merge the targets' summaries and report. Only the state machine sends these.
+ * plan one target (its share of the run cap), run one target (round N), or merge the targets' summaries and report.
+ * Only the state machine sends these.
  */
 export type FanOutStep =
   | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId?: string }
-  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; target: string; round: number; previous?: unknown }
+  | { step: 'plan'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; target: string }
+  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; executionId: string; target: string; round: number; previous?: unknown }
   | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summary?: unknown; error?: string }[] };
 
 const fanOutEvent = z.strictObject({
-  fanOut: z.enum(['targets', 'target', 'merge']),
+  fanOut: z.enum(['targets', 'plan', 'target', 'merge']),
   event: z.unknown(),
   target: z.string().min(1).optional(),
   round: z.number().int().min(1).optional(),
@@ -57,9 +59,12 @@ function parseFanOut(event: Record<string, unknown>): LambdaRun {
     throw new InputError('event.event.manifest', 'a manifest is applied by the function itself, not fanned out; nothing was done');
   }
   if (e.fanOut === 'targets') return { kind: 'fanOut', step: { step: 'targets', event: inner, ...(e.executionId ? { executionId: e.executionId } : {}) } };
-  if (e.fanOut === 'target') {
-    if (e.target === undefined || e.round === undefined) throw new InputError(`event.${e.target === undefined ? 'target' : 'round'}`, 'required for a target step; nothing was done');
-    return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, target: e.target, round: e.round, ...(e.previous !== undefined && e.previous !== null ? { previous: e.previous } : {}) } };
+  if (e.fanOut === 'plan' || e.fanOut === 'target') {
+    // The execution's id names where its targets' plans are kept: their shares of maxDeletesPerRun depend on it.
+    const missing = e.target === undefined ? 'target' : e.executionId === undefined ? 'executionId' : e.fanOut === 'target' && e.round === undefined ? 'round' : undefined;
+    if (missing !== undefined) throw new InputError(`event.${missing}`, `required for a ${e.fanOut} step; nothing was done`);
+    if (e.fanOut === 'plan') return { kind: 'fanOut', step: { step: 'plan', event: inner, executionId: e.executionId!, target: e.target! } };
+    return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, executionId: e.executionId!, target: e.target!, round: e.round!, ...(e.previous !== undefined && e.previous !== null ? { previous: e.previous } : {}) } };
   }
   if (e.results === undefined || e.executionId === undefined) throw new InputError(`event.${e.results === undefined ? 'results' : 'executionId'}`, 'required for a merge step; nothing was done');
   return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, ...(r.summary !== undefined && r.summary !== null ? { summary: r.summary } : {}), ...(r.error !== undefined ? { error: r.error } : {}) })) } };

@@ -1,9 +1,11 @@
 /**
- * One fanned-out execution at a time per stage (as one Lambda run at a time holds without fan-out): the first step
- * of an execution takes a lock in the archive root, conditionally written, with a lease; the merge step gives it back.
- * A second execution started meanwhile finds it held and ends at once, touching nothing.
+ * One run at a time per stage. Without fan-out the function's reserved concurrency of 1 sees to that; with it, the
+ * function runs several invocations at once, so the stage keeps a lock in the archive root, conditionally written,
+ * with a lease. The first step of an execution takes it and the merge step gives it back: a second execution started
+ * meanwhile finds it held and ends at once, touching nothing. A real run invoked directly (`serverless invoke`, not
+ * through the state machine) holds it for its invocation (withStageLock), so that it and an execution never overlap.
  */
-import { PreconditionFailed, type ArchiveStore } from '../archive/store.js';
+import { ArchiveError, PreconditionFailed, type ArchiveStore } from '../archive/store.js';
 
 export const FAN_OUT_LOCK_KEY = 'state/fan-out-lock.json';
 
@@ -41,4 +43,31 @@ export async function releaseFanOutLock(store: ArchiveStore, executionId: string
   if (lock.executionId !== executionId) return;
   const released: Lock = { executionId: '', at: new Date(nowMs).toISOString(), until: new Date(nowMs).toISOString() };
   await store.putIf(FAN_OUT_LOCK_KEY, Buffer.from(`${JSON.stringify(released)}\n`), 'application/json', { ifMatch: current.etag }).catch(() => undefined);
+}
+
+/** Another run or execution of the stage holds the lock: this one did nothing. */
+export class StageBusy extends Error {
+  override name = 'StageBusy';
+}
+
+/**
+ * Runs `run` holding the stage's lock as `holder` for `leaseMs` (an invocation's 15 minutes), and gives it back after.
+ * Throws StageBusy, before running anything, when an execution or another run holds it.
+ */
+export async function withStageLock<T>(store: ArchiveStore, holder: string, leaseMs: number, run: () => Promise<T>): Promise<T> {
+  let lock: Awaited<ReturnType<typeof takeFanOutLock>>;
+  try {
+    lock = await takeFanOutLock(store, holder, Date.now(), leaseMs);
+  } catch (error) {
+    // The archive that would take the run's plan cannot be written either: nothing is done (and ArchiveFailed says so).
+    throw new ArchiveError(`the stage's run lock could not be taken in ${store.root} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}); nothing was paused or deleted`);
+  }
+  if ('heldBy' in lock) {
+    throw new StageBusy(`another run of this stage is in progress (${lock.heldBy}${lock.until ? `, until ${lock.until} at the latest` : ''}); nothing was done: invoke again when it has finished`);
+  }
+  try {
+    return await run();
+  } finally {
+    await releaseFanOutLock(store, holder, Date.now()).catch(() => undefined);
+  }
 }

@@ -23,17 +23,17 @@ interface Packaged {
 
 const STAGES = ['dev', 'staging', 'prod'] as const;
 type Stage = (typeof STAGES)[number];
-/** prod again, with the optional params set: the KMS policy and both e-mail subscriptions switch on, reports always. */
+/** prod again, with the optional params set: the KMS policy and both e-mail subscriptions switch on, reports always, no fan-out. */
 const KMS_KEY = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const WITH_OPTIONS = 'prod+options';
-/** prod with fan-out on Step Functions. */
-const FAN_OUT = 'prod+fanOut';
+/** prod (fanned out) with its fan-out numbers from the command line, where --param gives strings. */
+const FAN_OUT = 'prod+fanOutParams';
 
 /** heartbeatHours: hours in a row without a finished run before the no-runs alarm fires (only with the schedule on). */
-const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string; heartbeatHours: number }> = {
-  dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG', heartbeatHours: 25 },
-  staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO', heartbeatHours: 25 },
-  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 400, logLevel: 'INFO', heartbeatHours: 7 },
+const EXPECTED: Record<Stage, { schedule: string; enabled: boolean; memory: number; retentionDays: number; logLevel: string; heartbeatHours: number; fanOut: boolean }> = {
+  dev: { schedule: 'rate(1 day)', enabled: false, memory: 256, retentionDays: 7, logLevel: 'DEBUG', heartbeatHours: 25, fanOut: false },
+  staging: { schedule: 'cron(0 3 * * ? *)', enabled: true, memory: 256, retentionDays: 14, logLevel: 'INFO', heartbeatHours: 25, fanOut: false },
+  prod: { schedule: 'cron(15 0/6 * * ? *)', enabled: true, memory: 512, retentionDays: 400, logLevel: 'INFO', heartbeatHours: 7, fanOut: true },
 };
 
 /**
@@ -83,10 +83,10 @@ beforeAll(async () => {
     // scheduleEnabled from the command line is the string 'true' (docs/operations.md switches dev's schedule on so).
     [
       WITH_OPTIONS,
-      packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always', '--param=archive=false', '--param=archiveDays=30']),
+      packageStage('prod', [`--param=kmsKeyArn=${KMS_KEY}`, '--param=alarmEmail=ops@example.com', '--param=scheduleEnabled=true', '--param=reportEmail=reports@example.com', '--param=report=always', '--param=archive=false', '--param=archiveDays=30', '--param=fanOut=false']),
     ],
     [NEW_STAGE, packageStage(NEW_STAGE, [], addNewStageBlock)],
-    [FAN_OUT, packageStage('prod', ['--param=fanOut=true'])],
+    [FAN_OUT, packageStage('prod', ['--param=fanOutConcurrency=5', '--param=maxRounds=3'])],
   ];
   // All at once, and all awaited together: a rejection is reported as soon as it happens, never left unhandled
   // while an earlier run is still being awaited.
@@ -154,7 +154,7 @@ const archiveBucket = (stage: string) => `oms-task-janitor-${stage}-archive-\${A
 describe.each(STAGES)('stage %s', (stage) => {
   const expected = EXPECTED[stage];
 
-  test('the function: runtime, arm64, bundle handler, one run at a time, timeout, memory, no retries', () => {
+  test('the function: runtime, arm64, bundle handler, one run at a time (fanOutConcurrency with fan-out), timeout, memory, no retries', () => {
     const t = get(stage).template;
     const fn = resource(t, 'AWS::Lambda::Function').Properties;
     expect(fn).toMatchObject({
@@ -162,7 +162,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       Handler: 'functions/purge.handler', // Lambda's Node.js runtime finds functions/purge.cjs for it
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: expected.fanOut ? 10 : 1,
       Timeout: 900,
       MemorySize: expected.memory,
       Role: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] },
@@ -192,6 +192,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       ARCHIVE_ROOT: `s3://oms-task-janitor-${stage}-archive-{account}-{region}`,
       NOTICE_WINDOW: '0', // the stage param `notice`: off unless a stage sets a duration
       MAX_ROUNDS: '20', // a fanned-out target's rounds, at most (the fan-out lock's lease)
+      FAN_OUT_CONCURRENCY: '10', // targets at once in a fanned-out execution
     });
   });
 
@@ -231,7 +232,9 @@ describe.each(STAGES)('stage %s', (stage) => {
     const t = get(stage).template;
     const rule = resource(t, 'PurgeEventsRuleSchedule1').Properties;
     expect(rule.ScheduleExpression).toBe(expected.schedule);
-    expect(rule.State).toBe(expected.enabled ? 'ENABLED' : 'DISABLED');
+    // With fan-out the schedule starts the state machine (FanOutSchedule), and the function's own rule is off.
+    expect(rule.State).toBe(expected.enabled && !expected.fanOut ? 'ENABLED' : 'DISABLED');
+    if (expected.fanOut) expect(resource(t, 'FanOutSchedule').Properties).toMatchObject({ ScheduleExpression: expected.schedule, State: expected.enabled ? 'ENABLED' : 'DISABLED', Targets: [{ Input: '{"scheduled": true}' }] });
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] });
     expect(JSON.parse(rule.Targets[0].Input)).toEqual({ scheduled: true });
@@ -542,6 +545,9 @@ test('--param="scheduleEnabled=true" (a string) enables the schedule and the hea
   expect(resource(t, 'PurgeEventsRuleSchedule1').Properties.State).toBe('ENABLED');
   // The condition compares prefixed strings, so 'true' from the command line and true from serverless.yml agree.
   expect(t.Conditions?.ScheduleEnabled).toEqual({ 'Fn::Equals': ['schedule-true', 'schedule-true'] });
+  // --param="fanOut=false" (a string) switches prod's fan-out off like the YAML boolean.
+  expect(t.Conditions?.FanOutOn).toEqual({ 'Fn::Equals': ['fanout-false', 'fanout-true'] });
+  expect(resource(t, 'AWS::Lambda::Function').Properties.ReservedConcurrentExecutions).toBe(1);
 });
 
 test('no IAM statement anywhere in any template grants a * action', () => {
@@ -601,19 +607,29 @@ test('the dashboard: one per stage, every widget in this stage and region, namin
   }
 });
 
-describe('fan-out on Step Functions (prod with fanOut=true)', () => {
+describe('fan-out on Step Functions (on for prod)', () => {
   const FUNCTION_ARN = 'arn:aws:lambda:ap-southeast-1:123456789012:function:oms-task-janitor-prod-purge';
 
   test('off by default: no state machine, one run at a time, the function scheduled itself', () => {
-    const t = get('prod').template;
+    const t = get('staging').template;
     expect(t.Conditions?.FanOutOn).toEqual({ 'Fn::Equals': ['fanout-false', 'fanout-true'] });
     expect(resource(t, 'PurgeStateMachine').Condition).toBe('FanOutOn');
     expect(resource(t, 'AWS::Lambda::Function').Properties.ReservedConcurrentExecutions).toBe(1);
     expect(resource(t, 'PurgeEventsRuleSchedule1').Properties.State).toBe('ENABLED');
   });
 
-  test('a valid ASL definition (asl-validator) whose tasks invoke only the purge function; the schedule starts it instead of the function', async () => {
+  test('the fan-out numbers from --param (strings) reach the function as numbers it checks, and the definition carries none', () => {
     const t = get(FAN_OUT).template;
+    const fn = resource(t, 'AWS::Lambda::Function').Properties;
+    expect(fn.Environment.Variables).toMatchObject({ FAN_OUT_CONCURRENCY: '5', MAX_ROUNDS: '3' });
+    expect(Number(fn.ReservedConcurrentExecutions)).toBe(5);
+    const definition = JSON.stringify(resource(t, 'PurgeStateMachine').Properties.Definition);
+    expect(definition).toContain('"MaxConcurrencyPath":"$.listed.concurrency"');
+    expect(definition).not.toMatch(/"MaxConcurrency"|Numeric/);
+  });
+
+  test('a valid ASL definition (asl-validator) whose tasks invoke only the purge function; the schedule starts it instead of the function', async () => {
+    const t = get('prod').template;
     expect(t.Conditions?.FanOutOn).toEqual({ 'Fn::Equals': ['fanout-true', 'fanout-true'] });
     const machine = resource(t, 'PurgeStateMachine');
     expect(machine.Properties).toMatchObject({ StateMachineName: 'oms-task-janitor-prod', StateMachineType: 'STANDARD', RoleArn: { 'Fn::GetAtt': ['StateMachineRole', 'Arn'] }, DefinitionSubstitutions: { PurgeFunctionArn: { 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] } } });
@@ -633,18 +649,22 @@ describe('fan-out on Step Functions (prod with fanOut=true)', () => {
     };
     walk(definition.States as Record<string, Record<string, unknown>>);
     expect(tasks.map((task) => [task.Resource, (task.Parameters as { FunctionName: string }).FunctionName])).toEqual([
-      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
-      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
-      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN],
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN], // Targets
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN], // PlanTarget
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN], // Run
+      ['arn:aws:states:::lambda:invoke', FUNCTION_ARN], // Merge
     ]);
     const states = definition.States as Record<string, Record<string, unknown>>;
-    expect(states.PerTarget).toMatchObject({ Type: 'Map', MaxConcurrency: 10 });
+    expect(states.PerTarget).toMatchObject({ Type: 'Map', MaxConcurrencyPath: '$.listed.concurrency' });
+    expect(states.Targets).toMatchObject({ ResultSelector: { 'concurrency.$': '$.Payload.concurrency' } });
     // A second execution while one runs: the first step says so, and the machine ends at once.
-    expect(states.AlreadyRunning).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.listed.busy', IsNull: false, Next: 'AnotherExecutionRunning' }], Default: 'PerTarget' });
+    expect(states.AlreadyRunning).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.listed.busy', IsNull: true, Next: 'Plan' }], Default: 'AnotherExecutionRunning' });
+    // Every target plans before any runs (the run cap is split over them), its results kept beside the state.
+    expect(states.Plan).toMatchObject({ Type: 'Map', ItemsPath: '$.listed.targets', ResultPath: '$.planned', Next: 'PerTarget' });
     expect(states.AnotherExecutionRunning).toMatchObject({ Type: 'Succeed' });
-    // A target whose invocation stopped with work left runs again, at most maxRounds (20) times.
+    // A target whose invocation stopped with work left runs again (the function says so while rounds remain).
     const inner = (states.PerTarget!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
-    expect(JSON.stringify(inner.WorkLeft)).toContain('"NumericLessThanEquals":20');
+    expect(inner.WorkLeft).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.more', BooleanEquals: true, Next: 'Run' }], Default: 'TargetDone' });
     // The state machine's role: invoke the purge function (and its versions), nothing else.
     expect(resource(t, 'StateMachineRole').Properties.Policies).toEqual([
       { PolicyName: 'invoke-purge', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] }, { 'Fn::Sub': '${PurgeLambdaFunction.Arn}:*' }] }] } },

@@ -93,9 +93,18 @@ describe('Lambda handler with an archive', () => {
   });
 
   it('a bucket that refuses the plan: the invocation fails naming the archive, nothing is paused or deleted, ArchiveFailed 1', async () => {
-    emu.setS3Fault({ kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' });
+    emu.setS3Fault({ kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied', keyPrefix: 'prod/runs/' });
     await expect(handler({ dryRun: false }, context('run-archive-0002'))).rejects.toThrow(/the run's plan could not be archived to s3:\/\/oms-janitor-archive-prod\/prod .*nothing was paused or deleted/);
     expect(emu.stats.calls.delete ?? 0).toBe(0);
+    expect(deletedIds(emu)).toEqual([]);
+    expect(emf()).toEqual([expect.objectContaining({ ArchiveFailed: 1 })]);
+  });
+
+  it('a bucket that refuses everything: the stage lock cannot be taken, so the run does nothing at all, ArchiveFailed 1', async () => {
+    emu.setS3Fault({ kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' });
+    const listedBefore = emu.stats.calls.list ?? 0;
+    await expect(handler({ dryRun: false }, context('run-archive-0003'))).rejects.toThrow(/the stage's run lock could not be taken in s3:\/\/oms-janitor-archive-prod\/prod .*Access Denied.*nothing was paused or deleted/);
+    expect(emu.stats.calls.list ?? 0).toBe(listedBefore);
     expect(deletedIds(emu)).toEqual([]);
     expect(emf()).toEqual([expect.objectContaining({ ArchiveFailed: 1 })]);
   });
