@@ -14,10 +14,11 @@ import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest } from '../li
 import { shellWord } from '../lib/log/terminal.js';
 import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
-import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
+import { parseLambdaEvent, type FanOutStep, type LambdaRun } from '../lib/purge/event.js';
+import { actedOn, type Outcome } from '../lib/purge/outcome.js';
 import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
-import { releaseFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
-import { shareOfCap, writePlan, type TargetPlan } from '../lib/run/fan-out-plan.js';
+import { StageBusy, holdsFanOutLock, releaseFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
+import { readLedger, reserveRound, settleRound, sharesOfCap, writePlan, type TargetPlan } from '../lib/run/fan-out-plan.js';
 import type { Candidate } from '../lib/policy/types.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
@@ -91,49 +92,10 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const parsed = parseLambdaEvent(event);
     if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, direct: true })) as RunSummary;
     const { step } = parsed;
-    if (step.step === 'targets') return fanOutTargets(step.event, step.executionId ?? context.awsRequestId, context);
-    const onlyThis = step.step === 'merge' ? undefined : { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
-    if (step.step === 'plan') {
-      // What this target would act on, selected as a dry run selects (nothing changed, no metrics, no report), kept
-      // for its later invocations and the other targets' to split the run cap by (lib/run/fan-out-plan.ts).
-      const plan: TargetPlan = { target: step.target, lastActivityMs: [], ids: [] };
-      const planned = { ...onlyThis!, choices: { ...onlyThis!.choices, dryRun: true } };
-      await runEvent(planned, context, {
-        startedMs,
-        deadline,
-        direct: false,
-        onWouldDelete: (candidate) => {
-          plan.lastActivityMs.push(candidate.lastActivityMs);
-          plan.ids.push(candidate.item.id);
-        },
-      });
-      await writePlan(fanOutStore(context), step.executionId, plan);
-      log.info('fan-out planned', { target: step.target, planned: plan.ids.length });
-      return { target: step.target, planned: plan.ids.length };
-    }
-    if (step.step === 'target') {
-      // One target of a fanned-out run: its own invocation, budget and archive folder; the report waits for the merge.
-      // It acts on no more than its share of the run cap, less what its earlier rounds attempted.
-      const { policy } = await setup;
-      const share = await shareOfCap(fanOutStore(context), step.executionId, runTargets(policy, step.event), step.target, policy.limits.maxDeletesPerRun);
-      const previous = step.previous as RunSummary | undefined;
-      const attempted = previous ? previous.totals.deleted + previous.totals.failed : 0;
-      const cap = Math.max(0, share - attempted);
-      log.info('fan-out round', { target: step.target, round: step.round, shareOfRunCap: share, attemptedBefore: attempted, cap });
-      const summary = redactor.value(await runEvent(onlyThis!, context, { startedMs, deadline, direct: false, maxDeletesPerRun: cap })) as RunSummary;
-      // This round added to the earlier ones, kept small: the state machine carries it (256 KB per state).
-      const rounds = [...(previous ? [previous] : []), summary];
-      const combined = compactForFanOut(mergeSummaries(summary.runId, [{ target: step.target, summaries: rounds }]));
-      const workLeft = hasWorkLeft(summary);
-      if (workLeft && step.round >= maxRounds) log.warn('fan-out rounds used up', { target: step.target, rounds: step.round, effect: 'the rest is left for the next run (MAX_ROUNDS)' });
-      return { target: step.target, event: step.rawEvent, executionId: step.executionId, round: step.round + 1, more: workLeft && step.round < maxRounds, summary: combined };
-    }
-    const lockRoot = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
-    if (lockRoot) await releaseFanOutLock(lockRoot, step.executionId, Date.now());
-    const merged = mergeSummaries(step.executionId, step.results.map((r) => ({ target: r.target, summaries: r.summary ? [r.summary as RunSummary] : [], ...(r.error !== undefined ? { error: r.error } : {}) })));
-    await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
-    log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
-    return redactor.value(merged) as RunSummary;
+    if (step.step === 'targets') return await fanOutTargets(step.event, step.executionId ?? context.awsRequestId, context);
+    if (step.step === 'plan') return await fanOutPlan(step, context, { startedMs, deadline });
+    if (step.step === 'target') return await fanOutRound(step, context, { startedMs, deadline });
+    return await fanOutMerge(step, context, deadline);
   } catch (error) {
     // The plan could not be archived: nothing was paused or deleted, and the alarm on ArchiveFailed says so.
     if (error instanceof ArchiveError) publishArchiveFailure(metrics);
@@ -163,8 +125,8 @@ export interface PlanStepResult {
 }
 
 /**
- * One target's invocation: its summary over its rounds so far, whether it stopped at its deadline with work left
- * and rounds remain (invoked again), the next round's number, and the run's event (the state machine passes it on).
+ * One target's invocation: whether it stopped at its deadline with work left and rounds remain (invoked again), the
+ * next round's number, and the run's event (the state machine passes it on). Its summary is in its ledger.
  */
 export interface TargetStepResult {
   target: string;
@@ -172,7 +134,6 @@ export interface TargetStepResult {
   executionId: string;
   round: number;
   more: boolean;
-  summary: RunSummary;
 }
 
 async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }, executionId: string, context: Context): Promise<TargetsStepResult> {
@@ -201,6 +162,83 @@ function runTargets(policy: { targets: readonly { name: string }[] }, run: Lambd
   return policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name));
 }
 
+type Step<K extends FanOutStep['step']> = Extract<FanOutStep, { step: K }>;
+type Clock = { startedMs: number; deadline: AbortSignal };
+
+/**
+ * A target's plan: what it would act on, selected as a dry run selects (nothing changed, no metrics, no report),
+ * kept for the execution's split of the run cap (lib/run/fan-out-plan.ts).
+ */
+async function fanOutPlan(step: Step<'plan'>, context: Context, clock: Clock): Promise<PlanStepResult> {
+  const store = fanOutStore(context);
+  await mustHoldLock(store, step.executionId);
+  const plan: TargetPlan = { target: step.target, lastActivityMs: [], ids: [] };
+  const planned = { ...step.event, choices: { ...step.event.choices, targets: [step.target], dryRun: true } };
+  await runEvent(planned, context, {
+    ...clock,
+    direct: false,
+    metrics: false,
+    onOutcome: (candidate, outcome) => {
+      if (outcome.kind !== 'would-delete') return;
+      plan.lastActivityMs.push(candidate.lastActivityMs);
+      plan.ids.push(candidate.item.id);
+    },
+  });
+  await writePlan(store, step.executionId, plan);
+  log.info('fan-out planned', { target: step.target, planned: plan.ids.length });
+  return { target: step.target, planned: plan.ids.length };
+}
+
+/**
+ * One round of one target: its own invocation, time and rate budget; the report waits for the merge. It acts on no
+ * more than what is left of its share of the run cap, reserved in its ledger before it starts.
+ */
+async function fanOutRound(step: Step<'target'>, context: Context, clock: Clock): Promise<TargetStepResult> {
+  const { policy } = await setup;
+  const store = fanOutStore(context);
+  await mustHoldLock(store, step.executionId);
+  const shares = await sharesOfCap(store, step.executionId, runTargets(policy, step.event), policy.limits.maxDeletesPerRun);
+  const share = shares[step.target];
+  if (share === undefined) throw new InputError('event.target', `${JSON.stringify(step.target)} has no plan in this execution (its plan step failed): nothing was done`);
+  const { reserved, before } = await reserveRound(store, step.executionId, step.target, share);
+  log.info('fan-out round', { target: step.target, round: step.round, shareOfRunCap: share, usedBefore: before.used, cap: reserved });
+  let acted = 0;
+  const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
+  // A round that fails keeps its reservation: what it did is not known, so its share is not given back.
+  const summary = redactor.value(await runEvent(onlyThis, context, { ...clock, direct: false, maxDeletesPerRun: reserved, onOutcome: (_c, outcome) => void (actedOn(outcome) && (acted += 1)) })) as RunSummary;
+  await settleRound(store, step.executionId, step.target, { reserved, acted, summary }, (sofar, round) =>
+    compactForFanOut(mergeSummaries(round.runId, [{ target: step.target, summaries: [...(sofar ? [sofar] : []), round] }])),
+  );
+  const workLeft = hasWorkLeft(summary);
+  if (workLeft && step.round >= maxRounds) log.warn('fan-out rounds used up', { target: step.target, rounds: step.round, effect: 'the rest is left for the next run (MAX_ROUNDS)' });
+  return { target: step.target, event: step.rawEvent, executionId: step.executionId, round: step.round + 1, more: workLeft && step.round < maxRounds };
+}
+
+/**
+ * The run's one summary from the targets' ledgers (and the errors that ended targets), its one report, and the lock
+ * given back. Returned without item lists: a state machine's output is at most 256 KB (the report and the logs have
+ * them).
+ */
+async function fanOutMerge(step: Step<'merge'>, context: Context, deadline: AbortSignal): Promise<RunSummary> {
+  const store = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
+  const ledgers = await Promise.all(step.results.map((r) => (store ? readLedger(store, step.executionId, r.target) : undefined)));
+  if (store) await releaseFanOutLock(store, step.executionId, Date.now());
+  const merged = mergeSummaries(
+    step.executionId,
+    step.results.map((r, i) => ({ target: r.target, summaries: ledgers[i]?.summary ? [ledgers[i]!.summary!] : [], ...(r.error !== undefined ? { error: r.error } : {}) })),
+  );
+  await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
+  log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
+  return redactor.value(compactForFanOut(merged, 0)) as RunSummary;
+}
+
+/** Refuses a plan or target step of an execution that does not hold the stage's lock (a step sent by hand, say). */
+async function mustHoldLock(store: ArchiveStore, executionId: string): Promise<void> {
+  if (!(await holdsFanOutLock(store, executionId, Date.now()))) {
+    throw new StageBusy(`execution ${executionId} does not hold the stage's lock (another run holds it, or its lease ended; steps are sent by the state machine): nothing was done`);
+  }
+}
+
 /** The stage's archive root, where a fanned-out run keeps its lock and its targets' plans. */
 function fanOutStore(context: Context): ArchiveStore {
   if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time and the run cap are kept there; nothing was done');
@@ -219,10 +257,12 @@ async function runEvent(
     startedMs: number;
     deadline: AbortSignal;
     direct: boolean;
-    /** A fanned-out target's share of the run cap, in place of the policy's limits.maxDeletesPerRun. */
+    /** A fanned-out target's round: what is left of its share of the run cap, in place of limits.maxDeletesPerRun. */
     maxDeletesPerRun?: number;
-    /** A fan-out plan: every item the (dry) run would act on; no metrics are published for it. */
-    onWouldDelete?: (candidate: Candidate) => void;
+    /** Told every item's outcome (a fan-out plan, a round's count of what it acted on). */
+    onOutcome?: (candidate: Candidate, outcome: Outcome) => void;
+    /** False for a fan-out plan: a dry run for the execution's own use, not a run. */
+    metrics?: boolean;
   },
 ): Promise<RunSummary> {
   const { startedMs, deadline } = invocation;
@@ -268,7 +308,7 @@ async function runEvent(
         onOutcome: (target, candidate, outcome) => {
           failures.onOutcome(target, candidate, outcome);
           reportOutcomes.onOutcome(target, candidate, outcome);
-          if (outcome.kind === 'would-delete') invocation.onWouldDelete?.(candidate);
+          invocation.onOutcome?.(candidate, outcome);
         },
         howToForce: manifest
           ? (target, kind) =>
@@ -282,7 +322,7 @@ async function runEvent(
     const durationMs = Date.now() - startedMs;
     // Within the run's deadline, and it never throws: a report that cannot be sent is logged and counted, that is all.
     const report = invocation.direct ? await reporter.send(summary, reportOutcomes.collected, { trigger: run.kind, deadline, invokedFunctionArn: context.invokedFunctionArn }) : { status: 'skipped' as const };
-    if (!invocation.onWouldDelete) publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
+    if (invocation.metrics !== false) publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
     return summary;
   };
   return invocation.direct && !dryRunAsked && root ? withStageLock(root, `run:${context.awsRequestId}`, DIRECT_RUN_LEASE_MS, go) : go();

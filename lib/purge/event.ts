@@ -32,18 +32,17 @@ export type LambdaRun =
 export type FanOutStep =
   | { step: 'targets'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId?: string }
   | { step: 'plan'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; target: string }
-  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; executionId: string; target: string; round: number; previous?: unknown }
-  | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; summary?: unknown; error?: string }[] };
+  | { step: 'target'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; rawEvent: unknown; executionId: string; target: string; round: number }
+  | { step: 'merge'; event: LambdaRun & { kind: 'scheduled' | 'manual' }; executionId: string; results: { target: string; error?: string }[] };
 
 const fanOutEvent = z.strictObject({
   fanOut: z.enum(['targets', 'plan', 'target', 'merge']),
   event: z.unknown(),
   target: z.string().min(1).optional(),
   round: z.number().int().min(1).optional(),
-  // The target's summary over its earlier rounds (null before the first), which this round adds to.
-  previous: z.unknown().optional(),
   executionId: z.string().min(1).optional(),
-  results: z.array(z.strictObject({ target: z.string().min(1), summary: z.unknown().optional(), error: z.string().optional() })).optional(),
+  // Per target, the error that ended it, if any; what the targets did is in their ledgers (lib/run/fan-out-plan.ts).
+  results: z.array(z.strictObject({ target: z.string().min(1), error: z.string().optional() })).optional(),
 });
 
 function parseFanOut(event: Record<string, unknown>): LambdaRun {
@@ -64,10 +63,10 @@ function parseFanOut(event: Record<string, unknown>): LambdaRun {
     const missing = e.target === undefined ? 'target' : e.executionId === undefined ? 'executionId' : e.fanOut === 'target' && e.round === undefined ? 'round' : undefined;
     if (missing !== undefined) throw new InputError(`event.${missing}`, `required for a ${e.fanOut} step; nothing was done`);
     if (e.fanOut === 'plan') return { kind: 'fanOut', step: { step: 'plan', event: inner, executionId: e.executionId!, target: e.target! } };
-    return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, executionId: e.executionId!, target: e.target!, round: e.round!, ...(e.previous !== undefined && e.previous !== null ? { previous: e.previous } : {}) } };
+    return { kind: 'fanOut', step: { step: 'target', event: inner, rawEvent: e.event ?? {}, executionId: e.executionId!, target: e.target!, round: e.round! } };
   }
   if (e.results === undefined || e.executionId === undefined) throw new InputError(`event.${e.results === undefined ? 'results' : 'executionId'}`, 'required for a merge step; nothing was done');
-  return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, ...(r.summary !== undefined && r.summary !== null ? { summary: r.summary } : {}), ...(r.error !== undefined ? { error: r.error } : {}) })) } };
+  return { kind: 'fanOut', step: { step: 'merge', event: inner, executionId: e.executionId, results: e.results.map((r) => ({ target: r.target, ...(r.error !== undefined ? { error: r.error } : {}) })) } };
 }
 
 /**

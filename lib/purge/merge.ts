@@ -115,10 +115,13 @@ function sum<T>(items: readonly T[], value: (item: T) => number): number {
 /** Failures and deferred items a fanned-out target passes on, per kind (the rest are counted, and all are in the logs). */
 export const FAN_OUT_ITEMS_LISTED = 10;
 
-/** A summary small enough for a state machine's payload: its lists cut to FAN_OUT_ITEMS_LISTED, the rest counted. */
-export function compactForFanOut(summary: RunSummary): RunSummary {
+/**
+ * A summary kept small (a target's ledger, a state machine's output, 256 KB per state): its lists cut to `listed`
+ * items per kind, the rest counted.
+ */
+export function compactForFanOut(summary: RunSummary, listed = FAN_OUT_ITEMS_LISTED): RunSummary {
   const cut = <T>(items: T[] | undefined, omitted: number | undefined) =>
-    items === undefined ? {} : { items: items.slice(0, FAN_OUT_ITEMS_LISTED), omitted: (omitted ?? 0) + Math.max(0, items.length - FAN_OUT_ITEMS_LISTED) };
+    items === undefined ? {} : { items: items.slice(0, listed), omitted: (omitted ?? 0) + Math.max(0, items.length - listed) };
   const targets = summary.targets.map((t) => {
     const failures = cut(t.failures, t.failuresOmitted);
     const deferred = cut(t.deferredItems, t.deferredOmitted);

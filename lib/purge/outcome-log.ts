@@ -1,25 +1,10 @@
 import type { EventLog } from '../log/types.js';
 import type { Candidate } from '../policy/types.js';
-import type { DeferReason, Outcome } from './outcome.js';
+import { isQuiet, type Outcome } from './outcome.js';
 import { KIND_MODELS, statusName, type Kind } from '../oms/kinds.js';
-
-/** Deferrals of items the run sent nothing to: the run cap, the time budget, a stopped target. */
-const NOT_ATTEMPTED: ReadonlySet<DeferReason> = new Set(['run-cap', 'time-budget', 'target-stopped']);
 
 /** How many ids a summary line names (the first ones, in the order the run took them: oldest first). */
 export const FIRST_IDS_LOGGED = 20;
-
-/**
- * Outcomes that say nothing was done to an item: a dry run's `would-delete`, and a deferral of an item the run sent
- * nothing to (run cap, time budget, stopped target before its first request; not one it sent a pause, a delete or a
- * look to). A backlog has tens of thousands of them,
- * more than Logs Insights returns and than stdout should buffer, so they are one line each at DEBUG only, and one
- * summary line per target and kind at INFO (QuietOutcomes). Deletions, failures and deferrals after a pause or a wait
- * stay one INFO line each.
- */
-export function isQuiet(outcome: Outcome): boolean {
-  return outcome.kind === 'would-delete' || (outcome.kind === 'deferred' && NOT_ATTEMPTED.has(outcome.reason) && !outcome.attempted && !outcome.leftPaused);
-}
 
 /** The quiet outcomes of one target and kind, counted, for their INFO summary lines. */
 export class QuietOutcomes {

@@ -38,6 +38,29 @@ export type DeferReason =
   | 'delete-under-way'
   | 'not-archived';
 
+/** Deferrals of items the run sent nothing to: the run cap, the time budget, a stopped target. */
+const NOT_ATTEMPTED: ReadonlySet<DeferReason> = new Set(['run-cap', 'time-budget', 'target-stopped']);
+
+/**
+ * Outcomes that say nothing was done to an item: a dry run's `would-delete`, and a deferral of an item the run sent
+ * nothing to (run cap, time budget, stopped target before its first request; not one it sent a pause, a delete or a
+ * look to). A backlog has tens of thousands of them, more than Logs Insights returns and than stdout should buffer,
+ * so they are one line each at DEBUG only, and one summary line per target and kind at INFO (outcome-log.ts).
+ * Deletions, failures and deferrals after a pause or a wait stay one INFO line each.
+ */
+export function isQuiet(outcome: Outcome): boolean {
+  return outcome.kind === 'would-delete' || (outcome.kind === 'deferred' && NOT_ATTEMPTED.has(outcome.reason) && !outcome.attempted && !outcome.leftPaused);
+}
+
+/**
+ * Whether the run acted on the item: sent it a pause, a look or a delete, or waited on it (everything but a quiet
+ * outcome and an item left unarchived, which nothing was sent to). What a fanned-out target's share of the run cap
+ * counts: one run counts every item it queued, and a later round must not take again what an earlier one used.
+ */
+export function actedOn(outcome: Outcome): boolean {
+  return !isQuiet(outcome) && !(outcome.kind === 'deferred' && outcome.reason === 'not-archived');
+}
+
 /** A failed request as the summary's failure entry. Messages come from the server or our own error classes. */
 export function failureOf(taskId: string, error: unknown): Failure {
   if (error instanceof HttpError) {

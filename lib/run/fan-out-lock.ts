@@ -71,3 +71,14 @@ export async function withStageLock<T>(store: ArchiveStore, holder: string, leas
     await releaseFanOutLock(store, holder, Date.now()).catch(() => undefined);
   }
 }
+
+/**
+ * Whether `executionId` holds the stage's lock now. An execution's plan and target steps act only while it does, so
+ * that a step sent by hand, or one of an execution that lost the lock, does nothing.
+ */
+export async function holdsFanOutLock(store: ArchiveStore, executionId: string, nowMs: number): Promise<boolean> {
+  const current = await store.getTagged(FAN_OUT_LOCK_KEY);
+  if (!current) return false;
+  const lock = JSON.parse(current.body.toString('utf8')) as Partial<Lock>;
+  return lock.executionId === executionId && Date.parse(lock.until ?? '') > nowMs;
+}

@@ -1,15 +1,21 @@
 /**
  * `limits.maxDeletesPerRun` over a fanned-out run. Without fan-out one invocation sees every target's selection and
  * takes the oldest items over all of them up to the cap (lib/policy/run-cap.ts). With fan-out each target runs in its
- * own invocations, so the state machine first plans: each target's invocation selects as a dry run would and writes
- * the age and id of what it would act on (at most the cap) to the archive root. Each target's later invocations
- * read every target's plan and take their share of the cap, the same split applyRunCap makes over one run: so an
- * execution never acts on more than the cap over all its targets and rounds, and the oldest go first over all of them.
+ * own invocations, so the execution keeps its accounts in the archive root, under `state/fan-out/<execution>/`:
+ * - `plans/<target>.json`: what the target would act on, oldest first (ages and ids), from its plan step, a dry-run
+ *   selection; written once (a retried step keeps the first);
+ * - `shares.json`: every target's share of the cap, the split applyRunCap makes over one run, fixed once by the first
+ *   target round from the plans there are then (a plan that lands later changes nothing);
+ * - `targets/<target>.json`: the target's ledger: how much of its share its rounds have used (a round reserves what
+ *   it may use before it starts and gives back what it did not use when it ends, both by conditional writes, so a
+ *   retried or overlapping round never takes the same share twice), and its summary over its rounds so far.
+ * The state machine carries none of this: what an invocation is told cannot raise a cap.
  */
 import { createHash } from 'node:crypto';
-import type { ArchiveStore } from '../archive/store.js';
+import { PreconditionFailed, type ArchiveStore } from '../archive/store.js';
 import { applyRunCap } from '../policy/run-cap.js';
 import type { Candidate, TargetSelection } from '../policy/types.js';
+import type { RunSummary } from '../purge/summary.js';
 
 /** What one target would act on, oldest first: each item's last activity and id (ages and ids only). */
 export interface TargetPlan {
@@ -18,28 +24,124 @@ export interface TargetPlan {
   ids: string[];
 }
 
-/** Where an execution's plan for a target is kept (`state/fan-out/<execution>/<target>.json`). */
-export function planKey(executionId: string, target: string): string {
-  const execution = createHash('sha256').update(executionId).digest('hex').slice(0, 24);
-  return `state/fan-out/${execution}/${encodeURIComponent(target)}.json`;
+/** A target's ledger: its share, what its rounds have used or reserved of it, its summary over its rounds. */
+export interface TargetLedger {
+  executionId: string;
+  target: string;
+  share: number;
+  used: number;
+  rounds: number;
+  summary?: RunSummary;
 }
 
+const folder = (executionId: string) => `state/fan-out/${createHash('sha256').update(executionId).digest('hex').slice(0, 24)}`;
+export const planKey = (executionId: string, target: string) => `${folder(executionId)}/plans/${encodeURIComponent(target)}.json`;
+const sharesKey = (executionId: string) => `${folder(executionId)}/shares.json`;
+const ledgerKey = (executionId: string, target: string) => `${folder(executionId)}/targets/${encodeURIComponent(target)}.json`;
+const json = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
+
+/** Keeps the target's plan, unless the execution has one for it already (a retried plan step keeps the first). */
 export async function writePlan(store: ArchiveStore, executionId: string, plan: TargetPlan): Promise<void> {
-  await store.put(planKey(executionId, plan.target), Buffer.from(`${JSON.stringify({ executionId, ...plan })}\n`), 'application/json');
+  await store.putIf(planKey(executionId, plan.target), json({ executionId, ...plan }), 'application/json', { ifNoneMatch: true }).catch((error: unknown) => {
+    if (!(error instanceof PreconditionFailed)) throw error;
+  });
 }
 
 /**
- * The target's share of `cap` in this execution, from every target's plan: how many of the oldest `cap` items over
- * all targets are its own (ties as applyRunCap breaks them: smaller id, then target order). A target whose plan is
- * missing (its planning failed) contributes nothing; a plan that cannot be read as written gives the target 0.
+ * Every target's share of `cap` in this execution: how many of the oldest `cap` items over all targets' plans are
+ * its own (ties as applyRunCap breaks them: smaller id, then target order). Fixed by the first caller from the plans
+ * there are then; later callers read those shares. A target without a plan (its planning failed) is not in them.
  */
-export async function shareOfCap(store: ArchiveStore, executionId: string, targets: readonly string[], target: string, cap: number): Promise<number> {
-  const at = targets.indexOf(target);
-  if (at < 0) return 0;
+export async function sharesOfCap(store: ArchiveStore, executionId: string, targets: readonly string[], cap: number): Promise<Record<string, number>> {
+  const fixed = await readShares(store, executionId);
+  if (fixed) return fixed;
   const plans = await Promise.all(targets.map((name) => readPlan(store, executionId, name)));
-  if (plans[at] === undefined) return 0;
   const selections = plans.map((plan): TargetSelection => ({ listed: 0, selected: plan ? candidates(plan) : [], protected: 0, kept: 0, skipped: [], refused: false }));
-  return applyRunCap(selections, cap).run[at]!.length;
+  const split = applyRunCap(selections, cap);
+  const shares: Record<string, number> = {};
+  targets.forEach((name, i) => {
+    if (plans[i] !== undefined) shares[name] = split.run[i]!.length;
+  });
+  try {
+    await store.putIf(sharesKey(executionId), json({ executionId, cap, shares }), 'application/json', { ifNoneMatch: true });
+    return shares;
+  } catch (error) {
+    if (!(error instanceof PreconditionFailed)) throw error;
+    // Another target fixed them first: theirs count.
+    const theirs = await readShares(store, executionId);
+    if (!theirs) throw new Error(`${sharesKey(executionId)}: written by another round, but unreadable`);
+    return theirs;
+  }
+}
+
+/**
+ * Reserves what the target's round may act on: its share less what its earlier rounds used or still hold reserved.
+ * Returns the reservation (possibly 0) and the ledger as it was.
+ */
+export async function reserveRound(store: ArchiveStore, executionId: string, target: string, share: number): Promise<{ reserved: number; before: TargetLedger }> {
+  return update(store, executionId, target, share, (before) => {
+    const reserved = Math.max(0, before.share - before.used);
+    return { next: { ...before, used: before.used + reserved, rounds: before.rounds + 1 }, result: { reserved, before } };
+  });
+}
+
+/**
+ * Ends a round: what it reserved but did not act on goes back to the share, and its summary joins the ledger's
+ * (`combine` merges the summary so far, if any, with this round's).
+ */
+export async function settleRound(
+  store: ArchiveStore,
+  executionId: string,
+  target: string,
+  round: { reserved: number; acted: number; summary: RunSummary },
+  combine: (sofar: RunSummary | undefined, round: RunSummary) => RunSummary,
+): Promise<TargetLedger> {
+  return update(store, executionId, target, 0, (before) => {
+    const next = { ...before, used: before.used - round.reserved + Math.min(round.acted, round.reserved), summary: combine(before.summary, round.summary) };
+    return { next, result: next };
+  });
+}
+
+/** The target's ledger, if any of its rounds ran. */
+export async function readLedger(store: ArchiveStore, executionId: string, target: string): Promise<TargetLedger | undefined> {
+  const body = await store.get(ledgerKey(executionId, target));
+  return body === undefined ? undefined : ledgerFrom(body, executionId, target);
+}
+
+/** A conditional read-modify-write of the ledger, again from the top when another writer came first. */
+async function update<T>(store: ArchiveStore, executionId: string, target: string, share: number, change: (before: TargetLedger) => { next: TargetLedger; result: T }): Promise<T> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const current = await store.getTagged(ledgerKey(executionId, target));
+    const before = current ? ledgerFrom(current.body, executionId, target) : { executionId, target, share, used: 0, rounds: 0 };
+    const { next, result } = change(before);
+    try {
+      await store.putIf(ledgerKey(executionId, target), json(next), 'application/json', current ? { ifMatch: current.etag } : { ifNoneMatch: true });
+      return result;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailed)) throw error;
+    }
+  }
+  throw new Error(`${ledgerKey(executionId, target)}: could not be updated (other writers kept coming first)`);
+}
+
+function ledgerFrom(body: Buffer, executionId: string, target: string): TargetLedger {
+  const ledger = JSON.parse(body.toString('utf8')) as Partial<TargetLedger>;
+  const whole = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (ledger.executionId !== executionId || ledger.target !== target || !whole(ledger.share) || !whole(ledger.used) || !whole(ledger.rounds)) {
+    throw new Error(`${ledgerKey(executionId, target)}: not a ledger of this execution and target`);
+  }
+  return ledger as TargetLedger;
+}
+
+async function readShares(store: ArchiveStore, executionId: string): Promise<Record<string, number> | undefined> {
+  const body = await store.get(sharesKey(executionId));
+  if (body === undefined) return undefined;
+  const parsed = JSON.parse(body.toString('utf8')) as { executionId?: string; shares?: Record<string, unknown> };
+  const shares = parsed.shares ?? {};
+  if (parsed.executionId !== executionId || Object.values(shares).some((n) => !Number.isSafeInteger(n) || (n as number) < 0)) {
+    throw new Error(`${sharesKey(executionId)}: not the shares of this execution`);
+  }
+  return shares as Record<string, number>;
 }
 
 async function readPlan(store: ArchiveStore, executionId: string, target: string): Promise<TargetPlan | undefined> {

@@ -272,8 +272,10 @@ describe.each(STAGES)('stage %s', (stage) => {
     const alarmResources = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     const alarms = alarmResources.map((r) => r.Properties);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['archive-failed', 'function-errors', 'no-runs', 'reports-failed', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
+      ['archive-failed', 'fan-out-failed', 'function-errors', 'no-runs', 'reports-failed', 'targets-not-cleaned', 'tasks-failed'].map((name) => `oms-task-janitor-${stage}-${name}`),
     );
+    // The fan-out alarm exists only with fan-out on (its state machine's condition).
+    expect(alarmResources.find((r) => r.Properties.AlarmName.endsWith('-fan-out-failed'))!.Condition).toBe('FanOutOn');
     for (const alarm of alarms) expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], Threshold: 1 });
     const byName = (suffix: string) => alarms.find((a) => a.AlarmName.endsWith(suffix))!;
 
@@ -665,6 +667,15 @@ describe('fan-out on Step Functions (on for prod)', () => {
     // A target whose invocation stopped with work left runs again (the function says so while rounds remain).
     const inner = (states.PerTarget!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
     expect(inner.WorkLeft).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.more', BooleanEquals: true, Next: 'Run' }], Default: 'TargetDone' });
+    // Every lambda:invoke retries Lambda's own transient errors and throttling (not the function's errors).
+    const retry = [{ ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 }];
+    for (const task of tasks) expect(task.Retry).toEqual(retry);
+    // The targets' results are small ({target} or {target, error}): what they did is in their ledgers.
+    expect(inner.TargetDone).toMatchObject({ Type: 'Pass', Parameters: { 'target.$': '$.target' } });
+    expect(Object.keys(inner.TargetFailed!.Parameters as object)).toEqual(['target.$', 'error.$']);
+    // An execution that fails or times out reaches the stage's alarm topic.
+    expect(resource(t, 'FanOutFailedAlarm').Properties).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(JSON.stringify(resource(t, 'FanOutFailedAlarm').Properties.Metrics)).toContain('"MetricName":"ExecutionsFailed","Dimensions":[{"Name":"StateMachineArn","Value":{"Ref":"PurgeStateMachine"}}]');
     // The state machine's role: invoke the purge function (and its versions), nothing else.
     expect(resource(t, 'StateMachineRole').Properties.Policies).toEqual([
       { PolicyName: 'invoke-purge', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': ['PurgeLambdaFunction', 'Arn'] }, { 'Fn::Sub': '${PurgeLambdaFunction.Arn}:*' }] }] } },

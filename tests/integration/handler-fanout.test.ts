@@ -11,7 +11,7 @@ import type { RunSummary } from '../../lib/purge/summary.js';
 import { lambdaContext, startHandler } from '../helpers/handler.js';
 import { DAY, PROJECT, PROJECT_B, TOKEN, deletedIds, emulator, policyText, task } from '../helpers/harness.js';
 
-type StepResult = { targets?: string[]; target?: string; round?: number; more?: boolean; summary?: RunSummary };
+type StepResult = { targets?: string[]; target?: string; round?: number; more?: boolean };
 
 describe('Lambda handler: fan-out steps', () => {
   let emu: Emulator;
@@ -80,14 +80,16 @@ describe('Lambda handler: fan-out steps', () => {
     // Target a's first invocation has little time: it stops with work left.
     let left = 44_000;
     const a1 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'a', round: 1, executionId }, lambdaContext('a-1', () => (left -= 6_000)));
-    expect(a1).toMatchObject({ target: 'a', round: 2, more: true, event: { scheduled: true } });
-    expect(a1.summary!.targets.map((t) => t.name)).toEqual(['a']);
+    expect(a1).toMatchObject({ target: 'a', round: 2, more: true, event: { scheduled: true }, executionId });
+    expect(a1).not.toHaveProperty('summary'); // kept in the target's ledger, not carried by the state machine
     expect(deletedIds(emu, PROJECT_B)).toEqual([]); // one target per invocation
-    // The second round adds to the first (the state machine passes the summary so far as `previous`).
-    const a2 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'a', round: 2, previous: a1.summary, executionId }, lambdaContext('a-2'));
+    const afterRound1 = deletedIds(emu, PROJECT).length;
+    expect(afterRound1).toBeLessThan(6);
+    // The second round adds to the first in the ledger.
+    const a2 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'a', round: 2, executionId }, lambdaContext('a-2'));
     expect(a2).toMatchObject({ target: 'a', round: 3, more: false });
-    expect(a2.summary!.targets[0]).toMatchObject({ name: 'a', listed: 6, deleted: 6, deferred: 0 });
-    const b1 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'b', round: 1, previous: null, executionId }, lambdaContext('b-1'));
+    expect(deletedIds(emu, PROJECT)).toHaveLength(6);
+    const b1 = await handler({ fanOut: 'target', event: { scheduled: true }, target: 'b', round: 1, executionId }, lambdaContext('b-1'));
     expect(b1).toMatchObject({ more: false });
     // The targets' invocations send no report: the merge sends the one report of the run.
     expect(emu.stats.published).toHaveLength(0);
@@ -97,16 +99,16 @@ describe('Lambda handler: fan-out steps', () => {
         fanOut: 'merge',
         event: { scheduled: true },
         executionId: 'arn:aws:states:ap-southeast-1:123456789012:execution:oms-task-janitor-prod:run-1',
-        results: [
-          { target: 'a', summary: a2.summary },
-          { target: 'b', summary: b1.summary },
-          { target: 'c', summary: null, error: '{"errorType":"CredentialsError","errorMessage":"secret not found"}' },
-        ],
+        results: [{ target: 'a' }, { target: 'b' }, { target: 'c', error: '{"errorType":"CredentialsError","errorMessage":"secret not found"}' }],
       },
       lambdaContext('merge'),
     )) as unknown as RunSummary;
     expect(merged.totals).toMatchObject({ listed: 8, selected: 7, deleted: 7, failed: 0, deferred: 0 });
-    expect(merged.targets.map((t) => [t.name, t.deleted, t.error ?? null])).toEqual([['a', 6, null], ['b', 1, null], ['c', 0, expect.stringMatching(/^stopped: .*secret not found/)]]);
+    expect(merged.targets.map((t) => [t.name, t.listed, t.deleted, t.deferred, t.error ?? null])).toEqual([
+      ['a', 6, 6, 0, null], // listed in its first round; deleted over both
+      ['b', 2, 1, 0, null],
+      ['c', 0, 0, 0, expect.stringMatching(/^stopped: .*secret not found/)],
+    ]);
     expect(deletedIds(emu)).toHaveLength(6);
     expect(emu.stats.published).toHaveLength(1);
     expect(emu.stats.published[0]!.subject).toMatch(/7 deleted/);

@@ -1,6 +1,6 @@
 /**
  * maxDeletesPerRun over a fanned-out run (lib/run/fan-out-plan.ts): each target's share of the cap from every
- * target's plan, the split one run over all targets would make.
+ * target's plan, the split one run over all targets would make, fixed once; and a target's ledger over its rounds.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -8,34 +8,56 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchiveStore } from '../../lib/archive/store.js';
-import { planKey, shareOfCap, writePlan } from '../../lib/run/fan-out-plan.js';
+import type { RunSummary } from '../../lib/purge/summary.js';
+import { planKey, readLedger, reserveRound, settleRound, sharesOfCap, writePlan } from '../../lib/run/fan-out-plan.js';
 
 const EXEC = 'arn:aws:states:ap-southeast-1:123456789012:execution:oms-task-janitor-prod:run-1';
 const store = () => openArchiveStore(mkdtempSync(join(tmpdir(), 'janitor-plan-')));
 
 describe('a target\'s share of the run cap', () => {
   it('is how many of the oldest `cap` items over all targets are its own; ties go to the smaller id', async () => {
-    const s = store();
-    await writePlan(s, EXEC, { target: 'a', lastActivityMs: [100, 300, 500], ids: ['1', '3', '5'] });
-    await writePlan(s, EXEC, { target: 'b', lastActivityMs: [200, 300, 400], ids: ['2', '4', '6'] });
-    const shares = async (cap: number) => [await shareOfCap(s, EXEC, ['a', 'b'], 'a', cap), await shareOfCap(s, EXEC, ['a', 'b'], 'b', cap)];
-    expect(await shares(1)).toEqual([1, 0]);
-    expect(await shares(3)).toEqual([2, 1]); // 100 (a), 200 (b), 300: a's id 3 before b's id 4
-    expect(await shares(4)).toEqual([2, 2]);
-    expect(await shares(100)).toEqual([3, 3]);
-    // A target outside the run's targets has none.
-    expect(await shareOfCap(s, EXEC, ['a'], 'b', 100)).toBe(0);
+    const shares = async (cap: number) => {
+      const s = store();
+      await writePlan(s, EXEC, { target: 'a', lastActivityMs: [100, 300, 500], ids: ['1', '3', '5'] });
+      await writePlan(s, EXEC, { target: 'b', lastActivityMs: [200, 300, 400], ids: ['2', '4', '6'] });
+      return sharesOfCap(s, EXEC, ['a', 'b'], cap);
+    };
+    expect(await shares(1)).toEqual({ a: 1, b: 0 });
+    expect(await shares(3)).toEqual({ a: 2, b: 1 }); // 100 (a), 200 (b), 300: a's id 3 before b's id 4
+    expect(await shares(4)).toEqual({ a: 2, b: 2 });
+    expect(await shares(100)).toEqual({ a: 3, b: 3 });
   });
 
-  it('a target without a plan (its planning failed) or with a plan of another execution has none, and takes none from the others', async () => {
+  it('are fixed by the first caller: a plan written later, or written again, changes nothing', async () => {
     const s = store();
     await writePlan(s, EXEC, { target: 'a', lastActivityMs: [100, 200], ids: ['1', '2'] });
-    await writePlan(s, 'another-execution', { target: 'b', lastActivityMs: [1, 2], ids: ['8', '9'] });
-    expect(await shareOfCap(s, EXEC, ['a', 'b'], 'a', 2)).toBe(2);
-    expect(await shareOfCap(s, EXEC, ['a', 'b'], 'b', 2)).toBe(0);
+    await writePlan(s, EXEC, { target: 'a', lastActivityMs: [1, 2, 3], ids: ['7', '8', '9'] }); // a retried plan step
+    expect(await sharesOfCap(s, EXEC, ['a', 'b'], 2)).toEqual({ a: 2 }); // b has no plan: no share
+    await writePlan(s, EXEC, { target: 'b', lastActivityMs: [1, 2], ids: ['8', '9'] });
+    expect(await sharesOfCap(s, EXEC, ['a', 'b'], 2)).toEqual({ a: 2 });
+    // Another execution's plans are its own.
+    expect(await sharesOfCap(s, 'another-execution', ['a', 'b'], 2)).toEqual({});
     // A plan file that is not what writePlan writes counts as none.
-    await s.put(planKey(EXEC, 'b'), Buffer.from(JSON.stringify({ executionId: EXEC, target: 'b', lastActivityMs: [1, 2], ids: ['8'] })), 'application/json');
-    expect(await shareOfCap(s, EXEC, ['a', 'b'], 'b', 2)).toBe(0);
+    await s.put(planKey('third', 'b'), Buffer.from(JSON.stringify({ executionId: 'third', target: 'b', lastActivityMs: [1, 2], ids: ['8'] })), 'application/json');
+    expect(await sharesOfCap(s, 'third', ['b'], 2)).toEqual({});
+  });
+
+  it("a target's rounds: each reserves what is left of its share, and gives back what it did not act on", async () => {
+    const s = store();
+    const summary = (deleted: number) => ({ runId: 'r', totals: { deleted } }) as unknown as RunSummary;
+    const combine = (sofar: RunSummary | undefined, round: RunSummary) => summary((sofar?.totals.deleted ?? 0) + round.totals.deleted);
+    const first = await reserveRound(s, EXEC, 'a', 5);
+    expect(first.reserved).toBe(5);
+    // The same round sent again while the first still runs: nothing is left for it.
+    const again = await reserveRound(s, EXEC, 'a', 5);
+    expect(again.reserved).toBe(0);
+    await settleRound(s, EXEC, 'a', { reserved: 0, acted: 0, summary: summary(0) }, combine);
+    await settleRound(s, EXEC, 'a', { reserved: 5, acted: 2, summary: summary(2) }, combine);
+    const second = await reserveRound(s, EXEC, 'a', 5);
+    expect(second.reserved).toBe(3);
+    // A round that never settles (it failed) keeps its reservation: nothing is left.
+    expect((await reserveRound(s, EXEC, 'a', 5)).reserved).toBe(0);
+    expect(await readLedger(s, EXEC, 'a')).toMatchObject({ share: 5, used: 5, rounds: 4, summary: { totals: { deleted: 2 } } });
   });
 
   it('the shares never add up to more than the cap, nor to less than what there is within it (property)', async () => {
@@ -52,8 +74,8 @@ describe('a target\'s share of the run cap', () => {
             total += unique.length;
             await writePlan(s, EXEC, { target: targets[i]!, lastActivityMs: unique.map(([, ms]) => ms), ids: unique.map(([id]) => id) });
           }
-          const shares = await Promise.all(targets.map((t) => shareOfCap(s, EXEC, targets, t, cap)));
-          expect(shares.reduce((a, b) => a + b, 0)).toBe(Math.min(cap, total));
+          const shares = await sharesOfCap(s, EXEC, targets, cap);
+          expect(Object.values(shares).reduce((a, b) => a + b, 0)).toBe(Math.min(cap, total));
         },
       ),
       { numRuns: 60 },
