@@ -5,24 +5,21 @@
  * process, so the janitor's CPU and memory are its own.
  *   npx tsx bench/run.ts [--rounds 3] [--big 100000] [--only throughput,cpu,memory,rate,start]
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import ky from 'ky';
-import pLimit from 'p-limit';
 import { akskAuthenticator } from '../lib/auth/aksk.js';
-import { tokenAuthenticator, type Authenticator } from '../lib/auth/types.js';
+import { tokenAuthenticator } from '../lib/auth/types.js';
 import { jsonLinesLog } from '../lib/log/json-lines.js';
 import { Redactor } from '../lib/log/redact.js';
-import { parsePolicy } from '../lib/policy/load.js';
 import { runPurge } from '../lib/purge/engine.js';
 import { createRunClient } from '../lib/purge/runtime.js';
 import { buildHandlerBundle } from '../tests/deploy/handler-bundle.js';
 import { ROOT } from '../tests/deploy/sandbox.js';
-import { BENCH_AKSK, BENCH_PROJECT, BENCH_TOKEN, benchTasks } from './bench-tasks.js';
+import { BENCH_AKSK, BENCH_PROJECT, BENCH_TOKEN } from './bench-tasks.js';
+import { bareKy, benchPolicy, emulatorChild, purge } from './harness.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, big: { type: 'string', default: '100000' }, only: { type: 'string' } },
@@ -34,73 +31,6 @@ const wanted = (section: string) => !only || only.includes(section);
 const run = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** The emulator in its own process with `tasks` realistic tasks and `latencyMs` per answer. */
-async function emulatorChild(tasks: number, latencyMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/emulator-child.ts', String(tasks), String(latencyMs)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const next = async () => (await once(lines, 'line'))[0] as string;
-  const url = (await next()).replace(/^READY /, '');
-  return {
-    url,
-    async stats() {
-      child.stdin!.write('stats\n');
-      return JSON.parse(await next()) as { total: number; maxInFlight: number; calls: Record<string, number> };
-    },
-    stop: () => child.stdin!.end(),
-  };
-}
-
-function benchPolicy(url: string, extra = '', concurrency = 16) {
-  return parsePolicy(`version: 1
-targets: [{ name: bench, projectId: ${BENCH_PROJECT}, region: cn-north-4, endpoint: "${url}" }]
-rules: [{ name: done, statuses: [succeeded], olderThan: 7d }]
-limits: { maxDeletesPerRun: 100000 }
-concurrency: ${concurrency}
-${extra}`);
-}
-
-/** A real purge of every task, as the CLI runs it (JSON log lines, redaction), returning wall time, CPU and requests. */
-async function purge(tasks: number, latencyMs: number, auth: Authenticator, extra = '', onRequest?: (startMs: number) => void) {
-  const emu = await emulatorChild(tasks, latencyMs);
-  const policy = benchPolicy(emu.url, extra);
-  const lines: string[] = [];
-  const log = jsonLinesLog((line) => void lines.push(line), { redactor: new Redactor(), level: onRequest ? 'DEBUG' : 'INFO' });
-  const observed = onRequest
-    ? { ...log, debug: (message: string, fields?: Record<string, unknown>) => void (message === 'request done' && onRequest(performance.now() - Number(fields?.ms))) }
-    : log;
-  const { oms } = createRunClient(policy, auth, { log: observed });
-  let listedAt = 0;
-  const cpu0 = cpuMs();
-  const started = performance.now();
-  const summary = await runPurge({ policy, dryRun: false }, { oms, log, onProgress: (p) => void (p.phase === 'list' && (listedAt = performance.now())) });
-  const wallMs = performance.now() - started;
-  const cpu = cpuMs() - cpu0;
-  const stats = await emu.stats();
-  emu.stop();
-  if (summary.totals.deleted !== tasks) throw new Error(`bench purge deleted ${summary.totals.deleted} of ${tasks}`);
-  return { wallMs, listMs: listedAt - started, cpuMs: cpu, requests: stats.total, maxInFlight: stats.maxInFlight };
-}
-
-/** The same deletes through ky alone, `concurrency` at a time: fetch + ky, nothing of ours. */
-async function bareKy(tasks: number, latencyMs: number, concurrency: number) {
-  const emu = await emulatorChild(tasks, latencyMs);
-  const ids = benchTasks(tasks, Date.now()).map((t) => t.id);
-  const limit = pLimit(concurrency);
-  const cpu0 = cpuMs();
-  const started = performance.now();
-  await Promise.all(
-    ids.map((id) => limit(() => ky.delete(`${emu.url}/v2/${BENCH_PROJECT}/tasks/${id}`, { headers: { 'X-Auth-Token': BENCH_TOKEN } }).then((r) => r.arrayBuffer()))),
-  );
-  const cpu = cpuMs() - cpu0;
-  const wallMs = performance.now() - started;
-  emu.stop();
-  return { cpuMs: cpu, requests: tasks, wallMs };
-}
 
 /** What the official SDK samples do: list page by page, then delete one task at a time. */
 async function naiveLoop(tasks: number, latencyMs: number) {

@@ -75,13 +75,17 @@ export function createHttp(options: HttpOptions = {}): Http {
 
   async function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
     const ex = exchanges.get(req)!;
-    const { request } = ex;
     const sentMs = performance.now(); // ky's attempt timer started just before this call
+    // The first attempt goes out as the Request ky built, which ky holds with its abort controller for the whole
+    // attempt: ky's attempt timeout and the run's deadline (part of ky's signal) reach its fetch directly.
+    if (ex.attempts === 1) return firstAttempt(ex, req, init, sentMs);
+    const { request } = ex;
     // ky hands every attempt after the first a clone of the Request, and Node's fetch keeps a clone's abort link to
     // its source only through weak references (nodejs/undici#4068): after a garbage collection, ky's attempt timeout
     // and the run's deadline would no longer reach a stalled attempt, whose connection then stays open while the
-    // run sends more (over `concurrency`), and the deadline waits out attemptTimeoutMs. So each attempt goes out as
-    // a fresh Request whose signal this closure holds, aborted by its own timer (just after ky's) and the deadline.
+    // run sends more (over `concurrency`), and the deadline waits out attemptTimeoutMs. So each later attempt goes
+    // out as a fresh Request whose signal this closure holds, aborted by its own timer (just after ky's) and the
+    // deadline.
     const attempt = new AbortController();
     const abortWith = (reason: unknown) => attempt.abort(reason);
     let open = true;
@@ -121,6 +125,22 @@ export function createHttp(options: HttpOptions = {}): Http {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onDeadline);
       own = undefined;
+    }
+  }
+
+  /**
+   * The first attempt: ky's own Request, aborted by ky (its attempt timeout, the run's deadline). Given up by ky, it
+   * is already being aborted; `abortAttempt` waits until its fetch has let go, as for a later attempt.
+   */
+  async function firstAttempt(ex: Exchange, req: Request, init: RequestInit | undefined, sentMs: number): Promise<Response> {
+    let open = true;
+    ex.abortAttempt = async () => {
+      for (let turn = 0; open && turn < MAX_ABORT_TURNS; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    try {
+      return await answer(ex, req, init, sentMs);
+    } finally {
+      open = false;
     }
   }
 

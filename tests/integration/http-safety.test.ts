@@ -244,6 +244,40 @@ describe('an attempt after a retry can always be ended (nodejs/undici#4068)', ()
     expect(performance.now() - abortedAt).toBeLessThan(1500); // not the 10 s attempt timeout
     expect(server.arrivals).toHaveLength(2);
   });
+
+  // The first attempt goes out as the Request ky built (no clone, no copy: most requests have only that one), so
+  // these hold it to the same standard.
+  it("the run's deadline ends a first attempt that stalls, at once", async () => {
+    server.reset([{ hang: true }]);
+    const deadline = new AbortController();
+    const http = createHttp({ retry: { ...POLICY, attemptTimeoutMs: 10_000 } });
+    let abortedAt = 0;
+    void (async () => {
+      while (server.arrivals.length < 1) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      abortedAt = performance.now();
+      deadline.abort(new DOMException('deadline', 'TimeoutError'));
+    })();
+    const error = await failure(http.request({ method: 'DELETE', url: `${server.url}/v2/${PROJECT}/tasks/1`, signal: deadline.signal, discardBody: true }));
+    expect(error).toMatchObject({ name: 'TransportError', kind: 'timeout' });
+    expect(performance.now() - abortedAt).toBeLessThan(1500);
+    expect(server.arrivals).toHaveLength(1);
+  });
+
+  it('a first attempt that stalls is timed out and closed before its retry goes out', async () => {
+    let openAtRetry = -1;
+    server.reset((n) => {
+      if (n === 0) return { hang: true };
+      openAtRetry = server.openSockets();
+      return { status: 200, body: '' };
+    });
+    const http = createHttp({ retry: { ...POLICY, attemptTimeoutMs: 400, baseDelayMs: 1, maxDelayMs: 1 } });
+    const started = performance.now();
+    await http.request({ method: 'DELETE', url: `${server.url}/v2/${PROJECT}/tasks/1`, discardBody: true });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(server.arrivals).toHaveLength(2);
+    expect(openAtRetry).toBe(1); // the retry's own: the stalled attempt's connection was closed before it went out
+  });
 });
 
 describe('one run deadline, many requests', () => {
