@@ -16,10 +16,17 @@ export interface JsonLinesOptions {
 export function jsonLinesLog(write: (line: string) => void, options: JsonLinesOptions): EventLog {
   const min = LOG_LEVELS.indexOf(options.level ?? 'INFO');
   const clock = options.clock ?? Date.now;
-  const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
-    if (LOG_LEVELS.indexOf(level) < min) return;
-    const line = { level, timestamp: new Date(clock()).toISOString(), message, ...options.context, ...fields };
-    write(`${terminalSafeJson(options.redactor.value(line))}\n`);
+  const { redactor, context } = options;
+  const emit = (level: LogLevel) => {
+    if (LOG_LEVELS.indexOf(level) < min) return () => undefined;
+    // One object per line, its fields redacted as they are copied in (the same fields, in the same order, as
+    // {level, timestamp, message, ...context, ...fields}).
+    return (message: string, fields?: Record<string, unknown>) => {
+      const line: Record<string, unknown> = { level, timestamp: new Date(clock()).toISOString(), message: redactor.text(message) };
+      if (context) redactor.into(line, context);
+      if (fields) redactor.into(line, fields);
+      write(`${terminalSafeJson(line)}\n`);
+    };
   };
   return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
 }

@@ -27,8 +27,12 @@ export class Redactor {
 
   text(value: string): string {
     let out = value;
-    for (const secret of this.#secrets) out = maskSecret(out, secret);
-    // Signed requests: the signature in an Authorization header value is as good as the key for 15 minutes.
+    // A text shorter than a secret's first MIN_PREFIX_LENGTH characters (or the whole secret) cannot hold any of it:
+    // most logged values (ids, statuses, rule names) are, and skip the search.
+    for (const secret of this.#secrets) if (out.length >= Math.min(secret.length, MIN_PREFIX_LENGTH)) out = maskSecret(out, secret);
+    // Signed requests: the signature in an Authorization header value is as good as the key for 15 minutes. Both
+    // patterns need more characters than most values have, and one test tells whether either could be there.
+    if (out.length < SHORTEST_HEADER_SECRET || !HEADER_SECRET.test(out)) return out;
     return out.replace(/(Signature=)[0-9a-f]{16,}/gi, `$1${MASK}`).replace(/(X-Auth-Token:\s*)\S+/gi, `$1${MASK}`);
   }
 
@@ -37,9 +41,16 @@ export class Redactor {
     if (value === null || typeof value !== 'object' || depth > 8) return value;
     if (types.isNativeError(value)) return this.error(value);
     if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) || isSecretHeader(key) ? MASK : this.value(item, depth + 1);
-    return out;
+    return this.into({}, value as Record<string, unknown>, depth);
+  }
+
+  /** `source`'s own fields copied into `target`, each redacted as `value` redacts it (a log line built in one object). */
+  into(target: Record<string, unknown>, source: Record<string, unknown>, depth = 0): Record<string, unknown> {
+    for (const key in source) {
+      if (!Object.hasOwn(source, key)) continue;
+      target[key] = sensitiveKey(key) ? MASK : this.value(source[key], depth + 1);
+    }
+    return target;
   }
 
   /** An error as a loggable object: name, redacted message, and the causes' messages. */
@@ -48,6 +59,21 @@ export class Redactor {
     if (types.isNativeError(error.cause)) out.cause = this.error(error.cause);
     return out;
   }
+}
+
+/** What the two header patterns in Redactor.text need at least: `X-Auth-Token:` and one character. */
+const SHORTEST_HEADER_SECRET = 'X-Auth-Token:'.length + 1;
+const HEADER_SECRET = /signature=|x-auth-token:/i;
+
+/** Whether a field's value is never written: sensitive names and credential headers (answers cached: few keys). */
+const sensitiveKeys = new Map<string, boolean>();
+function sensitiveKey(key: string): boolean {
+  let known = sensitiveKeys.get(key);
+  if (known === undefined) {
+    known = SENSITIVE_KEY.test(key) || isSecretHeader(key);
+    if (sensitiveKeys.size < 10_000) sensitiveKeys.set(key, known);
+  }
+  return known;
 }
 
 /** `text` with every occurrence of `secret`, and of any prefix of it of MIN_PREFIX_LENGTH or more, masked. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { numberText, parseLossless } from '../../lib/oms/json.js';
+import { losslessText, numberText, parseExact, parseLossless } from '../../lib/oms/json.js';
 import { parseItem } from '../../lib/oms/item.js';
 
 const read = (json: string) => parseItem('task', parseLossless(json));
@@ -38,10 +38,45 @@ describe('parseItem: every field optional, ids exact', () => {
       fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
       fc.constantFrom('-0', '0', '1.0', '1e3', '1E3', '1.5e3', '0.0', '9007199254740993', '999999999999999', '1000000000000000'),
     );
+    // Spaced (the exact parser) and compact (the fast path, when the text round-trips) alike.
     fc.assert(
-      fc.property(text, (written) => numberText((parseLossless(`{"v": ${written}}`) as { v: unknown }).v) === written),
+      fc.property(text, (written) => [`{"v": ${written}}`, `{"v":${written}}`, `[${written}]`].every((json) => numberText((parseLossless(json) as { v: unknown }).v ?? (parseLossless(json) as unknown[])[0]) === written)),
       { seed: 90210, numRuns: 2000 },
     );
+  });
+
+  it('the fast path gives what the exact parser gives, and refuses what it refuses (property)', () => {
+    const number = fc.oneof(
+      fc.integer({ min: -1000, max: 10 ** 15 }).map(String),
+      fc.bigInt({ min: 2n ** 53n - 5n, max: 2n ** 64n }).map(String),
+      fc.constantFrom('-0', '1.0', '1e3', '1.5', '0.1', '9007199254740993', '123456789012345678'),
+    );
+    const key = fc.constantFrom('id', 'status', 'name', '__proto__', '1', 'a\\u0041', 'x');
+    const value = fc.letrec<{ v: string; obj: string; arr: string }>((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, number, fc.constantFrom('true', 'null', '"s"', '"\\u00e9"', '"é"'), tie('obj'), tie('arr')),
+      obj: fc.array(fc.tuple(key, tie('v')), { maxLength: 4 }).map((pairs) => `{${pairs.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+      arr: fc.array(tie('v'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+    })).v;
+    const outcome = (parse: (t: string) => unknown, text: string) => {
+      try {
+        return { text: losslessText(parse(text)) };
+      } catch (error) {
+        return { error: (error as Error).name };
+      }
+    };
+    let fast = 0; // texts that take the fast path (they round-trip through JSON.parse and JSON.stringify)
+    fc.assert(
+      fc.property(value, fc.boolean(), (json, spaced) => {
+        const text = spaced ? json.replace(/:/g, ': ') : json;
+        expect(outcome(parseLossless, text)).toEqual(outcome(parseExact, text));
+        if (outcome((t) => JSON.stringify(JSON.parse(t)) === t || undefined, text).text === 'true') fast += 1;
+      }),
+      { seed: 4242, numRuns: 3000 },
+    );
+    expect(fast).toBeGreaterThan(300);
+    // A duplicate key with different values is refused on either path; an id above 2^53 stays exact.
+    expect(() => parseLossless('{"id":1,"id":2}')).toThrow();
+    expect(numberText((parseLossless('{"id":9007199254740993}') as { id: unknown }).id)).toBe('9007199254740993');
   });
 
   it.each(['-0', '1000.0', '1e3', '-5'])('the id %s is malformed, never read as another number', (id) => {
