@@ -17,7 +17,7 @@ import { parseDuration } from '../lib/policy/duration.js';
 import { parseLambdaEvent, type FanOutStep, type LambdaRun } from '../lib/purge/event.js';
 import { actedOn, type Outcome } from '../lib/purge/outcome.js';
 import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
-import { StageBusy, holdsFanOutLock, releaseFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
+import { StageBusy, releaseFanOutLock, renewFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
 import { readLedger, reserveRound, settleRound, sharesOfCap, writePlan, type TargetPlan } from '../lib/run/fan-out-plan.js';
 import type { Candidate } from '../lib/policy/types.js';
 import { InputError } from '../lib/purge/request.js';
@@ -60,8 +60,6 @@ const noticeWindowMs = (() => {
 // in the environment whatever form --param gave them; a value that is not a whole number from 1 fails the cold start.
 const maxRounds = wholeNumberFromEnv('MAX_ROUNDS', 20);
 const fanOutConcurrency = wholeNumberFromEnv('FAN_OUT_CONCURRENCY', 10);
-/** A direct run's hold on the same lock: Lambda's 15 minutes and one more (released at the end of the run). */
-const DIRECT_RUN_LEASE_MS = 16 * 60_000;
 // serverless.yml gives s3://<the stage's bucket>/ with {account} and {region}, completed per invocation from the
 // function's ARN; the form is checked here with stand-ins.
 const archiveRoot = (() => {
@@ -200,15 +198,20 @@ async function fanOutRound(step: Step<'target'>, context: Context, clock: Clock)
   const shares = await sharesOfCap(store, step.executionId, runTargets(policy, step.event), policy.limits.maxDeletesPerRun);
   const share = shares[step.target];
   if (share === undefined) throw new InputError('event.target', `${JSON.stringify(step.target)} has no plan in this execution (its plan step failed): nothing was done`);
-  const { reserved, before } = await reserveRound(store, step.executionId, step.target, share);
+  const { reserved, before } = await reserveRound(store, step.executionId, step.target, share, Date.now() + STEP_LEASE_MS);
   log.info('fan-out round', { target: step.target, round: step.round, shareOfRunCap: share, usedBefore: before.used, cap: reserved });
   let acted = 0;
   const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
-  // A round that fails keeps its reservation: what it did is not known, so its share is not given back.
-  const summary = redactor.value(await runEvent(onlyThis, context, { ...clock, direct: false, maxDeletesPerRun: reserved, onOutcome: (_c, outcome) => void (actedOn(outcome) && (acted += 1)) })) as RunSummary;
-  await settleRound(store, step.executionId, step.target, { reserved, acted, summary }, (sofar, round) =>
-    compactForFanOut(mergeSummaries(round.runId, [{ target: step.target, summaries: [...(sofar ? [sofar] : []), round] }])),
-  );
+  const combine = (sofar: RunSummary | undefined, round: RunSummary) => compactForFanOut(mergeSummaries(round.runId, [{ target: step.target, summaries: [...(sofar ? [sofar] : []), round] }]));
+  let summary: RunSummary;
+  try {
+    summary = redactor.value(await runEvent(onlyThis, context, { ...clock, direct: false, maxDeletesPerRun: reserved, onOutcome: (_c, outcome) => void (actedOn(outcome) && (acted += 1)) })) as RunSummary;
+  } catch (error) {
+    // A round that fails keeps its reservation (what it did is not known), and has ended: the merge need not wait.
+    await settleRound(store, step.executionId, step.target, { reserved, acted: reserved }, combine).catch(() => undefined);
+    throw error;
+  }
+  await settleRound(store, step.executionId, step.target, { reserved, acted, summary }, combine);
   const workLeft = hasWorkLeft(summary);
   if (workLeft && step.round >= maxRounds) log.warn('fan-out rounds used up', { target: step.target, rounds: step.round, effect: 'the rest is left for the next run (MAX_ROUNDS)' });
   return { target: step.target, event: step.rawEvent, executionId: step.executionId, round: step.round + 1, more: workLeft && step.round < maxRounds };
@@ -222,7 +225,10 @@ async function fanOutRound(step: Step<'target'>, context: Context, clock: Clock)
 async function fanOutMerge(step: Step<'merge'>, context: Context, deadline: AbortSignal): Promise<RunSummary> {
   const store = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
   const ledgers = await Promise.all(step.results.map((r) => (store ? readLedger(store, step.executionId, r.target) : undefined)));
-  if (store) await releaseFanOutLock(store, step.executionId, Date.now());
+  // A round whose step Step Functions gave up on (its invocation may still run) keeps the stage's lock until it
+  // has ended at the latest; otherwise the lock is given back now.
+  const inFlight = Math.max(0, ...ledgers.map((l) => Date.parse(l?.inFlightUntil ?? '') || 0));
+  if (store) await releaseFanOutLock(store, step.executionId, Date.now(), inFlight);
   const merged = mergeSummaries(
     step.executionId,
     step.results.map((r, i) => ({ target: r.target, summaries: ledgers[i]?.summary ? [ledgers[i]!.summary!] : [], ...(r.error !== undefined ? { error: r.error } : {}) })),
@@ -232,12 +238,22 @@ async function fanOutMerge(step: Step<'merge'>, context: Context, deadline: Abor
   return redactor.value(compactForFanOut(merged, 0)) as RunSummary;
 }
 
-/** Refuses a plan or target step of an execution that does not hold the stage's lock (a step sent by hand, say). */
+/**
+ * A plan or target step runs only while its execution holds the stage's lock, and keeps it for as long as the step
+ * can run and the next one may be kept waiting by throttling: a step sent by hand, or one of an execution whose lease
+ * ended, does nothing.
+ */
 async function mustHoldLock(store: ArchiveStore, executionId: string): Promise<void> {
-  if (!(await holdsFanOutLock(store, executionId, Date.now()))) {
+  const now = Date.now();
+  if (!(await renewFanOutLock(store, executionId, now, now + STEP_LEASE_MS + THROTTLED_STEP_MS))) {
     throw new StageBusy(`execution ${executionId} does not hold the stage's lock (another run holds it, or its lease ended; steps are sent by the state machine): nothing was done`);
   }
 }
+
+/** How long a step may run, with a minute to spare: Lambda's 15 minutes. */
+const STEP_LEASE_MS = 16 * 60_000;
+/** How long the state machine may wait out a throttled step (its Retry on Lambda.TooManyRequestsException) before it. */
+const THROTTLED_STEP_MS = 18 * 60_000;
 
 /** The stage's archive root, where a fanned-out run keeps its lock and its targets' plans. */
 function fanOutStore(context: Context): ArchiveStore {
@@ -325,7 +341,7 @@ async function runEvent(
     if (invocation.metrics !== false) publishRunMetrics(metrics, summary, { ...counters, ...failures.counts, reportsFailed: report.status === 'failed' ? 1 : 0, archiveFailed: archived ? 0 : 1 }, durationMs);
     return summary;
   };
-  return invocation.direct && !dryRunAsked && root ? withStageLock(root, `run:${context.awsRequestId}`, DIRECT_RUN_LEASE_MS, go) : go();
+  return invocation.direct && !dryRunAsked && root ? withStageLock(root, `run:${context.awsRequestId}`, STEP_LEASE_MS, go) : go();
 }
 
 /** The archive root of a dry run, or undefined when it cannot be completed here (no function ARN). */

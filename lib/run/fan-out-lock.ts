@@ -35,14 +35,44 @@ export async function takeFanOutLock(store: ArchiveStore, executionId: string, n
   }
 }
 
-/** Gives the lock back if `executionId` holds it (a merge of an execution that did not take it changes nothing). */
-export async function releaseFanOutLock(store: ArchiveStore, executionId: string, nowMs: number): Promise<void> {
+/**
+ * Gives the lock back if `executionId` holds it (a merge of an execution that did not take it changes nothing). With
+ * `keepUntilMs` in the future (a round of the execution may still be running: one whose step Step Functions gave up
+ * on), the execution keeps it until then instead.
+ */
+export async function releaseFanOutLock(store: ArchiveStore, executionId: string, nowMs: number, keepUntilMs = 0): Promise<void> {
   const current = await store.getTagged(FAN_OUT_LOCK_KEY);
   if (!current) return;
   const lock = JSON.parse(current.body.toString('utf8')) as Partial<Lock>;
   if (lock.executionId !== executionId) return;
-  const released: Lock = { executionId: '', at: new Date(nowMs).toISOString(), until: new Date(nowMs).toISOString() };
-  await store.putIf(FAN_OUT_LOCK_KEY, Buffer.from(`${JSON.stringify(released)}\n`), 'application/json', { ifMatch: current.etag }).catch(() => undefined);
+  const next: Lock =
+    keepUntilMs > nowMs
+      ? { executionId, at: lock.at ?? new Date(nowMs).toISOString(), until: new Date(keepUntilMs).toISOString() }
+      : { executionId: '', at: new Date(nowMs).toISOString(), until: new Date(nowMs).toISOString() };
+  await store.putIf(FAN_OUT_LOCK_KEY, Buffer.from(`${JSON.stringify(next)}\n`), 'application/json', { ifMatch: current.etag }).catch(() => undefined);
+}
+
+/**
+ * Keeps the lock for `executionId` until at least `untilMs` (a step about to run for up to 15 minutes), if the
+ * execution holds it now; false when it does not (another run holds it, or its lease ended): the step must do nothing.
+ */
+export async function renewFanOutLock(store: ArchiveStore, executionId: string, nowMs: number, untilMs: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const current = await store.getTagged(FAN_OUT_LOCK_KEY);
+    if (!current) return false;
+    const lock = JSON.parse(current.body.toString('utf8')) as Partial<Lock>;
+    const until = Date.parse(lock.until ?? '');
+    if (lock.executionId !== executionId || !(until > nowMs)) return false;
+    if (until >= untilMs) return true;
+    const renewed: Lock = { executionId, at: lock.at ?? new Date(nowMs).toISOString(), until: new Date(untilMs).toISOString() };
+    try {
+      await store.putIf(FAN_OUT_LOCK_KEY, Buffer.from(`${JSON.stringify(renewed)}\n`), 'application/json', { ifMatch: current.etag });
+      return true;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailed)) throw error; // another step renewed it meanwhile: read it again
+    }
+  }
+  return false;
 }
 
 /** Another run or execution of the stage holds the lock: this one did nothing. */
@@ -70,15 +100,4 @@ export async function withStageLock<T>(store: ArchiveStore, holder: string, leas
   } finally {
     await releaseFanOutLock(store, holder, Date.now()).catch(() => undefined);
   }
-}
-
-/**
- * Whether `executionId` holds the stage's lock now. An execution's plan and target steps act only while it does, so
- * that a step sent by hand, or one of an execution that lost the lock, does nothing.
- */
-export async function holdsFanOutLock(store: ArchiveStore, executionId: string, nowMs: number): Promise<boolean> {
-  const current = await store.getTagged(FAN_OUT_LOCK_KEY);
-  if (!current) return false;
-  const lock = JSON.parse(current.body.toString('utf8')) as Partial<Lock>;
-  return lock.executionId === executionId && Date.parse(lock.until ?? '') > nowMs;
 }

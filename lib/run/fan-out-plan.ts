@@ -31,6 +31,10 @@ export interface TargetLedger {
   share: number;
   used: number;
   rounds: number;
+  /** Rounds reserved and not yet settled (overlapping ones: a step retried while its first invocation ran). */
+  inFlight?: number;
+  /** While any round runs: when the last of them ends at the latest (ISO 8601). */
+  inFlightUntil?: string;
   summary?: RunSummary;
 }
 
@@ -78,26 +82,31 @@ export async function sharesOfCap(store: ArchiveStore, executionId: string, targ
  * Reserves what the target's round may act on: its share less what its earlier rounds used or still hold reserved.
  * Returns the reservation (possibly 0) and the ledger as it was.
  */
-export async function reserveRound(store: ArchiveStore, executionId: string, target: string, share: number): Promise<{ reserved: number; before: TargetLedger }> {
+export async function reserveRound(store: ArchiveStore, executionId: string, target: string, share: number, endsByMs: number): Promise<{ reserved: number; before: TargetLedger }> {
   return update(store, executionId, target, share, (before) => {
     const reserved = Math.max(0, before.share - before.used);
-    return { next: { ...before, used: before.used + reserved, rounds: before.rounds + 1 }, result: { reserved, before } };
+    const inFlightUntil = new Date(Math.max(endsByMs, Date.parse(before.inFlightUntil ?? '') || 0)).toISOString();
+    return { next: { ...before, used: before.used + reserved, rounds: before.rounds + 1, inFlight: (before.inFlight ?? 0) + 1, inFlightUntil }, result: { reserved, before } };
   });
 }
 
 /**
  * Ends a round: what it reserved but did not act on goes back to the share, and its summary joins the ledger's
- * (`combine` merges the summary so far, if any, with this round's).
+ * (`combine` merges the summary so far, if any, with this round's). A round that failed settles with no summary and
+ * `acted` = `reserved` (what it did is not known: its reservation stays used).
  */
 export async function settleRound(
   store: ArchiveStore,
   executionId: string,
   target: string,
-  round: { reserved: number; acted: number; summary: RunSummary },
+  round: { reserved: number; acted: number; summary?: RunSummary },
   combine: (sofar: RunSummary | undefined, round: RunSummary) => RunSummary,
 ): Promise<TargetLedger> {
   return update(store, executionId, target, 0, (before) => {
-    const next = { ...before, used: before.used - round.reserved + Math.min(round.acted, round.reserved), summary: combine(before.summary, round.summary) };
+    const { inFlight = 1, inFlightUntil, summary: sofar, ...rest } = before;
+    const summary = round.summary ? combine(sofar, round.summary) : sofar;
+    const running = inFlight > 1 ? { inFlight: inFlight - 1, ...(inFlightUntil ? { inFlightUntil } : {}) } : {};
+    const next: TargetLedger = { ...rest, ...running, used: before.used - round.reserved + Math.min(round.acted, round.reserved), ...(summary ? { summary } : {}) };
     return { next, result: next };
   });
 }
@@ -127,7 +136,7 @@ async function update<T>(store: ArchiveStore, executionId: string, target: strin
 function ledgerFrom(body: Buffer, executionId: string, target: string): TargetLedger {
   const ledger = JSON.parse(body.toString('utf8')) as Partial<TargetLedger>;
   const whole = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
-  if (ledger.executionId !== executionId || ledger.target !== target || !whole(ledger.share) || !whole(ledger.used) || !whole(ledger.rounds)) {
+  if (ledger.executionId !== executionId || ledger.target !== target || !whole(ledger.share) || !whole(ledger.used) || !whole(ledger.rounds) || !whole(ledger.inFlight ?? 0)) {
     throw new Error(`${ledgerKey(executionId, target)}: not a ledger of this execution and target`);
   }
   return ledger as TargetLedger;

@@ -668,11 +668,16 @@ describe('fan-out on Step Functions (on for prod)', () => {
     const inner = (states.PerTarget!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
     expect(inner.WorkLeft).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.more', BooleanEquals: true, Next: 'Run' }], Default: 'TargetDone' });
     // Every lambda:invoke retries Lambda's own transient errors and throttling (not the function's errors).
-    const retry = [{ ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 }];
+    const retry = [
+      { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 30, MaxAttempts: 35, BackoffRate: 1 },
+      { ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
+    ];
     for (const task of tasks) expect(task.Retry).toEqual(retry);
     // The targets' results are small ({target} or {target, error}): what they did is in their ledgers.
     expect(inner.TargetDone).toMatchObject({ Type: 'Pass', Parameters: { 'target.$': '$.target' } });
     expect(Object.keys(inner.TargetFailed!.Parameters as object)).toEqual(['target.$', 'error.$']);
+    const planStates = (states.Plan!.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
+    expect(planStates.PlanFailed).toMatchObject({ Type: 'Pass', Parameters: { planned: 'failed' } });
     // An execution that fails or times out reaches the stage's alarm topic.
     expect(resource(t, 'FanOutFailedAlarm').Properties).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(JSON.stringify(resource(t, 'FanOutFailedAlarm').Properties.Metrics)).toContain('"MetricName":"ExecutionsFailed","Dimensions":[{"Name":"StateMachineArn","Value":{"Ref":"PurgeStateMachine"}}]');

@@ -8,7 +8,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Emulator } from '../../emulator/index.js';
+import { openArchiveStore } from '../../lib/archive/store.js';
 import type { RunSummary } from '../../lib/purge/summary.js';
+import { FAN_OUT_LOCK_KEY, releaseFanOutLock } from '../../lib/run/fan-out-lock.js';
+import { reserveRound } from '../../lib/run/fan-out-plan.js';
 import { lambdaContext, startHandler } from '../helpers/handler.js';
 import { DAY, PROJECT, PROJECT_B, TOKEN, deletedIds, emulator, policyText, task } from '../helpers/harness.js';
 
@@ -140,5 +143,25 @@ describe('the run cap over a fanned-out execution', () => {
     await expect(handler({ fanOut: 'target', event: EV, target: 'a', round: 2, executionId: exec('holder'), previous: { totals: { deleted: -100 } } }, lambdaContext('forged'))).rejects.toThrow(/Unrecognized key: "previous"/);
     expect(deletedIds(emu)).toEqual([]);
     await merge('holder');
+  });
+
+  it('a step keeps the lock for as long as it can run; a merge while a round may still run keeps it until that round has ended', async () => {
+    emu.setTasks(PROJECT, [task('1', 4, 40 * DAY)]);
+    await begin('lease', ['a']);
+    const store = openArchiveStore('s3://oms-task-janitor-prod-archive-123456789012-ap-southeast-1');
+    const until = async () => Date.parse((JSON.parse((await store.get(FAN_OUT_LOCK_KEY))!.toString('utf8')) as { until: string }).until);
+    // The execution's lease nearly over (a long execution): a step that starts now renews it past its own 15 minutes.
+    const lock = JSON.parse((await store.get(FAN_OUT_LOCK_KEY))!.toString('utf8')) as Record<string, string>;
+    await store.put(FAN_OUT_LOCK_KEY, Buffer.from(JSON.stringify({ ...lock, until: new Date(Date.now() + 1000).toISOString() })), 'application/json');
+    await handler({ fanOut: 'target', event: EV, target: 'a', round: 1, executionId: exec('lease') }, lambdaContext('lr'));
+    expect(await until()).toBeGreaterThan(Date.now() + 30 * 60_000);
+    // A round whose invocation may still be running (Step Functions gave up on its step): the merge keeps the lock
+    // for the execution until that round has ended at the latest; a new execution is turned away meanwhile.
+    const endsBy = Date.now() + 16 * 60_000;
+    await reserveRound(store, exec('lease'), 'a', 1, endsBy);
+    await merge('lease', ['a']);
+    expect(await until()).toBe(endsBy);
+    expect(await handler({ fanOut: 'targets', event: EV, executionId: exec('after-lease') }, lambdaContext('al'))).toMatchObject({ targets: [], busy: exec('lease') });
+    await releaseFanOutLock(store, exec('lease'), Date.now()); // as if that round had ended
   });
 });

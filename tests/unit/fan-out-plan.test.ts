@@ -46,18 +46,29 @@ describe('a target\'s share of the run cap', () => {
     const s = store();
     const summary = (deleted: number) => ({ runId: 'r', totals: { deleted } }) as unknown as RunSummary;
     const combine = (sofar: RunSummary | undefined, round: RunSummary) => summary((sofar?.totals.deleted ?? 0) + round.totals.deleted);
-    const first = await reserveRound(s, EXEC, 'a', 5);
+    const first = await reserveRound(s, EXEC, 'a', 5, Date.now() + 60_000);
     expect(first.reserved).toBe(5);
     // The same round sent again while the first still runs: nothing is left for it.
-    const again = await reserveRound(s, EXEC, 'a', 5);
+    const again = await reserveRound(s, EXEC, 'a', 5, Date.now() + 60_000);
     expect(again.reserved).toBe(0);
     await settleRound(s, EXEC, 'a', { reserved: 0, acted: 0, summary: summary(0) }, combine);
     await settleRound(s, EXEC, 'a', { reserved: 5, acted: 2, summary: summary(2) }, combine);
-    const second = await reserveRound(s, EXEC, 'a', 5);
+    const second = await reserveRound(s, EXEC, 'a', 5, Date.now() + 60_000);
     expect(second.reserved).toBe(3);
     // A round that never settles (it failed) keeps its reservation: nothing is left.
-    expect((await reserveRound(s, EXEC, 'a', 5)).reserved).toBe(0);
-    expect(await readLedger(s, EXEC, 'a')).toMatchObject({ share: 5, used: 5, rounds: 4, summary: { totals: { deleted: 2 } } });
+    expect((await reserveRound(s, EXEC, 'a', 5, Date.now() + 60_000)).reserved).toBe(0);
+    const ledger = await readLedger(s, EXEC, 'a');
+    expect(ledger).toMatchObject({ share: 5, used: 5, rounds: 4, summary: { totals: { deleted: 2 } } });
+    expect(ledger).toMatchObject({ inFlight: 2 }); // four reserved, two settled: two may still run
+    expect(Date.parse(ledger!.inFlightUntil!)).toBeGreaterThan(Date.now());
+    // A round that failed settles with no summary: its reservation stays used, the summary so far stays, and it is over.
+    await settleRound(s, EXEC, 'a', { reserved: 3, acted: 3 }, combine);
+    expect(await readLedger(s, EXEC, 'a')).toMatchObject({ used: 5, inFlight: 1 });
+    await settleRound(s, EXEC, 'a', { reserved: 0, acted: 0 }, combine);
+    const after = await readLedger(s, EXEC, 'a');
+    expect(after).toMatchObject({ used: 5, summary: { totals: { deleted: 2 } } });
+    expect(after!.inFlightUntil).toBeUndefined();
+    expect(after!.inFlight).toBeUndefined();
   });
 
   it('the shares never add up to more than the cap, nor to less than what there is within it (property)', async () => {
