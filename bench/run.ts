@@ -8,7 +8,9 @@
 import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs, promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import ky from 'ky';
 import { akskAuthenticator } from '../lib/auth/aksk.js';
 import { tokenAuthenticator } from '../lib/auth/types.js';
@@ -101,28 +103,50 @@ if (wanted('cpu')) {
 if (wanted('memory')) {
   const taskRoot = await buildHandlerBundle();
   const memory: Record<string, unknown> = {};
-  for (const tasks of [1000, BIG]) {
-    const retained = JSON.parse((await run(process.execPath, ['--expose-gc', '--import', 'tsx', 'tests/helpers/retained-heap.ts', String(tasks)], { cwd: ROOT })).stdout) as { bytesPerTask: number };
-    const peak = await handlerDryRun(taskRoot, tasks);
-    memory[tasks] = { retainedBytesPerTask: retained.bytesPerTask, peakRssMiB: peak.maxRssMiB };
-  }
-  const small = memory[1000] as { peakRssMiB: number };
-  const big = memory[BIG] as { peakRssMiB: number; retainedBytesPerTask: number };
-  const fits = await handlerDryRun(taskRoot, BIG, 64);
-  memory.completesAtOldSpace64 = fits.ok;
-  // As deployed: serverless.yml caps V8's old space at 128 MB on a 256 MB function (NODE_OPTIONS).
-  const capped = await handlerDryRun(taskRoot, BIG, 128);
-  memory.peakRssMiBAtOldSpace128 = capped.maxRssMiB;
+  // The function's V8 flags as serverless.yml deploys them (NODE_OPTIONS), with the default stages' old space (128).
+  const deployed = deployedNodeOptions(128);
+  const peaks = async (flags: string[]) => ({ small: (await handlerDryRun(taskRoot, 1000, flags)).maxRssMiB, big: (await handlerDryRun(taskRoot, BIG, flags)).maxRssMiB });
+  const asDeployed = await peaks(deployed);
+  const v8Defaults = await peaks([]);
+  const retained = JSON.parse((await run(process.execPath, ['--expose-gc', '--import', 'tsx', 'tests/helpers/retained-heap.ts', String(BIG)], { cwd: ROOT })).stdout) as { bytesPerTask: number };
+  // The CLI as a user runs it (`oms-janitor purge`, a dry run; bin/oms-janitor.js sets its own heap flags).
+  const cli = { small: await cliDryRun(1000), big: await cliDryRun(BIG) };
+  const fits = await handlerDryRun(taskRoot, BIG, ['--max-old-space-size=64', '--max-semi-space-size=4']);
+  Object.assign(memory, { deployedFlags: deployed, handlerAsDeployed: asDeployed, handlerV8Defaults: v8Defaults, cli, retainedBytesPerTask: retained.bytesPerTask, completesAtOldSpace64: fits.ok });
   results.memory = memory;
   await rm(taskRoot, { recursive: true, force: true });
-  table.push([`peak RSS growth 1k -> ${BIG / 1000}k tasks, built handler, dry run`, `${big.peakRssMiB - small.peakRssMiB} MiB`, `${small.peakRssMiB} -> ${big.peakRssMiB} MiB, V8's default heap limit`]);
-  table.push([`  the same as deployed (--max-old-space-size=128)`, `${capped.maxRssMiB - small.peakRssMiB} MiB`, `${small.peakRssMiB} -> ${capped.maxRssMiB} MiB`]);
-  table.push([`retained heap a listed task (${BIG / 1000}k)`, `${big.retainedBytesPerTask} B`, 'measured with --expose-gc: the record and its map entry']);
+  const growth = (p: { small: number; big: number }) => `${p.big - p.small} MiB`;
+  const span = (p: { small: number; big: number }) => `${p.small} -> ${p.big} MiB`;
+  table.push([`peak RSS growth 1k -> ${BIG / 1000}k tasks, built handler, dry run, as deployed`, growth(asDeployed), `${span(asDeployed)} (${deployed.join(' ')})`]);
+  table.push([`  the same at V8's defaults`, growth(v8Defaults), span(v8Defaults)]);
+  table.push([`peak RSS growth 1k -> ${BIG / 1000}k tasks, CLI dry run (oms-janitor purge)`, growth(cli), span(cli)]);
+  table.push([`retained heap a listed task (${BIG / 1000}k)`, `${retained.bytesPerTask} B`, 'measured with --expose-gc: the record and its map entry']);
   table.push([`${BIG / 1000}k-task dry run under --max-old-space-size=64`, fits.ok ? 'completes' : 'FAILS', '']);
 }
 
-/** The built handler's manual dry run over `tasks` tasks from an emulator in its own process: peak RSS. */
-async function handlerDryRun(taskRoot: string, tasks: number, oldSpaceMb?: number) {
+/** serverless.yml's NODE_OPTIONS for the function, its old space given (the stage param maxOldSpaceMb). */
+function deployedNodeOptions(oldSpaceMb: number): string[] {
+  const service = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { provider: { environment: Record<string, string> } };
+  return service.provider.environment.NODE_OPTIONS!.replace('${param:maxOldSpaceMb}', String(oldSpaceMb)).split(/\s+/);
+}
+
+/** `oms-janitor purge` (a dry run) over `tasks` tasks from an emulator in its own process: the CLI's peak RSS, MiB. */
+async function cliDryRun(tasks: number): Promise<number> {
+  const emu = await emulatorChild(tasks, 0);
+  const policyFile = join(ROOT, 'bench', `.cli-${tasks}.yaml`);
+  await writeFile(policyFile, `version: 1\ntargets: [{ name: bench, projectId: ${BENCH_PROJECT}, region: cn-north-4, endpoint: "${emu.url}" }]\nrules: [{ name: done, statuses: [succeeded], olderThan: 7d }]\nconcurrency: 8\n`);
+  try {
+    const env = { PATH: process.env.PATH, OMS_AUTH_TOKEN: BENCH_TOKEN };
+    const { stderr } = await run(process.execPath, ['--import', './bench/max-rss.mjs', 'bin/oms-janitor.js', 'purge', '--policy', policyFile, '--log-level', 'WARN'], { cwd: ROOT, env, maxBuffer: 256 * 1024 * 1024 });
+    return Number(/MAXRSS_MIB (\d+)/.exec(stderr)?.[1] ?? NaN);
+  } finally {
+    emu.stop();
+    await rm(policyFile, { force: true });
+  }
+}
+
+/** The built handler's manual dry run over `tasks` tasks from an emulator in its own process, with these V8 flags: peak RSS. */
+async function handlerDryRun(taskRoot: string, tasks: number, flags: string[]) {
   const emu = await emulatorChild(tasks, 0);
   const policyFile = join(taskRoot, `bench-${tasks}.yaml`);
   await writeFile(policyFile, `version: 1\ntargets: [{ name: bench, projectId: ${BENCH_PROJECT}, region: cn-north-4, endpoint: "${emu.url}" }]\nrules: [{ name: done, statuses: [succeeded], olderThan: 7d }]\nconcurrency: 8\n`);
@@ -130,7 +154,7 @@ async function handlerDryRun(taskRoot: string, tasks: number, oldSpaceMb?: numbe
     .then((s) => process.stderr.write('RESULT ' + JSON.stringify({ listed: s.totals.listed, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\\n'));`;
   const env = { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), POLICY_FILE: policyFile, OMS_AUTH_TOKEN: '', OMS_CREDENTIALS_SECRET_ID: 'bench', AWS_ENDPOINT_URL_SECRETS_MANAGER: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' };
   try {
-    const args = [...(oldSpaceMb ? [`--max-old-space-size=${oldSpaceMb}`] : []), '-e', probe];
+    const args = [...flags, '-e', probe];
     const { stderr } = await run(process.execPath, args, { cwd: taskRoot, env, maxBuffer: 256 * 1024 * 1024 });
     const line = stderr.split('\n').find((l) => l.startsWith('RESULT '));
     const result = JSON.parse(line!.slice(7)) as { listed: number; maxRssMiB: number };

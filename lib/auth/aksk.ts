@@ -14,6 +14,14 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
   // only one signed request is in flight; once one is refused (401), nothing more is signed with this AK, in any
   // target. A wrong SK thus costs one failure per run.
   const gate = new ProbeGate();
+  // X-Sdk-Date has whole seconds: formatted once a second, not for every request.
+  let dated = { second: Number.NaN, text: '' };
+  const sdkDate = (ms: number) => {
+    const second = Math.floor(ms / 1000);
+    if (second !== dated.second) dated = { second, text: formatSdkDate(new Date(ms)) };
+    return dated.text;
+  };
+
   return {
     kind: 'aksk',
     async authorize(request, projectId, signal) {
@@ -45,20 +53,21 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
 
   function sign(request: Request, projectId: string, body: string | Uint8Array): void {
     const headers = request.headers;
-    headers.set('X-Sdk-Date', formatSdkDate(new Date(clock())));
+    headers.set('X-Sdk-Date', sdkDate(clock()));
     // An empty projectId means a call outside any project (the HTTP layer passes ''): no header, not signed.
     if (projectId !== '') headers.set('X-Project-Id', projectId);
     else headers.delete('X-Project-Id');
     if (securityToken !== undefined) headers.set('X-Security-Token', securityToken);
     headers.delete('Authorization');
     // fetch sends Host itself, with the port when it is not the scheme's default; URL.host has exactly that form.
-    const toSign: Record<string, string> = { host: new URL(request.url).host };
+    const url = new URL(request.url); // parsed once: its host here, its path and query for the signature
+    const toSign: Record<string, string> = { host: url.host };
     const names = ['host', 'x-sdk-date'];
     if (projectId !== '') names.push('x-project-id');
     if (securityToken !== undefined) names.push('x-security-token');
     if (headers.has('content-type')) names.push('content-type');
     for (const name of names.slice(1)) toSign[name] = headers.get(name) ?? '';
-    const { authorization } = signRequest({ method: request.method, url: request.url, headers: toSign, body }, { ak, sk }, names);
+    const { authorization } = signRequest({ method: request.method, url, headers: toSign, body }, { ak, sk }, names);
     headers.set('Authorization', authorization);
   }
 }

@@ -9,8 +9,8 @@ export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
 export interface SignInput {
   method: string;
-  /** Absolute URL as it will be sent; existing percent-escapes are decoded before canonical re-encoding. */
-  url: string;
+  /** Absolute URL as it will be sent (or it parsed); existing percent-escapes are decoded before canonical re-encoding. */
+  url: string | URL;
   /** Header name (any case) -> value. Must contain X-Sdk-Date. */
   headers: Record<string, string>;
   /** The exact bytes sent; a string is hashed as UTF-8. Empty for no body. */
@@ -41,9 +41,11 @@ export class SigningError extends Error {
   }
 }
 
-/** `YYYYMMDDTHHMMSSZ` in UTC, the X-Sdk-Date format. */
+/** `YYYYMMDDTHHMMSSZ` in UTC, the X-Sdk-Date format (cut from toISOString: `YYYY-MM-DDTHH:MM:SS.sssZ`). */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const iso = date.toISOString();
+  if (iso.length !== 24) return iso.replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, ''); // a year beyond 9999: the general way
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
@@ -131,7 +133,7 @@ export function signRequest(input: SignInput, credentials: SigningCredentials, s
       return `${name}:${value.trim()}\n`;
     })
     .join('');
-  const url = new URL(input.url);
+  const url = typeof input.url === 'string' ? new URL(input.url) : input.url;
   const signedHeaders = names.join(';');
   const canonicalRequest = [
     input.method.toUpperCase(),

@@ -55,6 +55,11 @@ export async function readBody(response: Response, maxBytes: number): Promise<st
  */
 export async function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
   if (response.body === null) return '';
+  // An empty body (a delete's or a pause's usual answer) has ended with its headers: one read, no timer.
+  if (response.headers.get('content-length') === '0') {
+    await response.body.getReader().read().catch(() => undefined);
+    return '';
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;

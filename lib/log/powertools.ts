@@ -21,14 +21,23 @@ export class StdoutLogger extends Logger {
   }
 }
 
+/** Powertools' levels, lowest first (TRACE, CRITICAL and SILENT aside: the engine logs at these four). */
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent'] as const;
+
 /**
  * The engine's EventLog on Powertools' Logger (Lambda): JSON on stdout with the Lambda context fields
  * (function_request_id, cold_start, …). Every line goes through the redactor before Powertools sees it.
  */
 export function powertoolsLog(logger: Logger, redactor: Redactor): EventLog {
-  const emit = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
-    if (fields) logger[level](redactor.text(message), redactor.value(fields) as Record<string, unknown>);
-    else logger[level](redactor.text(message));
+  const emit = (level: 'debug' | 'info' | 'warn' | 'error') => {
+    const threshold = LEVEL_ORDER.indexOf(level);
+    return (message: string, fields?: Record<string, unknown>) => {
+      // Below the logger's level (read each time: Powertools' debug sampling may change it), nothing is redacted for
+      // a line Powertools would drop: a 100k-task dry run has as many DEBUG lines.
+      if (threshold < LEVEL_ORDER.indexOf(logger.getLevelName().toLowerCase() as (typeof LEVEL_ORDER)[number])) return;
+      if (fields) logger[level](redactor.text(message), redactor.value(fields) as Record<string, unknown>);
+      else logger[level](redactor.text(message));
+    };
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { canonicalUri, formatSdkDate, signRequest, SigningError } from '../../lib/auth/signer.js';
 
 const creds = { ak: 'AccessKey', sk: 'SecretKey' };
@@ -110,5 +111,12 @@ describe('errors and dates', () => {
 
   it('formats X-Sdk-Date in UTC', () => {
     expect(formatSdkDate(new Date(Date.UTC(2006, 0, 2, 15, 4, 5, 999)))).toBe('20060102T150405Z');
+    // Cut from toISOString without regular expressions: the same text as removing its separators and milliseconds.
+    fc.assert(
+      fc.property(fc.date({ min: new Date(Date.UTC(1970, 0, 1)), max: new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999)), noInvalidDate: true }), (date) => {
+        expect(formatSdkDate(date)).toBe(date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, ''));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

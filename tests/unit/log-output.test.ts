@@ -107,4 +107,28 @@ describe('Lambda log lines (Powertools)', () => {
     const line = JSON.parse(written[0]!) as { level: string; name: string };
     expect(line).toMatchObject({ level: 'ERROR', name: 'n\u202eexe\u009b2J\u001b[31m' });
   });
+
+  it('a line below the logger\'s level is neither redacted nor written; at that level it is both', () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    const redactor = new Redactor();
+    redactor.add('SECRET-TOKEN-VALUE-123');
+    let redacted = 0;
+    const text = redactor.text.bind(redactor);
+    redactor.text = (value: string) => ((redacted += 1), text(value));
+    try {
+      const logger = new StdoutLogger({ serviceName: 's', logLevel: 'INFO' });
+      const log = powertoolsLog(logger, redactor);
+      log.debug('task would be deleted (dry run)', { name: 'x SECRET-TOKEN-VALUE-123' });
+      expect({ written: written.length, redacted }).toEqual({ written: 0, redacted: 0 });
+      logger.setLogLevel('DEBUG');
+      log.debug('task would be deleted (dry run)', { name: 'x SECRET-TOKEN-VALUE-123' });
+    } finally {
+      process.stdout.write = original;
+    }
+    expect(written).toHaveLength(1);
+    expect(redacted).toBeGreaterThan(0);
+    expect(written[0]).toContain('x [REDACTED]');
+  });
 });
