@@ -59,13 +59,14 @@ export async function purge(tasks: number, latencyMs: number, auth: Authenticato
   let listedAt = 0;
   const cpu0 = cpuMs();
   const started = performance.now();
-  const summary = await runPurge({ policy, dryRun: false }, { oms, log, onProgress: (p) => void (p.phase === 'list' && (listedAt = performance.now())) });
+  let listCpu = 0;
+  const summary = await runPurge({ policy, dryRun: false }, { oms, log, onProgress: (p) => void (p.phase === "list" && ((listedAt = performance.now()), (listCpu = cpuMs() - cpu0))) });
   const wallMs = performance.now() - started;
   const cpu = cpuMs() - cpu0;
   const stats = await emu.stats();
   emu.stop();
   if (summary.totals.deleted !== tasks) throw new Error(`bench purge deleted ${summary.totals.deleted} of ${tasks}`);
-  return { wallMs, listMs: listedAt - started, cpuMs: cpu, requests: stats.total, maxInFlight: stats.maxInFlight };
+  return { wallMs, listMs: listedAt - started, listCpuMs: listCpu, cpuMs: cpu, requests: stats.total, maxInFlight: stats.maxInFlight };
 }
 
 /** The same deletes through ky alone, `concurrency` at a time: fetch + ky, nothing of ours. */
