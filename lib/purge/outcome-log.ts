@@ -54,25 +54,39 @@ export class QuietOutcomes {
 export function logOutcome(log: EventLog, target: string, candidate: Candidate, outcome: Outcome, extra: Record<string, unknown> = {}): void {
   const { item } = candidate;
   const { noun, logIdField } = KIND_MODELS[item.kind];
-  const status = statusName(item.kind, item.status);
-  const about = item.kind === 'task' ? { name: item.name } : { description: item.description ?? '', sourceBucket: item.srcBucket ?? '', destinationBucket: item.dstBucket ?? '' };
-  const base = { kind: item.kind, [logIdField]: item.id, target, rule: candidate.rule, status, ...about, ...extra };
+  // One object per line, filled in the order the fields are written (no intermediate objects: a run logs one line
+  // per item it touches).
+  const fields: Record<string, unknown> = { kind: item.kind, [logIdField]: item.id, target, rule: candidate.rule, status: statusName(item.kind, item.status) };
+  if (item.kind === 'task') fields.name = item.name;
+  else {
+    fields.description = item.description ?? '';
+    fields.sourceBucket = item.srcBucket ?? '';
+    fields.destinationBucket = item.dstBucket ?? '';
+  }
+  for (const key in extra) fields[key] = extra[key];
   switch (outcome.kind) {
     case 'deleted':
-      log.info(`${noun} deleted`, { ...base, outcome: 'deleted', ...(outcome.alreadyGone ? { detail: 'already-gone' } : {}), ...(outcome.paused ? { paused: true } : {}) });
+      fields.outcome = 'deleted';
+      if (outcome.alreadyGone) fields.detail = 'already-gone';
+      if (outcome.paused) fields.paused = true;
+      log.info(`${noun} deleted`, fields);
       return;
     case 'would-delete':
-      log.debug(`${noun} would be deleted (dry run)`, { ...base, outcome: 'would-delete' });
+      fields.outcome = 'would-delete';
+      log.debug(`${noun} would be deleted (dry run)`, fields);
       return;
     case 'deferred': {
-      const fields = { ...base, outcome: 'deferred', reason: outcome.reason, ...(outcome.leftPaused ? { detail: 'paused-not-deleted' } : {}), ...(outcome.attempted ? { attempted: true } : {}) };
+      fields.outcome = 'deferred';
+      fields.reason = outcome.reason;
+      if (outcome.leftPaused) fields.detail = 'paused-not-deleted';
+      if (outcome.attempted) fields.attempted = true;
       if (isQuiet(outcome)) log.debug(`${noun} deferred`, fields);
       else log.info(`${noun} deferred`, fields);
       return;
     }
     case 'failed': {
       const f = outcome.failure;
-      const fields = { ...base, outcome: 'failed', reason: f.reason, httpStatus: f.httpStatus, errorCode: f.errorCode, errorMsg: f.errorMsg, requestId: f.requestId ?? null };
+      Object.assign(fields, { outcome: 'failed', reason: f.reason, httpStatus: f.httpStatus, errorCode: f.errorCode, errorMsg: f.errorMsg, requestId: f.requestId ?? null });
       if (f.httpStatus === 400) log.warn(`${noun} delete refused (HTTP 400)`, fields);
       else if (f.httpStatus === 403) log.error(`${noun} delete forbidden (HTTP 403)`, fields);
       else log.error(`${noun} failed`, fields);
