@@ -17,7 +17,8 @@ if (!existsSync(compiled)) {
 // a child process that has them, unless the user gave heap flags of their own (node's options or NODE_OPTIONS).
 const HEAP_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=4'];
 const argv = process.argv.slice(2);
-const ownFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--max-(old|semi)-space-size/.test(flag));
+// Node takes dashes or underscores in V8 flags (--max_old_space_size), and --max-heap-size too.
+const ownFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--max[-_](old[-_]space|semi[-_]space|heap)[-_]size/.test(flag));
 if (process.env.OMS_JANITOR_HEAP_CHILD === '1' && process.channel) {
   // The child: it ends with its parent, however that one ended (kill -9 included), as one process would have. The
   // channel is only that signal: it keeps nothing running.

@@ -25,10 +25,12 @@ export function parseLossless(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
+    if (JSON.stringify(value) === text) return value;
   } catch {
-    return parseExact(text); // not JSON: the exact parser's error says where
+    // Not JSON (the exact parser's error says where), or nested deeper than JSON.stringify's stack: the exact parser
+    // decides, as it would have without the fast path.
   }
-  return JSON.stringify(value) === text ? value : parseExact(text);
+  return parseExact(text);
 }
 
 /** The exact parse alone (no fast path): LosslessNumber for every number String() would not give back. */

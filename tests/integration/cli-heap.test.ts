@@ -35,8 +35,13 @@ describe('the CLI caps V8 heap for the commands that list', () => {
     const r = run(['plan'], '--max-old-space-size=3000'); // in NODE_OPTIONS (not in execArgv): one process
     expect(r.flags).toEqual([[]]);
     expect(r.status).toBe(2);
-    const given = spawnSync(process.execPath, ['--max-semi-space-size=8', 'bin/oms-janitor.js', 'plan'], { cwd: ROOT, env: { PATH: process.env.PATH, NODE_OPTIONS: PRELOAD }, encoding: 'utf8' });
-    expect(given.stderr.split('\n').filter((line) => line.startsWith('HEAPFLAGS ')).map((line) => line.split(' ')[1])).toEqual(['["--max-semi-space-size=8"]']);
+    // On node's own command line too, in either spelling (dashes or underscores), and --max-heap-size.
+    for (const flag of ['--max-semi-space-size=8', '--max_old_space_size=3000', '--max-heap-size=3000']) {
+      const given = spawnSync(process.execPath, [flag, 'bin/oms-janitor.js', 'plan'], { cwd: ROOT, env: { PATH: process.env.PATH, NODE_OPTIONS: PRELOAD }, encoding: 'utf8' });
+      expect(given.stderr.split('\n').filter((line) => line.startsWith('HEAPFLAGS ')).length).toBe(1);
+      expect(given.status).toBe(2);
+    }
+    expect(run(['plan'], '--max_old_space_size=3000').flags).toEqual([[]]);
   });
 
   it('the run ends with the process the user started, even when that one is killed outright (kill -9)', async () => {

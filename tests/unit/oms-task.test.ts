@@ -74,6 +74,12 @@ describe('parseItem: every field optional, ids exact', () => {
       { seed: 4242, numRuns: 3000 },
     );
     expect(fast).toBeGreaterThan(300);
+    // Nested deeper than JSON.stringify's stack: the exact parser decides, never a RangeError of the fast path.
+    const deep = (d: number) => `{"count":1,"tasks":[{"id":1,"x":${'['.repeat(d)}${']'.repeat(d)}}]}`;
+    for (let d = 3000; d <= 6000; d += 250) {
+      const exact = outcome(parseExact, deep(d));
+      expect(outcome(parseLossless, deep(d))).toEqual(exact);
+    }
     // A duplicate key with different values is refused on either path; an id above 2^53 stays exact.
     expect(() => parseLossless('{"id":1,"id":2}')).toThrow();
     expect(numberText((parseLossless('{"id":9007199254740993}') as { id: unknown }).id)).toBe('9007199254740993');
