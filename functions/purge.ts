@@ -6,7 +6,7 @@ import { createSecretSource, parseSecretCacheSeconds } from '../lib/auth/secret-
 import { HostAllowList } from '../lib/http/allowed-hosts.js';
 import { createHttp } from '../lib/http/client.js';
 import { failureCounter, publishArchiveFailure, publishRunMetrics } from '../lib/purge/metrics.js';
-import { ArchiveError, archiveRootFor, openArchiveStore, type ArchiveStore } from '../lib/archive/store.js';
+import { ArchiveError, archiveRootFor, openArchiveStore } from '../lib/archive/store.js';
 import { StdoutLogger, powertoolsLog } from '../lib/log/powertools.js';
 import { Redactor } from '../lib/log/redact.js';
 import { loadPolicyFile } from '../lib/policy/load.js';
@@ -14,12 +14,11 @@ import { DEFAULT_MANIFEST_MAX_AGE_MS, checkManifest, parseManifest } from '../li
 import { shellWord } from '../lib/log/terminal.js';
 import { prepareRun } from '../lib/run/prepare-run.js';
 import { parseDuration } from '../lib/policy/duration.js';
-import { parseLambdaEvent, type FanOutStep, type LambdaRun } from '../lib/purge/event.js';
-import { actedOn, type Outcome } from '../lib/purge/outcome.js';
-import { compactForFanOut, hasWorkLeft, mergeSummaries } from '../lib/purge/merge.js';
-import { StageBusy, releaseFanOutLock, renewFanOutLock, takeFanOutLock, withStageLock } from '../lib/run/fan-out-lock.js';
-import { readLedger, reserveRound, settleRound, sharesOfCap, writePlan, type TargetPlan } from '../lib/run/fan-out-plan.js';
-import type { Candidate } from '../lib/policy/types.js';
+import { parseLambdaEvent, type LambdaRun } from '../lib/purge/event.js';
+import type { Outcome } from '../lib/purge/outcome.js';
+import { withStageLock } from '../lib/run/fan-out-lock.js';
+import { STEP_LEASE_MS, fanOutMerge, fanOutPlan, fanOutRound, fanOutTargets, type FanOutContext, type PlanStepResult, type TargetStepResult, type TargetsStepResult } from '../lib/run/fan-out-steps.js';
+import type { Candidate, Policy } from '../lib/policy/types.js';
 import { InputError } from '../lib/purge/request.js';
 import type { RunSummary } from '../lib/purge/summary.js';
 import { createRunReporter } from '../lib/report/reporter.js';
@@ -90,10 +89,11 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     const parsed = parseLambdaEvent(event);
     if (parsed.kind !== 'fanOut') return redactor.value(await runEvent(parsed, context, { startedMs, deadline, direct: true })) as RunSummary;
     const { step } = parsed;
-    if (step.step === 'targets') return await fanOutTargets(step.event, step.executionId ?? context.awsRequestId, context);
-    if (step.step === 'plan') return await fanOutPlan(step, context, { startedMs, deadline });
-    if (step.step === 'target') return await fanOutRound(step, context, { startedMs, deadline });
-    return await fanOutMerge(step, context, deadline);
+    const ctx = fanOutContext(context, { startedMs, deadline }, (await setup).policy);
+    if (step.step === 'targets') return await fanOutTargets(ctx, step.event, step.executionId ?? context.awsRequestId);
+    if (step.step === 'plan') return await fanOutPlan(ctx, step);
+    if (step.step === 'target') return await fanOutRound(ctx, step);
+    return redactor.value(await fanOutMerge(ctx, step)) as RunSummary;
   } catch (error) {
     // The plan could not be archived: nothing was paused or deleted, and the alarm on ArchiveFailed says so.
     if (error instanceof ArchiveError) publishArchiveFailure(metrics);
@@ -105,160 +105,22 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
   }
 }
 
-/**
- * A fan-out's first step: the run's targets (the event's `targets`, else every target of the policy), or, when another
- * execution of the stage holds the fan-out lock, none and who holds it (the state machine then ends at once).
- */
-export interface TargetsStepResult {
-  targets: string[];
-  busy: string | null;
-  /** Targets at once (FAN_OUT_CONCURRENCY): the state machine's Map reads it. */
-  concurrency: number;
-}
-
-/** A target's plan: how many items it would act on (at most the run cap), kept in the archive root. */
-export interface PlanStepResult {
-  target: string;
-  planned: number;
-}
-
-/**
- * One target's invocation: whether it stopped at its deadline with work left and rounds remain (invoked again), the
- * next round's number, and the run's event (the state machine passes it on). Its summary is in its ledger.
- */
-export interface TargetStepResult {
-  target: string;
-  event: unknown;
-  executionId: string;
-  round: number;
-  more: boolean;
-}
-
-async function fanOutTargets(run: LambdaRun & { kind: 'scheduled' | 'manual' }, executionId: string, context: Context): Promise<TargetsStepResult> {
-  const { policy } = await setup;
-  const store = fanOutStore(context); // one execution at a time: the lock lives in the archive root
-  const asked = run.choices.targets;
-  asked?.forEach((name, i) => {
-    if (!policy.targets.some((t) => t.name === name)) throw new InputError(`event.targets[${i}]`, `unknown target ${JSON.stringify(name)}; nothing was done`);
-  });
-  if (noticeWindowMs > 0) throw new InputError('NOTICE_WINDOW', 'a notice window is not fanned out yet (one run consumes the notice); switch fanOut off for this stage; nothing was done');
-  const targets = runTargets(policy, run);
-  // The lease: every wave of fanOutConcurrency targets planned and run for its rounds of 15 minutes, with one to spare.
-  const waves = Math.max(1, Math.ceil(targets.length / fanOutConcurrency));
-  const leaseMs = (waves * (maxRounds + 1) + 1) * 15 * 60_000;
-  const lock = await takeFanOutLock(store, executionId, Date.now(), leaseMs);
-  if ('heldBy' in lock) {
-    log.warn('fan-out already running', { executionId, heldBy: lock.heldBy, until: lock.until, effect: 'this execution ends without touching anything' });
-    return { targets: [], busy: lock.heldBy, concurrency: fanOutConcurrency };
-  }
-  return { targets, busy: null, concurrency: fanOutConcurrency };
-}
-
-/** A fanned-out run's targets: the event's `targets`, else every target of the policy, in the policy's order. */
-function runTargets(policy: { targets: readonly { name: string }[] }, run: LambdaRun & { kind: 'scheduled' | 'manual' }): string[] {
-  const asked = run.choices.targets;
-  return policy.targets.map((t) => t.name).filter((name) => !asked || asked.includes(name));
-}
-
-type Step<K extends FanOutStep['step']> = Extract<FanOutStep, { step: K }>;
-type Clock = { startedMs: number; deadline: AbortSignal };
-
-/**
- * A target's plan: what it would act on, selected as a dry run selects (nothing changed, no metrics, no report),
- * kept for the execution's split of the run cap (lib/run/fan-out-plan.ts).
- */
-async function fanOutPlan(step: Step<'plan'>, context: Context, clock: Clock): Promise<PlanStepResult> {
-  const store = fanOutStore(context);
-  await mustHoldLock(store, step.executionId);
-  const plan: TargetPlan = { target: step.target, lastActivityMs: [], ids: [] };
-  const planned = { ...step.event, choices: { ...step.event.choices, targets: [step.target], dryRun: true } };
-  await runEvent(planned, context, {
-    ...clock,
-    direct: false,
-    metrics: false,
-    onOutcome: (candidate, outcome) => {
-      if (outcome.kind !== 'would-delete') return;
-      plan.lastActivityMs.push(candidate.lastActivityMs);
-      plan.ids.push(candidate.item.id);
+/** What the fan-out steps (lib/run/fan-out-steps.ts) need from this invocation. */
+function fanOutContext(context: Context, clock: { startedMs: number; deadline: AbortSignal }, policy: Policy): FanOutContext {
+  return {
+    policy,
+    log,
+    maxRounds,
+    concurrency: fanOutConcurrency,
+    noticeWindowMs,
+    store: () => {
+      if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time and the run cap are kept there; nothing was done');
+      return openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
     },
-  });
-  await writePlan(store, step.executionId, plan);
-  log.info('fan-out planned', { target: step.target, planned: plan.ids.length });
-  return { target: step.target, planned: plan.ids.length };
-}
-
-/**
- * One round of one target: its own invocation, time and rate budget; the report waits for the merge. It acts on no
- * more than what is left of its share of the run cap, reserved in its ledger before it starts.
- */
-async function fanOutRound(step: Step<'target'>, context: Context, clock: Clock): Promise<TargetStepResult> {
-  const { policy } = await setup;
-  const store = fanOutStore(context);
-  await mustHoldLock(store, step.executionId);
-  const shares = await sharesOfCap(store, step.executionId, runTargets(policy, step.event), policy.limits.maxDeletesPerRun);
-  const share = shares[step.target];
-  if (share === undefined) throw new InputError('event.target', `${JSON.stringify(step.target)} has no plan in this execution (its plan step failed): nothing was done`);
-  const { reserved, before } = await reserveRound(store, step.executionId, step.target, share, Date.now() + STEP_LEASE_MS);
-  log.info('fan-out round', { target: step.target, round: step.round, shareOfRunCap: share, usedBefore: before.used, cap: reserved });
-  let acted = 0;
-  const onlyThis = { ...step.event, choices: { ...step.event.choices, targets: [step.target] } };
-  const combine = (sofar: RunSummary | undefined, round: RunSummary) => compactForFanOut(mergeSummaries(round.runId, [{ target: step.target, summaries: [...(sofar ? [sofar] : []), round] }]));
-  let summary: RunSummary;
-  try {
-    summary = redactor.value(await runEvent(onlyThis, context, { ...clock, direct: false, maxDeletesPerRun: reserved, onOutcome: (_c, outcome) => void (actedOn(outcome) && (acted += 1)) })) as RunSummary;
-  } catch (error) {
-    // A round that fails keeps its reservation (what it did is not known), and has ended: the merge need not wait.
-    await settleRound(store, step.executionId, step.target, { reserved, acted: reserved }, combine).catch(() => undefined);
-    throw error;
-  }
-  await settleRound(store, step.executionId, step.target, { reserved, acted, summary }, combine);
-  const workLeft = hasWorkLeft(summary);
-  if (workLeft && step.round >= maxRounds) log.warn('fan-out rounds used up', { target: step.target, rounds: step.round, effect: 'the rest is left for the next run (MAX_ROUNDS)' });
-  return { target: step.target, event: step.rawEvent, executionId: step.executionId, round: step.round + 1, more: workLeft && step.round < maxRounds };
-}
-
-/**
- * The run's one summary from the targets' ledgers (and the errors that ended targets), its one report, and the lock
- * given back. Returned without item lists: a state machine's output is at most 256 KB (the report and the logs have
- * them).
- */
-async function fanOutMerge(step: Step<'merge'>, context: Context, deadline: AbortSignal): Promise<RunSummary> {
-  const store = archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined;
-  const ledgers = await Promise.all(step.results.map((r) => (store ? readLedger(store, step.executionId, r.target) : undefined)));
-  // A round whose step Step Functions gave up on (its invocation may still run) keeps the stage's lock until it
-  // has ended at the latest; otherwise the lock is given back now.
-  const inFlight = Math.max(0, ...ledgers.map((l) => Date.parse(l?.inFlightUntil ?? '') || 0));
-  if (store) await releaseFanOutLock(store, step.executionId, Date.now(), inFlight);
-  const merged = mergeSummaries(
-    step.executionId,
-    step.results.map((r, i) => ({ target: r.target, summaries: ledgers[i]?.summary ? [ledgers[i]!.summary!] : [], ...(r.error !== undefined ? { error: r.error } : {}) })),
-  );
-  await reporter.send(merged, reporter.collector().collected, { trigger: `${step.event.kind} (fan-out)`, deadline, invokedFunctionArn: context.invokedFunctionArn });
-  log.info('fan-out merged', { executionId: step.executionId, targets: merged.targets.length, totals: merged.totals });
-  return redactor.value(compactForFanOut(merged, 0)) as RunSummary;
-}
-
-/**
- * A plan or target step runs only while its execution holds the stage's lock, and keeps it for as long as the step
- * can run and the next one may be kept waiting by throttling: a step sent by hand, or one of an execution whose lease
- * ended, does nothing.
- */
-async function mustHoldLock(store: ArchiveStore, executionId: string): Promise<void> {
-  const now = Date.now();
-  if (!(await renewFanOutLock(store, executionId, now, now + STEP_LEASE_MS + THROTTLED_STEP_MS))) {
-    throw new StageBusy(`execution ${executionId} does not hold the stage's lock (another run holds it, or its lease ended; steps are sent by the state machine): nothing was done`);
-  }
-}
-
-/** How long a step may run, with a minute to spare: Lambda's 15 minutes. */
-const STEP_LEASE_MS = 16 * 60_000;
-/** How long the state machine may wait out a throttled step (its Retry on Lambda.TooManyRequestsException) before it. */
-const THROTTLED_STEP_MS = 18 * 60_000;
-
-/** The stage's archive root, where a fanned-out run keeps its lock and its targets' plans. */
-function fanOutStore(context: Context): ArchiveStore {
-  if (archiveRoot === undefined) throw new InputError('ARCHIVE_ROOT', 'fan-out needs the archive (stage param archive: true): one execution at a time and the run cap are kept there; nothing was done');
-  return openArchiveStore(archiveRootFor(archiveRoot, context.invokedFunctionArn));
+    storeIfAny: () => (archiveRoot ? tryRoot(archiveRoot, context.invokedFunctionArn) : undefined),
+    runEvent: async (run, options) => redactor.value(await runEvent(run, context, { ...clock, direct: false, ...options })) as RunSummary,
+    report: (summary, trigger) => reporter.send(summary, reporter.collector().collected, { trigger, deadline: clock.deadline, invokedFunctionArn: context.invokedFunctionArn }),
+  };
 }
 
 
