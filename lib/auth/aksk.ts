@@ -25,9 +25,10 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
   return {
     kind: 'aksk',
     async authorize(request, projectId, signal) {
-      await gate.enter(signal);
+      // Once proven (every request after the first), nothing to wait for: no promise to await.
+      if (gate.state !== 'proven' || signal?.aborted) await gate.enter(signal);
       try {
-        sign(request, projectId, await bodyBytes(request));
+        sign(request, projectId, request.body === null ? '' : await bodyBytes(request));
       } catch (error) {
         gate.release(); // nothing was sent: let another request be the probe
         throw error;
@@ -73,6 +74,6 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
 }
 
 /** Bytes, not text(): a decode/re-encode round trip could change a body that is not valid UTF-8. */
-async function bodyBytes(request: Request): Promise<string | Uint8Array> {
-  return request.body === null ? '' : new Uint8Array(await request.clone().arrayBuffer());
+async function bodyBytes(request: Request): Promise<Uint8Array> {
+  return new Uint8Array(await request.clone().arrayBuffer());
 }

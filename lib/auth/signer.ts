@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 
 /**
@@ -49,6 +50,8 @@ export function formatSdkDate(date: Date): string {
 }
 
 const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+/** Unreserved characters and slashes only: every segment is unreserved, with no escape to decode. */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.~/]*$/;
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /** Percent-encodes the UTF-8 bytes of `text`, leaving only A-Z a-z 0-9 - _ . ~ as they are; uppercase hex. */
@@ -78,6 +81,8 @@ function safeDecode(text: string): string {
  * Splitting before decoding keeps an escaped slash (%2F) inside its segment.
  */
 export function canonicalUri(rawPath: string): string {
+  // The usual path (/v2/<project>/tasks/<id>): nothing decodes and nothing needs encoding, so it is its own form.
+  if (PLAIN_PATH.test(rawPath)) return rawPath.endsWith('/') ? rawPath : `${rawPath}/`;
   const uri = rawPath.split('/').map((segment) => percentEncode(safeDecode(segment))).join('/');
   return uri.endsWith('/') ? uri : `${uri}/`;
 }
@@ -94,6 +99,7 @@ function compareCodePoints(a: string, b: string): number {
  * The query is read as application/x-www-form-urlencoded (as URLSearchParams and the SDKs do: '+' is a space).
  */
 export function canonicalQuery(search: string): string {
+  if (search === '' || search === '?') return ''; // a delete's, a pause's, a show's: no query at all
   const byKey = new Map<string, string[]>();
   for (const [key, value] of new URLSearchParams(search)) {
     const values = byKey.get(key);
@@ -109,9 +115,12 @@ export function canonicalQuery(search: string): string {
 /** Hex SHA-256 of the empty body (most requests: list, show, delete, pause), computed once. */
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
+/** Node's one-shot hash (20.12, 21.7 and later): about half the time of createHash for a canonical request. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
 function sha256Hex(data: string | Uint8Array): string {
   if (data.length === 0) return EMPTY_SHA256;
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /**

@@ -53,14 +53,18 @@ export async function readBody(response: Response, maxBytes: number): Promise<st
  * the stream is cancelled and what arrived is what there is (a broken or stalled body gives what came before it,
  * often nothing).
  */
-export async function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
-  if (response.body === null) return '';
-  // An empty body (a delete's or a pause's usual answer) has ended with its headers: one read, no timer.
-  if (response.headers.get('content-length') === '0') {
-    await response.body.getReader().read().catch(() => undefined);
-    return '';
-  }
-  const reader = response.body.getReader();
+export function readErrorBody(response: Response, timeoutMs: number): Promise<string> {
+  if (response.body === null) return Promise.resolve('');
+  // An empty body (a delete's or a pause's usual answer) has ended with its headers: one read, no timer (and no
+  // async frame: this is every delete's path).
+  if (response.headers.get('content-length') === '0') return response.body.getReader().read().then(empty, empty);
+  return readBodyStart(response.body, timeoutMs);
+}
+
+const empty = () => '';
+
+async function readBodyStart(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;

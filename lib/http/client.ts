@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance } from 'ky';
+import ky, { HTTPError, isHTTPError, isTimeoutError, type KyInstance, type Options as KyOptions } from 'ky';
 import { setMaxListeners } from 'node:events';
 import { types } from 'node:util';
 import { HttpError, RefusedHostError, TransportError } from './errors.js';
@@ -73,12 +73,15 @@ export function createHttp(options: HttpOptions = {}): Http {
   const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
   const retry = kyRetryOptions(policy);
 
-  async function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
+  function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
     const ex = exchanges.get(req)!;
     const sentMs = performance.now(); // ky's attempt timer started just before this call
     // The first attempt goes out as the Request ky built, which ky holds with its abort controller for the whole
     // attempt: ky's attempt timeout and the run's deadline (part of ky's signal) reach its fetch directly.
-    if (ex.attempts === 1) return firstAttempt(ex, req, init, sentMs);
+    return ex.attempts === 1 ? firstAttempt(ex, req, init, sentMs) : laterAttempt(ex, req, init, sentMs);
+  }
+
+  async function laterAttempt(ex: Exchange, req: Request, init: RequestInit | undefined, sentMs: number): Promise<Response> {
     const { request } = ex;
     // ky hands every attempt after the first a clone of the Request, and Node's fetch keeps a clone's abort link to
     // its source only through weak references (nodejs/undici#4068): after a garbage collection, ky's attempt timeout
@@ -311,17 +314,19 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
   const startedMs = performance.now();
   const ex: Exchange = { request, path: pathOf(request.url), attempts: 0, authorized: false, body: '', value: undefined, status: undefined };
   try {
-    const response = await client(request.url, {
-      method: request.method,
-      ...(request.searchParams ? { searchParams: request.searchParams } : {}),
-      ...(request.json === undefined ? {} : { json: request.json }),
-      ...(request.headers ? { headers: request.headers } : {}),
-      ...(request.signal ? { signal: request.signal } : {}),
-      context: { exchange: ex },
-    });
-    const requestId = response.headers.get('x-request-id') ?? undefined;
+    // Only the options the request has: ky merges every key it is given, for every request.
+    const init: KyOptions = { method: request.method, context: { exchange: ex } };
+    if (request.searchParams) init.searchParams = request.searchParams;
+    if (request.json !== undefined) init.json = request.json;
+    if (request.headers) init.headers = request.headers;
+    if (request.signal) init.signal = request.signal;
+    const response = await client(request.url, init);
     options.onDone?.({ method: request.method, path: ex.path, status: response.status, attempts: ex.attempts, ms: performance.now() - startedMs });
-    return { status: response.status, headers: response.headers, body: ex.body, ...(request.parse ? { value: ex.value } : {}), ...(requestId ? { requestId } : {}) };
+    const answer: HttpResponse = { status: response.status, headers: response.headers, body: ex.body };
+    if (request.parse) answer.value = ex.value;
+    const requestId = response.headers.get('x-request-id');
+    if (requestId) answer.requestId = requestId;
+    return answer;
   } catch (error) {
     await ex.abortAttempt?.(new DOMException('the request failed', 'AbortError')); // a final timeout: close its connection now
     const final = await toFinalError(error, request.method, ex.path, ex.attempts, request.url);

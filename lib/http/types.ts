@@ -28,7 +28,7 @@ export interface HttpRequest {
    */
   parse?: (text: string) => unknown;
   /** Ends the request, its retries and its waits (a run's deadline inside Lambda); it then fails as a timeout. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** A final answer with a 2xx status. Non-2xx answers become an HttpError. */

@@ -89,7 +89,7 @@ export class OmsClient {
       projectId: project.projectId,
       auth: this.#auth,
       parse: (text) => readPage(kind, text, `GET ${path}`, onItem),
-      ...this.#signalOption(),
+      signal: this.#signal,
     });
     return response.value as Page;
   }
@@ -105,7 +105,7 @@ export class OmsClient {
       auth: this.#auth,
       maxBodyBytes: MAX_SHOW_BODY_BYTES,
       parse: (text) => readShow(kind, text, `GET ${path}`, id),
-      ...this.#signalOption(),
+      signal: this.#signal,
     });
     return response.value as Item;
   }
@@ -114,7 +114,7 @@ export class OmsClient {
   async pause(kind: Kind, project: OmsProject, id: string): Promise<void> {
     const path = `${this.#itemPath(kind, project, id)}/stop`;
     const method = KIND_MODELS[kind].api.pauseMethod;
-    await this.#http.request({ method, url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
+    await this.#http.request({ method, url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, signal: this.#signal });
   }
 
   /**
@@ -124,16 +124,12 @@ export class OmsClient {
   async delete(kind: Kind, project: OmsProject, id: string): Promise<DeleteResult> {
     const path = this.#itemPath(kind, project, id);
     try {
-      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, ...this.#signalOption() });
+      await this.#http.request({ method: 'DELETE', url: project.endpoint + path, projectId: project.projectId, auth: this.#auth, discardBody: true, signal: this.#signal });
       return 'deleted';
     } catch (error) {
       if (error instanceof HttpError && isAlreadyGone(error)) return 'already-gone';
       throw error;
     }
-  }
-
-  #signalOption(): { signal?: AbortSignal } {
-    return this.#signal ? { signal: this.#signal } : {};
   }
 
   #itemPath(kind: Kind, project: OmsProject, id: string): string {

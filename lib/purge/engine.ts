@@ -11,7 +11,7 @@ import type { Candidate } from '../policy/types.js';
 import { RunDeclined, type EngineDeps, type PurgeRequest } from './engine-types.js';
 import { feed } from './feed.js';
 import { hold, listLane, membersHeld, selectLane } from './lane.js';
-import { purgeItem } from './item-purge.js';
+import { purgeItem, type ItemPurgeDeps } from './item-purge.js';
 import { planLists, warnUnlisted } from './named-items.js';
 import { QuietOutcomes, logOutcome } from './outcome-log.js';
 import type { DeferReason, Outcome } from './outcome.js';
@@ -150,33 +150,42 @@ async function act(
   let done = 0;
   const remaining = deps.remainingTimeMs;
   const reserveMs = deps.reserveMs ?? 30_000;
+  const sleep = deps.sleep ?? ((ms: number) => sleepMs(ms));
+  const budgetLeft = remaining ? { budgetLeftMs: () => remaining() - reserveMs } : {};
+  // What purgeItem needs is the same for every item of a target's kind: made once per lane, not once per item (a
+  // run may act on 100,000 items).
+  const perLane = new Map<Lane, { itemDeps: ItemPurgeDeps; gate: () => DeferReason | undefined }>();
+  const laneDeps = (run: TargetRun, lane: Lane) => {
+    let made = perLane.get(lane);
+    if (made === undefined) {
+      const itemDeps: ItemPurgeDeps = {
+        oms: run.oms as OmsClient, // only targets that were listed have tasks to purge
+        project: run.target,
+        schedule,
+        sleep,
+        clock,
+        pollIntervalMs: deps.pollIntervalMs ?? 2000,
+        waitIntervalMs: deps.waitIntervalMs ?? 30_000,
+        stopTimeoutMs: policy.limits.stopTimeoutMs,
+        ...budgetLeft,
+        stillSelected: (selected, now) => stillSelected(selected, now, policy, clock(), lane.options),
+        onAnswer: (error) => {
+          if (isUnfamiliarAnswer(error)) logUnfamiliar(log, run.target.name, lane.kind, error);
+          watchAnswers(run, error, log);
+          feeder.pump();
+        },
+      };
+      const gate = (): DeferReason | undefined => (run.stopped !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined);
+      perLane.set(lane, (made = { itemDeps, gate }));
+    }
+    return made;
+  };
   const feeder = feed(queue, schedule, policy.concurrency, async ({ run, lane, candidate }) => {
     let outcome: Outcome;
     if (dryRun) outcome = { kind: 'would-delete' };
     else {
-      const gate = (): DeferReason | undefined =>
-        run.stopped !== undefined ? 'target-stopped' : remaining && remaining() < reserveMs ? 'time-budget' : undefined;
-      outcome = await purgeItem(
-        candidate,
-        {
-          oms: run.oms as OmsClient, // only targets that were listed have tasks to purge
-          project: run.target,
-          schedule,
-          sleep: deps.sleep ?? ((ms) => sleepMs(ms)),
-          clock,
-          pollIntervalMs: deps.pollIntervalMs ?? 2000,
-          waitIntervalMs: deps.waitIntervalMs ?? 30_000,
-          stopTimeoutMs: policy.limits.stopTimeoutMs,
-          ...(remaining ? { budgetLeftMs: () => remaining() - reserveMs } : {}),
-          stillSelected: (selected, now) => stillSelected(selected, now, policy, clock(), lane.options),
-          onAnswer: (error) => {
-            if (isUnfamiliarAnswer(error)) logUnfamiliar(log, run.target.name, candidate.item.kind, error);
-            watchAnswers(run, error, log);
-            feeder.pump();
-          },
-        },
-        gate,
-      );
+      const { itemDeps, gate } = laneDeps(run, lane);
+      outcome = await purgeItem(candidate, itemDeps, gate);
     }
     record(run, lane, candidate, outcome, deps, from);
     deps.onProgress?.({ phase: 'purge', done: ++done, total: queue.length });

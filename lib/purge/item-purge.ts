@@ -231,7 +231,7 @@ function atDeadline(candidate: Candidate, state: ItemState, deps: ItemPurgeDeps)
  * Sends one request through the run's limiter and reports how it ended to `onAnswer`, inside the slot. The item's
  * first request asks `gate` first, in the slot, so that the decision is taken when the request would leave.
  */
-async function send<T>(state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined, request: () => Promise<T>): Promise<T | NotSent> {
+function send<T>(state: ItemState, deps: ItemPurgeDeps, gate: () => DeferReason | undefined, request: () => Promise<T>): Promise<T | NotSent> {
   return deps.schedule(async () => {
     if (state.first) {
       const reason = gate();

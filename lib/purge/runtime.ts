@@ -55,7 +55,15 @@ export function createRunClient(
       log?.debug('request retried', event);
     },
     // DEBUG (the dev stage's level, or --log-level DEBUG): one line per request, for following a run in detail.
-    ...(log ? { onDone: (event) => log.debug('request done', { ...event, ms: Math.round(event.ms) }) } : {}),
+    // The event is the client's own, made for this call: rounded in place, not copied (one per request).
+    ...(log
+      ? {
+          onDone: (event) => {
+            event.ms = Math.round(event.ms);
+            log.debug('request done', event);
+          },
+        }
+      : {}),
   });
   const clientOf = (authenticator: Authenticator) => new OmsClient({ http, auth: authenticator, ...(options.deadline ? { signal: options.deadline } : {}) });
   const oms = clientOf(auth ?? NO_RUN_CREDENTIALS);
