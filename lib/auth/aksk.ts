@@ -10,6 +10,7 @@ import type { AkSkCredentials, Authenticator, Clock } from './types.js';
  */
 export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, clock: Clock = Date.now): Authenticator {
   const { ak, sk, securityToken } = credentials;
+  const signing = { ak, sk }; // one object for every signature: the signer keeps its HMAC pads with it
   // After 5 consecutive signature failures Huawei locks the AK for 5 minutes: until one signature has been accepted,
   // only one signed request is in flight; once one is refused (401), nothing more is signed with this AK, in any
   // target. A wrong SK thus costs one failure per run.
@@ -68,7 +69,7 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
     if (securityToken !== undefined) names.push('x-security-token');
     if (headers.has('content-type')) names.push('content-type');
     for (const name of names.slice(1)) toSign[name] = headers.get(name) ?? '';
-    const { authorization } = signRequest({ method: request.method, url, headers: toSign, body }, { ak, sk }, names);
+    const { authorization } = signRequest({ method: request.method, url, headers: toSign, body }, signing, names);
     headers.set('Authorization', authorization);
   }
 }

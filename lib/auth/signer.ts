@@ -1,4 +1,4 @@
-import { createHmac, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Huawei Cloud's SDK-HMAC-SHA256 (AK/SK) request signing, as the official SDKs sign (their signer sources and
@@ -120,6 +120,30 @@ function sha256Hex(data: string | Uint8Array): string {
   return hash('sha256', data, 'hex');
 }
 
+/** SHA-256's block: a longer HMAC key is hashed first, a shorter one padded with zeros to it (RFC 2104). */
+const BLOCK_BYTES = 64;
+/** The HMAC pads of each credentials object's SK, made on its first signature and gone with the object. */
+const padsOf = new WeakMap<SigningCredentials, { inner: Uint8Array; outer: Uint8Array }>();
+
+/**
+ * HMAC-SHA256 (RFC 2104: H((K ^ opad) || H((K ^ ipad) || message))) over Node's one-shot hash, the key's pads made
+ * once per credentials object. createHmac sets up OpenSSL's HMAC again for every signature: about 6 us a request
+ * in a purge, more than the two hashes. Checked against createHmac on generated keys and messages (auth-signer tests).
+ */
+export function hmacSha256Hex(credentials: SigningCredentials, message: string): string {
+  let pads = padsOf.get(credentials);
+  if (pads === undefined) {
+    const raw = Buffer.from(credentials.sk, 'utf8');
+    const key = Buffer.alloc(BLOCK_BYTES);
+    (raw.length > BLOCK_BYTES ? hash('sha256', raw, 'buffer') : raw).copy(key);
+    pads = { inner: key.map((byte) => byte ^ 0x36), outer: key.map((byte) => byte ^ 0x5c) };
+    key.fill(0);
+    padsOf.set(credentials, pads);
+  }
+  const inner = hash('sha256', Buffer.concat([pads.inner, Buffer.from(message, 'utf8')]), 'buffer');
+  return hash('sha256', Buffer.concat([pads.outer, inner]), 'hex');
+}
+
 /**
  * Signs one request. `signedHeaderNames` defaults to every header in `input.headers`; every name must be present
  * (case-insensitive) and x-sdk-date must be among them, else a SigningError naming the header.
@@ -150,7 +174,7 @@ export function signRequest(input: SignInput, credentials: SigningCredentials, s
   const signedHeaders = names.join(';');
   const canonicalRequest = `${input.method.toUpperCase()}\n${canonicalUri(url.pathname)}\n${canonicalQuery(url.search)}\n${canonicalHeaders}\n${signedHeaders}\n${sha256Hex(input.body)}`;
   const stringToSign = `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
-  const signature = createHmac('sha256', credentials.sk).update(stringToSign).digest('hex');
+  const signature = hmacSha256Hex(credentials, stringToSign);
   return {
     authorization: `${SIGNING_ALGORITHM} Access=${credentials.ak}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     signedHeaders,

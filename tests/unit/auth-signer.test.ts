@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalUri, formatSdkDate, signRequest, SigningError } from '../../lib/auth/signer.js';
+import { canonicalUri, formatSdkDate, hmacSha256Hex, signRequest, SigningError } from '../../lib/auth/signer.js';
 
 const creds = { ak: 'AccessKey', sk: 'SecretKey' };
 const signatureOf = (authorization: string) => /Signature=([0-9a-f]{64})$/.exec(authorization)?.[1];
@@ -162,6 +162,22 @@ describe('the signer against a plain reference (property)', () => {
         expect(signatureOf(r.authorization)).toBe(expectedSignature(canonical, '20240301T101112Z', creds.sk));
       }),
       { seed: 1919, numRuns: 2000 },
+    );
+  });
+});
+
+describe('HMAC-SHA256 over the one-shot hash', () => {
+  it("is node:crypto's createHmac for any key and message (property)", () => {
+    // Keys shorter than, as long as and longer than SHA-256's 64-byte block (a long key is hashed first), in UTF-8.
+    const key = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('', 'k'.repeat(64), 'k'.repeat(65), 'é'.repeat(32), 'é'.repeat(33)));
+    fc.assert(
+      fc.property(key, fc.string({ unit: 'grapheme', maxLength: 300 }), (sk, message) => {
+        const credentials = { ak: 'AK', sk };
+        expect(hmacSha256Hex(credentials, message)).toBe(createHmac('sha256', sk).update(message, 'utf8').digest('hex'));
+        // A second signature with the same credentials object uses its kept pads.
+        expect(hmacSha256Hex(credentials, `${message}.`)).toBe(createHmac('sha256', sk).update(`${message}.`, 'utf8').digest('hex'));
+      }),
+      { seed: 2104, numRuns: 3000 },
     );
   });
 });
