@@ -73,8 +73,11 @@ export function createHttp(options: HttpOptions = {}): Http {
   const exchangeOf = (opts: { context: Record<string, unknown> }) => opts.context.exchange as Exchange;
   const retry = kyRetryOptions(policy);
 
+  // Not async (one frame less a request), so nothing in it may throw: ky's attempt timer is cleared only when the
+  // promise it gets settles.
   function fetchOnce(req: Request, init?: RequestInit): Promise<Response> {
-    const ex = exchanges.get(req)!;
+    const ex = exchanges.get(req);
+    if (ex === undefined) return Promise.reject(new Error('an attempt whose Request beforeRequest never saw'));
     const sentMs = performance.now(); // ky's attempt timer started just before this call
     // The first attempt goes out as the Request ky built, which ky holds with its abort controller for the whole
     // attempt: ky's attempt timeout and the run's deadline (part of ky's signal) reach its fetch directly.
