@@ -122,8 +122,8 @@ function sha256Hex(data: string | Uint8Array): string {
 
 /** SHA-256's block: a longer HMAC key is hashed first, a shorter one padded with zeros to it (RFC 2104). */
 const BLOCK_BYTES = 64;
-/** The HMAC pads of each credentials object's SK, made on its first signature and gone with the object. */
-const padsOf = new WeakMap<SigningCredentials, { inner: Uint8Array; outer: Uint8Array }>();
+/** The HMAC pads of each credentials object's SK (made again if its `sk` changes), gone with the object. */
+const padsOf = new WeakMap<SigningCredentials, { sk: string; inner: Uint8Array; outer: Uint8Array }>();
 
 /**
  * HMAC-SHA256 (RFC 2104: H((K ^ opad) || H((K ^ ipad) || message))) over Node's one-shot hash, the key's pads made
@@ -132,11 +132,11 @@ const padsOf = new WeakMap<SigningCredentials, { inner: Uint8Array; outer: Uint8
  */
 export function hmacSha256Hex(credentials: SigningCredentials, message: string): string {
   let pads = padsOf.get(credentials);
-  if (pads === undefined) {
+  if (pads === undefined || pads.sk !== credentials.sk) {
     const raw = Buffer.from(credentials.sk, 'utf8');
     const key = Buffer.alloc(BLOCK_BYTES);
     (raw.length > BLOCK_BYTES ? hash('sha256', raw, 'buffer') : raw).copy(key);
-    pads = { inner: key.map((byte) => byte ^ 0x36), outer: key.map((byte) => byte ^ 0x5c) };
+    pads = { sk: credentials.sk, inner: key.map((byte) => byte ^ 0x36), outer: key.map((byte) => byte ^ 0x5c) };
     key.fill(0);
     padsOf.set(credentials, pads);
   }
