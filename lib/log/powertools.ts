@@ -1,4 +1,4 @@
-import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
+import { LogLevelThreshold, Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import { escapeJsonText } from './terminal.js';
 import type { Redactor } from './redact.js';
 import type { EventLog } from './types.js';
@@ -21,20 +21,18 @@ export class StdoutLogger extends Logger {
   }
 }
 
-/** Powertools' levels, lowest first (TRACE, CRITICAL and SILENT aside: the engine logs at these four). */
-const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent'] as const;
-
 /**
  * The engine's EventLog on Powertools' Logger (Lambda): JSON on stdout with the Lambda context fields
  * (function_request_id, cold_start, …). Every line goes through the redactor before Powertools sees it.
  */
 export function powertoolsLog(logger: Logger, redactor: Redactor): EventLog {
   const emit = (level: 'debug' | 'info' | 'warn' | 'error') => {
-    const threshold = LEVEL_ORDER.indexOf(level);
+    const threshold = LogLevelThreshold[level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'];
     return (message: string, fields?: Record<string, unknown>) => {
       // Below the logger's level (read each time: Powertools' debug sampling may change it), nothing is redacted for
-      // a line Powertools would drop: a 100k-task dry run has as many DEBUG lines.
-      if (threshold < LEVEL_ORDER.indexOf(logger.getLevelName().toLowerCase() as (typeof LEVEL_ORDER)[number])) return;
+      // a line Powertools would drop: a 100k-task dry run has as many DEBUG lines. `logger.level` is the number;
+      // getLevelName() would build Object.entries of every level for each line (about 450 bytes).
+      if (threshold < logger.level) return;
       if (fields) logger[level](redactor.text(message), redactor.value(fields) as Record<string, unknown>);
       else logger[level](redactor.text(message));
     };
