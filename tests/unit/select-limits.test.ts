@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { applyRunCap, select } from '../../lib/policy/select.js';
-import type { TargetSelection } from '../../lib/policy/types.js';
+import { compareTaskIds } from '../../lib/policy/task-id.js';
+import type { Candidate, TargetSelection } from '../../lib/policy/types.js';
 import { DAY, ids, NOW, policy, rule, task } from './select-fixtures.js';
 
 /** n old (selectable) tasks and m young ones. */
@@ -82,5 +84,42 @@ describe('applyRunCap', () => {
     expect(applyRunCap([a], 0)).toEqual({ run: [[]], deferred: [a.selected] });
     expect(() => applyRunCap([a], Number.NaN)).toThrow(RangeError);
     expect(() => applyRunCap([a], -1)).toThrow(RangeError);
+  });
+
+  it('splits exactly as sorting every candidate of every target would, for sorted and unsorted selections alike', () => {
+    // The plain definition: one list of every candidate, sorted by age, id, target, then the target's own order.
+    const reference = (selections: TargetSelection[], cap: number) => {
+      const all = selections.flatMap((s, target) => (s.refused ? [] : s.selected.map((candidate, position) => ({ candidate, target, position }))));
+      all.sort((a, b) => a.candidate.lastActivityMs - b.candidate.lastActivityMs || compareTaskIds(a.candidate.item.id, b.candidate.item.id) || a.target - b.target || a.position - b.position);
+      const run: Candidate[][] = selections.map(() => []);
+      const deferred: Candidate[][] = selections.map(() => []);
+      all.forEach(({ candidate, target }, rank) => (rank < cap ? run : deferred)[target]!.push(candidate));
+      return { run, deferred };
+    };
+    // Few ages and ids, so that ties (within and across targets) are common; `rule` tells equal-keyed candidates apart.
+    const candidate = fc.record({ ms: fc.integer({ min: 0, max: 4 }), id: fc.integer({ min: 1, max: 12 }), rule: fc.string({ maxLength: 2 }) }).map(
+      ({ ms, id, rule }): Candidate => ({ item: { id: String(id) } as Candidate['item'], rule, lastActivityMs: ms * DAY }),
+    );
+    const selectionArb = fc.record({ selected: fc.array(candidate, { maxLength: 12 }), refused: fc.boolean(), sorted: fc.boolean() }).map(
+      ({ selected, refused, sorted }): TargetSelection => ({
+        listed: selected.length,
+        selected: sorted ? [...selected].sort((a, b) => a.lastActivityMs - b.lastActivityMs || compareTaskIds(a.item.id, b.item.id)) : selected,
+        protected: 0,
+        kept: 0,
+        skipped: [],
+        refused,
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(selectionArb, { maxLength: 5 }), fc.integer({ min: 0, max: 40 }), (selections, cap) => {
+        const got = applyRunCap(selections, cap);
+        const want = reference(selections, cap);
+        // The same candidate objects in the same places (toBe per element, not a structural match).
+        expect(got.run.length).toBe(want.run.length);
+        got.run.forEach((list, t) => expect(list.length === want.run[t]!.length && list.every((c, i) => c === want.run[t]![i])).toBe(true));
+        got.deferred.forEach((list, t) => expect(list.length === want.deferred[t]!.length && list.every((c, i) => c === want.deferred[t]![i])).toBe(true));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
