@@ -2,8 +2,8 @@ import { HttpError } from '../http/errors.js';
 import type { Item } from './item.js';
 
 export interface Listing {
-  /** De-duplicated by id (malformed ids by their printed form), in listing order. */
-  tasks: Item[];
+  /** De-duplicated by id (malformed ids by their printed form), in listing order; frozen (see `knownDistinct`). */
+  tasks: readonly Item[];
   /** `count` of the last page read, when it was a number. */
   count: number | undefined;
   pages: number;
@@ -180,7 +180,7 @@ class ListingState {
     if (!truncated && this.count !== undefined && this.#byKey.size < this.count) {
       return this.done(true, `the API counted ${this.count} tasks but the pages held ${this.#byKey.size}`);
     }
-    return { tasks: [...this.#byKey.values()], count: this.count, pages: this.#pages, truncated, ...(truncation ? { truncation } : {}) };
+    return { tasks: distinct([...this.#byKey.values()]), count: this.count, pages: this.#pages, truncated, ...(truncation ? { truncation } : {}) };
   }
 }
 
@@ -196,4 +196,20 @@ function sameItem(a: Item, b: Item): boolean {
     a.srcBucket === b.srcBucket &&
     a.dstBucket === b.dstBucket
   );
+}
+
+/** Listings made here: each id at most once, and frozen, so that it stays so. */
+const DISTINCT = new WeakSet<readonly Item[]>();
+
+function distinct(items: Item[]): readonly Item[] {
+  DISTINCT.add(Object.freeze(items));
+  return items;
+}
+
+/**
+ * True for the tasks of a listing made here: no id in it twice (malformed ids not even by their printed form), so
+ * `select` need not check again with a set of 100,000 ids. Any other list is checked.
+ */
+export function knownDistinct(items: readonly Item[]): boolean {
+  return DISTINCT.has(items);
 }

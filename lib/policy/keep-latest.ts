@@ -14,17 +14,18 @@ import { compareTaskIds } from './task-id.js';
 type AgedTask = Item & { lastActivityMs: number };
 
 /**
- * The items kept by some rule's window. `unprotected` must not contain protected items and should hold each valid id
- * once; items of unknown age are left out here, kind, status and patterns are checked by `covers`. Items with a
- * malformed id fill slots but, having no id, are not in the returned set (they are never deleted anyway).
+ * The items kept by some rule's window. `listed` should hold each valid id once; protected items take no slot, items
+ * of unknown age are left out here, kind, status and patterns are checked by `covers`. Items with a malformed id fill
+ * slots but, having no id, are not in the returned set (they are never deleted anyway). Without a window nothing is
+ * copied (a listing may hold 100,000 items).
  */
-export function keptByWindows(unprotected: readonly Item[], rules: readonly CompiledRule[]): Set<Item> {
-  const aged = unprotected.filter(hasKnownAge);
+export function keptByWindows(listed: readonly Item[], protectedItems: ReadonlySet<Item>, rules: readonly CompiledRule[]): Set<Item> {
   const kept = new Set<Item>();
-  for (const compiled of rules) {
-    const n = compiled.rule.keepLatest;
-    if (!(n > 0)) continue;
-    const window = aged.filter((task) => compiled.covers(task)).sort(newestFirst).slice(0, n);
+  const windows = rules.filter((compiled) => compiled.rule.keepLatest > 0);
+  if (windows.length === 0) return kept;
+  const aged = listed.filter((item): item is AgedTask => hasKnownAge(item) && !protectedItems.has(item));
+  for (const compiled of windows) {
+    const window = aged.filter((task) => compiled.covers(task)).sort(newestFirst).slice(0, compiled.rule.keepLatest);
     for (const task of window) if (task.id !== null) kept.add(task);
   }
   return kept;

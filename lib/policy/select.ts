@@ -7,6 +7,7 @@
  */
 import { KIND_MODELS, isInProgress, statusName, type Kind } from '../oms/kinds.js';
 import type { Item } from '../oms/item.js';
+import { knownDistinct } from '../oms/listing.js';
 import { keptByWindows } from './keep-latest.js';
 import { compileProtection } from './protection.js';
 import { compileRule, EXPLICIT_PURGE_RULE } from './rule-match.js';
@@ -34,7 +35,7 @@ export function select(
   const protectedItems = new Set(listed.filter((item) => isProtected(item) || (held !== undefined && item.id !== null && held.has(item.id))));
   // The keepLatest windows over the whole listing, for rule runs and explicit purges alike: "a task kept by any rule
   // is never deleted" holds for both.
-  const kept = keptByWindows(listed.filter((item) => !protectedItems.has(item)), rules);
+  const kept = keptByWindows(listed, protectedItems, rules);
   // An explicit purge is recognised by the presence of the list, not by its length: an empty list purges nothing
   // rather than falling back to the rules.
   if (options.planned !== undefined) byPlan(listed, options.planned, rules, nowMs, protectedItems, kept, buckets);
@@ -212,7 +213,8 @@ function skip(out: Buckets, item: Item, reason: SkipReason): void {
  * from being selected twice, from filling two window slots, and from inflating `listed` (which would loosen the
  * blast-radius limit). Tasks without a valid id cannot be compared, so each one counts.
  */
-function firstOccurrences(items: readonly Item[]): Item[] {
+function firstOccurrences(items: readonly Item[]): readonly Item[] {
+  if (knownDistinct(items)) return items; // a listing of the client's, de-duplicated as it was read (lib/oms/listing.ts)
   // By kind and id: a group and a task may carry the same id text and are still two items.
   const seen: Record<Kind, Set<string>> = { task: new Set(), taskGroup: new Set(), syncTask: new Set() };
   return items.filter((item) => {

@@ -11,7 +11,7 @@ export interface Lane {
   kind: Kind;
   tally: Tally;
   /** Between listing and selection only: what was listed, and when the listing started (ages are measured from it). */
-  listing?: { items: Item[]; nowMs: number };
+  listing?: { items: readonly Item[]; nowMs: number };
   selection?: TargetSelection;
   /** What the selection was asked with: judging again an item a look shows changed uses the same (lib/policy/reselect.ts). */
   options?: SelectionOptions;

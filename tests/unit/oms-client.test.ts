@@ -5,6 +5,9 @@ import type { Http, HttpRequest } from '../../lib/http/types.js';
 import type { Kind } from '../../lib/oms/kinds.js';
 import { OmsClient } from '../../lib/oms/client.js';
 import { OmsResponseError } from '../../lib/oms/errors.js';
+import { knownDistinct } from '../../lib/oms/listing.js';
+import { select } from '../../lib/policy/select.js';
+import { policy, rule } from './select-fixtures.js';
 
 /**
  * A scripted OMS answering through the Http seam: hostile answers (lying counts, repeated pages, conflicting
@@ -54,6 +57,21 @@ describe.each([1, 4])('OmsClient.listTasks against hostile answers, %i page(s) a
     const five = listing.tasks.filter((t) => t.id === '5');
     expect(five).toHaveLength(1);
     expect(five[0]).toMatchObject({ status: null, name: 'keep-me', groupType: 'SYNC_TASK' });
+  });
+
+  it('a listing is frozen and known to hold each id once; select checks any other list itself', async () => {
+    const { oms } = scripted((r) => ({ body: offsetOf(r) === 0 ? page(range(1, 100), 110) : page([...range(50, 5), ...range(101, 10)], 110) }));
+    const listing = await oms.list('task', project);
+    expect(listing.tasks).toHaveLength(110);
+    expect(Object.isFrozen(listing.tasks)).toBe(true);
+    expect(() => (listing.tasks as unknown[]).push(listing.tasks[0])).toThrow(TypeError);
+    expect(knownDistinct(listing.tasks)).toBe(true);
+    // A copy with a repeated task is not trusted: the repeat is selected and counted once.
+    const copy = [...listing.tasks, listing.tasks[0]!];
+    expect(knownDistinct(copy)).toBe(false);
+    const everything = policy({ rules: [rule({ statuses: ['failed'], olderThanDays: 0 })] });
+    const result = select(copy, everything, 10_000_000);
+    expect({ listed: result.listed, selected: result.selected.length }).toEqual({ listed: 110, selected: 110 });
   });
 
   it('a count that falls between pages (tasks deleted meanwhile) makes the listing truncated, with the reason', async () => {
