@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { losslessText, numberText, parseExact, parseLossless } from '../../lib/oms/json.js';
+import { finiteNumber, losslessText, numberText, parseExact, parseLossless } from '../../lib/oms/json.js';
 import { parseItem } from '../../lib/oms/item.js';
 
 const read = (json: string) => parseItem('task', parseLossless(json));
@@ -183,5 +183,20 @@ describe('parseItem: task groups and sync tasks', () => {
   it('a status of the wrong type is unknown: a number for a sync task, a word for a group', () => {
     expect(sync('{"sync_task_id": "s", "status": 1}').status).toBeNull();
     expect(group('{"group_id": "g", "status": "SUCCEEDED"}').status).toBeNull();
+  });
+});
+
+describe('finiteNumber', () => {
+  it('reads a JSON number as the value its text gives, exact or not, and nothing else', () => {
+    expect(finiteNumber(1_790_000_000_123)).toBe(1_790_000_000_123);
+    expect(Object.is(finiteNumber(-0), 0)).toBe(true);
+    expect(Object.is(finiteNumber(parseExact('-0')), 0)).toBe(true);
+    expect(finiteNumber(parseExact('1e3'))).toBe(1000);
+    expect(finiteNumber(parseExact('9007199254740993'))).toBe(9007199254740992);
+    for (const odd of [Number.NaN, Number.POSITIVE_INFINITY, parseExact('1e400'), '5', null, undefined, {}, true]) expect(finiteNumber(odd)).toBeUndefined();
+  });
+
+  it('agrees with reading the number\'s text back, for every finite double', () => {
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => Object.is(finiteNumber(n), Number(String(n)))));
   });
 });
