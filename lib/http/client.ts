@@ -80,7 +80,7 @@ export function createHttp(options: HttpOptions = {}): Http {
     if (ex === undefined) return Promise.reject(new Error('an attempt whose Request beforeRequest never saw'));
     const sentMs = performance.now(); // ky's attempt timer started just before this call
     // The first attempt goes out as the Request ky built, which ky holds with its abort controller for the whole
-    // attempt: ky's attempt timeout and the run's deadline (part of ky's signal) reach its fetch directly.
+    // attempt: ky's attempt timeout reaches its fetch directly (the run's deadline too: see firstAttempt).
     return ex.attempts === 1 ? firstAttempt(ex, req, init, sentMs) : laterAttempt(ex, req, init, sentMs);
   }
 
@@ -104,22 +104,7 @@ export function createHttp(options: HttpOptions = {}): Http {
       for (let turn = 0; open && turn < MAX_ABORT_TURNS; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
     };
     const timer = setTimeout(() => abortWith(new DOMException('the attempt timed out', 'TimeoutError')), policy.attemptTimeoutMs + ATTEMPT_ABORT_LAG_MS);
-    const onDeadline = () => abortWith(request.signal?.reason);
-    if (request.signal?.aborted) onDeadline();
-    else if (request.signal) {
-      // One run deadline serves every request of the run: `concurrency` attempts (up to 64) listen to it at once,
-      // and Node would warn of a leak past 10 listeners (a non-JSON line in the logs). Each is removed when its
-      // attempt ends.
-      if (!unlimited.has(request.signal)) {
-        unlimited.add(request.signal);
-        try {
-          setMaxListeners(0, request.signal);
-        } catch {
-          // A signal of another realm (a test runner's sandbox): the warning is all that is at stake.
-        }
-      }
-      request.signal.addEventListener('abort', onDeadline, { once: true });
-    }
+    const stopListening = request.signal ? onDeadline(request.signal, abortWith) : undefined;
     // Held here until the attempt is over: the abort reaches the fetch only while this Request object is alive.
     let own: Request | undefined;
     try {
@@ -129,25 +114,75 @@ export function createHttp(options: HttpOptions = {}): Http {
     } finally {
       open = false;
       clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onDeadline);
+      stopListening?.();
       own = undefined;
     }
   }
 
   /**
-   * The first attempt: ky's own Request, aborted by ky (its attempt timeout, the run's deadline). Given up by ky, it
-   * is already being aborted; `abortAttempt` waits until its fetch has let go, as for a later attempt.
+   * The first attempt: ky's own Request, aborted by ky (its attempt timeout). Given up by ky, it is already being
+   * aborted; `abortAttempt` waits until its fetch has let go, as for a later attempt.
+   *
+   * The run's deadline is not given to ky: ky would join it to its own signal with AbortSignal.any for every request
+   * (about 15 us, and some 3 KB that only a full collection frees: the deadline holds the joined signal by a weak
+   * reference, which the young generation's collections keep alive). With a deadline, the attempt goes out with a
+   * signal held here instead, aborted by ky's (its timeout) and by the deadline.
    */
   async function firstAttempt(ex: Exchange, req: Request, init: RequestInit | undefined, sentMs: number): Promise<Response> {
     let open = true;
-    ex.abortAttempt = async () => {
+    const deadline = ex.request.signal;
+    let stopListening: (() => void) | undefined;
+    let abortWith: ((reason: unknown) => void) | undefined;
+    if (deadline !== undefined) {
+      const attempt = new AbortController();
+      const abort = (reason: unknown) => attempt.abort(reason);
+      const onKy = () => abort(req.signal.reason);
+      const stopDeadline = onDeadline(deadline, abort);
+      if (req.signal.aborted) onKy();
+      else req.signal.addEventListener('abort', onKy, { once: true });
+      stopListening = () => {
+        stopDeadline();
+        req.signal.removeEventListener('abort', onKy);
+      };
+      abortWith = abort;
+      // ky's own options for this fetch (a fresh object each attempt), with the signal that ends it.
+      if (init === undefined) init = { signal: attempt.signal };
+      else init.signal = attempt.signal;
+    }
+    ex.abortAttempt = async (reason: unknown) => {
+      abortWith?.(reason);
       for (let turn = 0; open && turn < MAX_ABORT_TURNS; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
     };
     try {
       return await answer(ex, req, init, sentMs);
     } finally {
       open = false;
+      stopListening?.();
     }
+  }
+
+  /**
+   * `abort` is called with the run's deadline's reason when it fires (at once if it has). One deadline serves every
+   * request of the run: `concurrency` attempts (up to 64) listen to it at once, and Node would warn of a leak past 10
+   * listeners (a non-JSON line in the logs), so its limit is lifted. Returns what removes the listener: each attempt
+   * removes its own when it ends.
+   */
+  function onDeadline(deadline: AbortSignal, abort: (reason: unknown) => void): () => void {
+    const listener = () => abort(deadline.reason);
+    if (deadline.aborted) {
+      listener();
+      return () => undefined;
+    }
+    if (!unlimited.has(deadline)) {
+      unlimited.add(deadline);
+      try {
+        setMaxListeners(0, deadline);
+      } catch {
+        // A signal of another realm (a test runner's sandbox): the warning is all that is at stake.
+      }
+    }
+    deadline.addEventListener('abort', listener, { once: true });
+    return () => deadline.removeEventListener('abort', listener);
   }
 
   /** One attempt's answer, read as fetchOnce says: error bodies bounded, 2xx bodies read (and parsed) or drained. */
@@ -307,6 +342,8 @@ interface Exchange {
 
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason, as the request itself would). */
 async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  // ky does not know the deadline (see firstAttempt): a retry after it fired ends here, whatever the wait.
+  if (signal?.aborted) throw signal.reason;
   if (ms <= 0) return;
   await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
     throw signal?.aborted ? signal.reason : error;
@@ -322,7 +359,7 @@ async function attempt(client: KyInstance, request: HttpRequest, options: HttpOp
     if (request.searchParams) init.searchParams = request.searchParams;
     if (request.json !== undefined) init.json = request.json;
     if (request.headers) init.headers = request.headers;
-    if (request.signal) init.signal = request.signal;
+    // Not request.signal: the attempts listen to the deadline themselves (firstAttempt says why).
     const response = await client(request.url, init);
     options.onDone?.({ method: request.method, path: ex.path, status: response.status, attempts: ex.attempts, ms: performance.now() - startedMs });
     const answer: HttpResponse = { status: response.status, headers: response.headers, body: ex.body };

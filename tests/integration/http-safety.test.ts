@@ -276,6 +276,21 @@ describe('an attempt after a retry can always be ended (nodejs/undici#4068)', ()
     for (let i = 0; i < 50 && server.openSockets() > 1; i += 1) await new Promise((r) => setTimeout(r, 20));
     expect(server.openSockets()).toBeLessThanOrEqual(1);
   });
+
+  // With a run deadline the first attempt goes out on a signal of the wrapper's (ky is not given the deadline):
+  // ky's attempt timeout must still reach it and close its connection.
+  it('under a run deadline, a first attempt that stalls is still timed out by ky and closed before its retry', async () => {
+    server.reset([{ hang: true }, { status: 200, body: '' }]);
+    const deadline = new AbortController();
+    const http = createHttp({ retry: { ...POLICY, attemptTimeoutMs: 400, baseDelayMs: 1, maxDelayMs: 1 } });
+    const started = performance.now();
+    await http.request({ method: 'DELETE', url: `${server.url}/v2/${PROJECT}/tasks/1`, discardBody: true, signal: deadline.signal });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(server.arrivals).toHaveLength(2);
+    for (let i = 0; i < 50 && server.openSockets() > 1; i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(server.openSockets()).toBeLessThanOrEqual(1);
+    expect(deadline.signal.aborted).toBe(false);
+  });
 });
 
 describe('one run deadline, many requests', () => {
