@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { isoTimestamps, jsonLinesLog } from '../../lib/log/json-lines.js';
 import { Redactor } from '../../lib/log/redact.js';
 import { StdoutLogger, powertoolsLog } from '../../lib/log/powertools.js';
 import { forTerminal, terminalSafeJson } from '../../lib/log/terminal.js';
@@ -130,5 +131,34 @@ describe('Lambda log lines (Powertools)', () => {
     expect(written).toHaveLength(1);
     expect(redacted).toBeGreaterThan(0);
     expect(written[0]).toContain('x [REDACTED]');
+  });
+});
+
+describe('JSON lines: timestamps', () => {
+  it('write the clock\'s time exactly as toISOString does, second after second and within one', () => {
+    // Runs of times: many within one second (the kept part is reused), jumps across seconds, years and signs.
+    const time = fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }), fc.integer({ min: 1_700_000_000_000, max: 1_700_000_003_000 }));
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 40 }), (times) => {
+        let i = 0;
+        const stamp = isoTimestamps(() => times[i]!);
+        for (; i < times.length; i += 1) expect(stamp()).toBe(new Date(times[i]!).toISOString());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('throw for a time toISOString refuses, as it does', () => {
+    for (const bad of [Number.NaN, 8.64e15 + 1, Number.POSITIVE_INFINITY]) expect(() => isoTimestamps(() => bad)()).toThrow(RangeError);
+  });
+
+  it('are on every line, from the log\'s clock', () => {
+    const lines: string[] = [];
+    let now = Date.UTC(2026, 11, 4, 15, 4, 5, 7);
+    const log = jsonLinesLog((line) => void lines.push(line), { redactor: new Redactor(), clock: () => now });
+    log.info('a');
+    now += 993;
+    log.info('b');
+    expect(lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp)).toEqual(['2026-12-04T15:04:05.007Z', '2026-12-04T15:04:06.000Z']);
   });
 });
