@@ -32,14 +32,15 @@ export function jsonLinesLog(write: (line: string) => void, options: JsonLinesOp
   return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
 }
 
+/** The largest time a Date holds, either side of 1970. */
+const MAX_DATE_MS = 8.64e15;
+
 /**
  * The clock's time as toISOString writes it (`2026-12-04T15:04:05.123Z`), a line at a time. toISOString formats
  * through printf (several microseconds, about a fifth of a log line's cost): the part up to the seconds is made once
  * a second and the milliseconds are appended. Any time toISOString takes comes out the same, years beyond 9999 and
  * before 1970 included; one it refuses (NaN) throws as it would.
  */
-const MAX_DATE_MS = 8.64e15;
-
 export function isoTimestamps(clock: () => number): () => string {
   let second = Number.NaN;
   let prefix = ''; // `YYYY-MM-DDTHH:MM:SS.`

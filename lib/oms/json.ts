@@ -48,7 +48,7 @@ export function numberText(value: unknown): string | undefined {
 /** A finite JS number from a JSON number, or undefined (missing, string, object, NaN, out of range). */
 export function finiteNumber(value: unknown): number | undefined {
   // A plain number is already the value its text reads as (Number(String(n)) is n for every finite double): no
-  // string is made for it. Three a listed task (its status and times), and V8 keeps each one in its number-to-string
+  // string is made for it. A listed task has three (its status and times), and V8 keeps each such string in its number-to-string
   // cache, which moves it to the old generation: about 3 MB of garbage a 100,000-task listing. -0 reads as 0.
   if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : undefined;
   const text = numberText(value);
