@@ -277,13 +277,17 @@ export function createHttp(options: HttpOptions = {}): Http {
         async ({ error, retryCount, options: opts }) => {
           const ex = exchangeOf(opts);
           const { request, path } = ex;
+          // After the run's deadline, no retry: ky does not know the deadline (see firstAttempt), so it ends here,
+          // before anything is told of the attempt. The request's own end (attempt) closes the attempt and reports
+          // it, once; an attempt that was still waiting behind the AK/SK probe sent nothing and tells nothing.
+          if (request.signal?.aborted) throw request.signal.reason;
           // The attempt ky gave up on (a timeout) is ended now, before the wait: its connection must not stay open
           // beside the next attempt (more than `concurrency` requests in flight at the server).
           await ex.abortAttempt?.(new DOMException('the attempt was given up', 'AbortError'));
           const status = isHTTPError(error) ? error.response.status : undefined;
-          // An attempt that got an answer has told the authenticator already (fetchOnce); only one that got none
-          // (a timeout or a lost connection before the headers) is reported as such, once.
-          if (ex.status === undefined && !(error instanceof BadAnswer)) request.auth?.answered?.(undefined);
+          // An attempt that got an answer has told the authenticator already (fetchOnce); only one that was sent and
+          // got none (a timeout or a lost connection before the headers) is reported as such, once.
+          if (ex.authorized && ex.status === undefined && !(error instanceof BadAnswer)) request.auth?.answered?.(undefined);
           const retryAfterMs = isHTTPError(error) ? parseRetryAfterMs(error.response.headers.get('retry-after'), Date.now()) : undefined;
           await wait(retryDelayMs(retryCount, policy, retryAfterMs), request.signal);
           // Told after the wait: a retry that the run's deadline cancelled is not reported as one.
