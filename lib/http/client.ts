@@ -5,7 +5,7 @@ import { types } from 'node:util';
 import { HttpError, RefusedHostError, TransportError } from './errors.js';
 import { HostAllowList } from './allowed-hosts.js';
 import type { RateBudget } from './rate-budget.js';
-import { DEFAULT_RETRY_POLICY, RETRY_STATUS_CODES, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, isRetryStatus, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Http, HttpRequest, HttpResponse } from './types.js';
 import { BadAnswer, readBody, readErrorBody } from './body.js';
 import { failureReason, toFinalError } from './error-translation.js';
@@ -41,7 +41,6 @@ export interface HttpOptions {
  * read, per request in flight (docs/behaviour.md, "Bodies are bounded").
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
 /** How long an error body may take: its code and message come in its first bytes, or not at all. */
 const ERROR_BODY_MS = 2000;
 /** An error body's read ends at least this long before ky's attempt timer would fire. */
@@ -244,12 +243,11 @@ export function createHttp(options: HttpOptions = {}): Http {
       // A timeout after a final status (ky's timer firing while a 401's body was read): final too, never retried.
       shouldRetry: (state) => {
         const status = isTimeoutError(state.error) ? exchanges.get((state.error as Error & { request: Request }).request)?.status : undefined;
-        if (status !== undefined && !RETRY_STATUS.has(status) && !(status >= 200 && status < 300)) return false;
-        return retry.shouldRetry?.(state);
+        if (status !== undefined && !(status >= 200 && status < 300) && !isRetryStatus(status)) return false;
+        return retry.shouldRetry!(state);
       },
     },
     timeout: policy.attemptTimeoutMs,
-    throwHttpErrors: true,
     // Never follow a redirect: fetch would re-send X-Auth-Token, X-Security-Token and an IAM password body to
     // whatever host the Location names, and count a redirected DELETE's 200 as our delete. A 3xx is a final answer.
     redirect: 'manual',

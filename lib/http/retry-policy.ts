@@ -27,7 +27,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  * 429 and every 5xx are worth another attempt (the HTTP wrapper retries them); 3xx, 400, 401, 403 and 404 never are
  * (the answer will not change).
  */
-export const RETRY_STATUS_CODES: readonly number[] = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+const RETRY_STATUS_CODES: readonly number[] = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 
 /**
  * Exponential backoff before jitter for the n-th retry (1-based): base, 2·base, 4·base, … capped at maxDelayMs.
@@ -65,27 +65,34 @@ export function retryDelayMs(
   return Math.max(backoff, asked);
 }
 
+const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
+
+/** Whether an answer with this status is worth another attempt (RETRY_STATUS_CODES). */
+export function isRetryStatus(status: number): boolean {
+  return RETRY_STATUS.has(status);
+}
+
 /**
  * The policy as ky retry options. ky runs the loop: the attempt limit, the per-attempt timeout, and which failures
  * are retried (429 and 5xx answers, timeouts, connection errors, and the bad 2xx answers the wrapper reports as
- * BadAnswer). ky's own wait is 0 and its Retry-After reading is off (no afterStatusCodes): the wrapper waits in its
- * beforeRetry hook (retryDelayMs), because ky lets `Retry-After: 0` remove all backoff. Anything else thrown while
- * preparing an attempt (an IAM failure while authorizing) is final.
+ * BadAnswer). ky's own wait is 0: the wrapper waits in its beforeRetry hook (retryDelayMs), because ky lets
+ * `Retry-After: 0` remove all backoff. Anything else thrown while preparing an attempt (an IAM failure while
+ * authorizing) is final.
+ *
+ * `shouldRetry` decides every case with true or false, so ky never reaches its own rules (statusCodes,
+ * afterStatusCodes and its Retry-After reading, retryOnTimeout, jitter), and those options are left out: ky merges
+ * and normalises every retry option it is given for every request.
  */
 export function kyRetryOptions(policy: RetryPolicy): RetryOptions {
   return {
     limit: policy.attempts - 1,
     methods: ['get', 'put', 'head', 'delete', 'options', 'post'],
-    statusCodes: [...RETRY_STATUS_CODES],
-    afterStatusCodes: [],
     delay: () => 0,
-    jitter: false,
-    retryOnTimeout: true,
     shouldRetry: ({ error }) => {
+      if (error.name === 'HTTPError') return isRetryStatus((error as Error & { response: Response }).response.status);
       // ky wraps what does not look like an Error of its own realm in a NonError; judge the original.
       const original = error.name === 'NonError' ? (error as Error & { value: unknown }).value : error;
-      if (error.name === 'HTTPError' || isNetworkError(original)) return undefined;
-      return error.name === 'TimeoutError' || error.name === 'BadAnswer';
+      return isNetworkError(original) || error.name === 'TimeoutError' || error.name === 'BadAnswer';
     },
   };
 }

@@ -1,4 +1,4 @@
-import { backoffDelayMs, isNetworkError, kyRetryOptions, parseRetryAfterMs, retryDelayMs, RETRY_STATUS_CODES, type RetryPolicy } from '../../lib/http/retry-policy.js';
+import { backoffDelayMs, isNetworkError, isRetryStatus, kyRetryOptions, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from '../../lib/http/retry-policy.js';
 
 const POLICY: RetryPolicy = { attempts: 4, attemptTimeoutMs: 300, baseDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 1500 };
 
@@ -26,34 +26,41 @@ describe('kyRetryOptions', () => {
     for (const method of ['get', 'put', 'delete', 'post']) expect(methods).toContain(method);
   });
 
-  it('retries 429 and every 5xx, never 3xx/400/401/403/404, and reads no Retry-After itself', () => {
-    const codes = options.statusCodes ?? [];
-    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(codes).toContain(status);
-    for (const status of [400, 401, 403, 404, 200, 204, 301, 302, 307, 308]) expect(codes).not.toContain(status);
-    expect(RETRY_STATUS_CODES).toEqual(codes);
-    expect(options.afterStatusCodes).toEqual([]);
+  const httpError = (status: number) => Object.assign(new Error(`Request failed with status code ${status}`), { name: 'HTTPError', response: new Response(null, { status }) });
+
+  it('retries 429 and every 5xx, never 3xx/400/401/403/404', async () => {
+    const shouldRetry = options.shouldRetry!;
+    for (const status of [429, 500, 501, 502, 503, 504, 599]) expect(await shouldRetry({ error: httpError(status), retryCount: 1 })).toBe(true);
+    for (const status of [400, 401, 403, 404, 409, 413, 200, 204, 301, 302, 307, 308]) expect(await shouldRetry({ error: httpError(status), retryCount: 1 })).toBe(false);
+    for (const status of [429, 500, 599]) expect(isRetryStatus(status)).toBe(true);
+    for (const status of [200, 308, 400, 403, 428, 430, 499, 600]) expect(isRetryStatus(status)).toBe(false);
   });
 
-  it('waits nothing itself (the wrapper waits retryDelayMs in its beforeRetry hook) and retries timeouts', () => {
+  it('waits nothing itself (the wrapper waits retryDelayMs in its beforeRetry hook)', () => {
     expect(options.delay!(1)).toBe(0);
     expect(options.delay!(5)).toBe(0);
-    expect(options.jitter).toBe(false);
-    expect(options.retryOnTimeout).toBe(true);
   });
 
-  it('shouldRetry: timeouts yes, network errors and HTTP errors by ky default, anything else never', async () => {
+  it('leaves ky none of its own rules: shouldRetry answers every case (no Retry-After reading, no jitter of its own)', () => {
+    // ky reaches statusCodes, afterStatusCodes (its Retry-After reading), retryOnTimeout and jitter only when
+    // shouldRetry answers neither true nor false; their defaults would then apply.
+    expect(Object.keys(options).sort()).toEqual(['delay', 'limit', 'methods', 'shouldRetry']);
+  });
+
+  it('shouldRetry: timeouts, network errors and bad answers yes, anything else never', async () => {
     const shouldRetry = options.shouldRetry!;
     const timeout = Object.assign(new Error('Request timed out'), { name: 'TimeoutError' });
     const network = new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
-    const http = Object.assign(new Error('Request failed with status code 503'), { name: 'HTTPError' });
     const ours = Object.assign(new Error('IAM said no'), { name: 'AuthError' });
     expect(await shouldRetry({ error: timeout, retryCount: 1 })).toBe(true);
-    expect(await shouldRetry({ error: network, retryCount: 1 })).toBeUndefined();
-    expect(await shouldRetry({ error: http, retryCount: 1 })).toBeUndefined();
+    expect(await shouldRetry({ error: network, retryCount: 1 })).toBe(true);
+    const wrapped = Object.assign(new Error('Non-error thrown'), { name: 'NonError', value: network });
+    expect(await shouldRetry({ error: wrapped, retryCount: 1 })).toBe(true);
     expect(await shouldRetry({ error: ours, retryCount: 1 })).toBe(false);
     const badAnswer = Object.assign(new Error('the answer was an HTML page'), { name: 'BadAnswer' });
     expect(await shouldRetry({ error: badAnswer, retryCount: 1 })).toBe(true);
     expect(await shouldRetry({ error: new RangeError('bad'), retryCount: 1 })).toBe(false);
+    expect(await shouldRetry({ error: new TypeError('x is not a function'), retryCount: 1 })).toBe(false);
   });
 });
 
