@@ -25,6 +25,7 @@ import { leftOutText, manifestChoices, policyChangeNotice, type Manifest } from 
 import { InputError, buildRequest, type RunChoices } from '../purge/request.js';
 import { createRunClient, type HttpCounters } from '../purge/runtime.js';
 import type { RunSummary } from '../purge/summary.js';
+import { collectListingGarbage } from './heap.js';
 
 /** A manifest that plans nothing: said as such (CLI exit 1, an invocation error), never "0 deleted". */
 export class EmptyManifest extends Error {
@@ -121,6 +122,11 @@ export async function prepareRun(setup: RunSetup): Promise<PreparedRun> {
     onOutcome: (target, candidate, outcome) => {
       archive?.onOutcome(target, candidate, outcome);
       hooks.onOutcome?.(target, candidate, outcome);
+    },
+    onProgress: (progress) => {
+      // The last listing is done: its garbage goes before selection, where the run's memory peaks.
+      if (progress.phase === 'list' && progress.done === progress.total) collectListingGarbage();
+      hooks.onProgress?.(progress);
     },
     closingFields: () => ({ http: { ...counters } }),
   };

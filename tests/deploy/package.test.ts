@@ -184,7 +184,7 @@ describe.each(STAGES)('stage %s', (stage) => {
       POWERTOOLS_SERVICE_NAME: 'oms-task-janitor',
       POWERTOOLS_METRICS_NAMESPACE: 'OmsTaskJanitor',
       POWERTOOLS_LOG_LEVEL: expected.logLevel,
-      NODE_OPTIONS: `--max-old-space-size=${stage === 'prod' ? 256 : 128} --max-semi-space-size=4`,
+      NODE_OPTIONS: `--max-old-space-size=${stage === 'prod' ? 256 : 128} --max-semi-space-size=4 --expose-gc`,
       OMS_JANITOR_ALLOWED_HOSTS: '', // no host beyond loopback and Huawei Cloud's API domains unless a stage says so
       REPORT_MODE: 'changes', // the stage param `report`, default changes
       REPORT_TOPIC: `oms-task-janitor-${stage}-reports`, // a name, completed into an ARN from the function's own

@@ -19,9 +19,9 @@ function run(args: string[], nodeOptions = '') {
 }
 
 describe('the CLI caps V8 heap for the commands that list', () => {
-  it.each(['purge', 'plan', 'apply'])('%s runs in a child with the old space at 512 MB and 4 MB semi-spaces; its exit status is the child\'s', (command) => {
+  it.each(['purge', 'plan', 'apply'])('%s runs in a child with the old space at 512 MB, 4 MB semi-spaces and gc() exposed; its exit status is the child\'s', (command) => {
     const r = run([command]); // no --policy: a usage error, exit 2, from the child
-    expect(r.flags).toEqual([[], ['--max-old-space-size=512', '--max-semi-space-size=4']]);
+    expect(r.flags).toEqual([[], ['--max-old-space-size=512', '--max-semi-space-size=4', '--expose-gc']]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--policy FILE is required/);
   });

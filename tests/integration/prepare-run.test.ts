@@ -62,4 +62,28 @@ describe('prepareRun', () => {
     await expect(prepareRun(base)).rejects.toThrow(/plan\.json: the manifest plans nothing to delete; the plan left out main \(task\): 3 refused .*: nothing was done/);
     expect(emu.stats.calls).toEqual({});
   });
+
+  it('collects garbage once a run, when the listing is done and before anything is deleted (when the process allows it)', async () => {
+    emu = await emulator({ projects: { [PROJECT]: [task('1', 4, 40 * DAY), task('2', 4, 40 * DAY)] } });
+    // Two kinds: two listings, and the collection after the second.
+    const p = policy(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n  - { name: groups, kind: taskGroup, statuses: [succeeded], olderThan: 30d }\n');
+    const seen: Array<{ calls: Record<string, number> }> = [];
+    const progress: string[] = [];
+    const global = globalThis as { gc?: () => void };
+    global.gc = () => void seen.push({ calls: { ...emu.stats.calls } });
+    try {
+      const { base } = setup(p, { hooks: () => ({ onProgress: ({ phase, done, total }) => void progress.push(`${phase} ${done}/${total}`) }) });
+      const { summary } = await (await prepareRun(base)).execute();
+      expect(summary.totals.deleted).toBe(2);
+    } finally {
+      delete global.gc;
+    }
+    // Once, with the listing's requests made and no delete sent; the entry point's own progress hook still told.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.calls.list).toBeGreaterThan(0);
+    expect(seen[0]!.calls['taskGroup.list']).toBeGreaterThan(0);
+    expect(seen[0]!.calls.delete ?? 0).toBe(0);
+    expect(emu.stats.calls.delete).toBe(2);
+    expect(progress).toEqual(['list 1/2', 'list 2/2', 'purge 1/2', 'purge 2/2']);
+  });
 });
