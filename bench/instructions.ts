@@ -3,9 +3,11 @@
  * ky loop of bench/run.ts, with the network replaced by recorded answers, each run under `valgrind --tool=cachegrind`
  * with W and with W + K rounds; the difference over K rounds is what one round costs (W warm-up rounds, so that the
  * JIT's own work is mostly done). Timing on a shared machine
- * varies by 10-15% from run to run; these counts vary by about 1.5%, so a change of a few percent can be told apart
- * (one comparison takes a few minutes). Every thread is counted (GC helpers included), as process CPU time is; the
- * answers come from memory, so the figure is the client's own work without the sockets'.
+ * varies by 10-15% from run to run; these counts usually repeat within 2-3% (one comparison takes a few minutes), but
+ * now and then a run lands far off: the same code counted 794k and 1,000k a request in two runs, as the JIT and the
+ * young generation's size settle differently. Run each side at least twice and trust a difference only when the
+ * runs of each side agree. Every thread is counted (GC helpers included), as process CPU time is; the answers come
+ * from memory, so the figure is the client's own work without the sockets'.
  * Compare commits with it (the same script on each): the absolute ratio to the bare loop moves with what the JIT
  * decides, by more than the run-to-run noise.
  *   npx tsx bench/instructions.ts [--rounds K] [--warmup W] [--auth token|aksk] [--only ours|bare]
