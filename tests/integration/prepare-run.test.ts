@@ -69,14 +69,18 @@ describe('prepareRun', () => {
     const p = policy(emu, 'rules:\n  - { name: failed, statuses: [failed], olderThan: 30d }\n  - { name: groups, kind: taskGroup, statuses: [succeeded], olderThan: 30d }\n');
     const seen: Array<{ calls: Record<string, number> }> = [];
     const progress: string[] = [];
+    // A test file run earlier in the same worker may have exposed V8's own gc (v8.setFlagsFromString('--expose-gc')):
+    // then the property cannot be deleted, and is put back as it was.
     const global = globalThis as { gc?: () => void };
+    const own = Object.hasOwn(global, 'gc') ? global.gc : undefined;
     global.gc = () => void seen.push({ calls: { ...emu.stats.calls } });
     try {
       const { base } = setup(p, { hooks: () => ({ onProgress: ({ phase, done, total }) => void progress.push(`${phase} ${done}/${total}`) }) });
       const { summary } = await (await prepareRun(base)).execute();
       expect(summary.totals.deleted).toBe(2);
     } finally {
-      delete global.gc;
+      if (own) global.gc = own;
+      else delete global.gc;
     }
     // Once, with the listing's requests made and no delete sent; the entry point's own progress hook still told.
     expect(seen).toHaveLength(1);
