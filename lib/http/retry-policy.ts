@@ -27,7 +27,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  * 429 and every 5xx are worth another attempt (the HTTP wrapper retries them); 3xx, 400, 401, 403 and 404 never are
  * (the answer will not change).
  */
-const RETRY_STATUS_CODES: readonly number[] = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+const RETRY_STATUS: ReadonlySet<number> = new Set([429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]);
+
+/** Whether an answer with this status is worth another attempt (RETRY_STATUS). */
+export function isRetryStatus(status: number): boolean {
+  return RETRY_STATUS.has(status);
+}
 
 /**
  * Exponential backoff before jitter for the n-th retry (1-based): base, 2·base, 4·base, … capped at maxDelayMs.
@@ -63,13 +68,6 @@ export function retryDelayMs(
   const backoff = random() * backoffDelayMs(retry, policy);
   const asked = retryAfterMs !== undefined && retryAfterMs > 0 ? Math.min(retryAfterMs, policy.maxRetryAfterMs) : 0;
   return Math.max(backoff, asked);
-}
-
-const RETRY_STATUS: ReadonlySet<number> = new Set(RETRY_STATUS_CODES);
-
-/** Whether an answer with this status is worth another attempt (RETRY_STATUS_CODES). */
-export function isRetryStatus(status: number): boolean {
-  return RETRY_STATUS.has(status);
 }
 
 /**
