@@ -54,21 +54,34 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
   };
 
   function sign(request: Request, projectId: string, body: string | Uint8Array): void {
+    // Every Headers call validates and normalises (about a microsecond each): the headers this function sets are
+    // signed from the values it set (the signer trims them as the header normalisation would), and only
+    // content-type is read back. A retried attempt may carry the last attempt's headers: each is set again, and the
+    // Authorization header is replaced at the end.
     const headers = request.headers;
-    headers.set('X-Sdk-Date', sdkDate(clock()));
+    const date = sdkDate(clock());
+    headers.set('X-Sdk-Date', date);
     // An empty projectId means a call outside any project (the HTTP layer passes ''): no header, not signed.
     if (projectId !== '') headers.set('X-Project-Id', projectId);
     else headers.delete('X-Project-Id');
     if (securityToken !== undefined) headers.set('X-Security-Token', securityToken);
-    headers.delete('Authorization');
     // fetch sends Host itself, with the port when it is not the scheme's default; URL.host has exactly that form.
     const url = new URL(request.url); // parsed once: its host here, its path and query for the signature
-    const toSign: Record<string, string> = { host: url.host };
+    const toSign: Record<string, string> = { host: url.host, 'x-sdk-date': date };
     const names = ['host', 'x-sdk-date'];
-    if (projectId !== '') names.push('x-project-id');
-    if (securityToken !== undefined) names.push('x-security-token');
-    if (headers.has('content-type')) names.push('content-type');
-    for (const name of names.slice(1)) toSign[name] = headers.get(name) ?? '';
+    if (projectId !== '') {
+      names.push('x-project-id');
+      toSign['x-project-id'] = projectId;
+    }
+    if (securityToken !== undefined) {
+      names.push('x-security-token');
+      toSign['x-security-token'] = securityToken;
+    }
+    const contentType = headers.get('content-type');
+    if (contentType !== null) {
+      names.push('content-type');
+      toSign['content-type'] = contentType;
+    }
     const { authorization } = signRequest({ method: request.method, url, headers: toSign, body }, signing, names);
     headers.set('Authorization', authorization);
   }

@@ -64,6 +64,30 @@ describe('akskAuthenticator', () => {
     expect(request.headers.get('authorization')).not.toBe(first);
   });
 
+  it('signs what is sent: the old headers of a retried attempt are replaced, values as the header normalises them', async () => {
+    // The signed values are the ones set, trimmed by the signer as Headers trims them: a token with spaces around it
+    // is sent and signed without them.
+    const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1', securityToken: ' STS\t' }, () => T);
+    const request = new Request('https://h.example/v2/p1/tasks/1', {
+      method: 'DELETE',
+      headers: { Authorization: 'SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host, Signature=0', 'X-Project-Id': 'p0', 'X-Sdk-Date': '20200101T000000Z' },
+    });
+    await auth.authorize(request, 'p1');
+    expect(request.headers.get('x-security-token')).toBe('STS');
+    expect(request.headers.get('x-project-id')).toBe('p1');
+    const canonical = [
+      'DELETE',
+      '/v2/p1/tasks/1/',
+      '',
+      `host:h.example\nx-project-id:p1\nx-sdk-date:${DATE}\nx-security-token:STS\n`,
+      'host;x-project-id;x-sdk-date;x-security-token',
+      hex(''),
+    ].join('\n');
+    expect(request.headers.get('authorization')).toBe(
+      `SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host;x-project-id;x-sdk-date;x-security-token, Signature=${sign(canonical, 'SK1')}`,
+    );
+  });
+
   it('an empty project id sends and signs no X-Project-Id', async () => {
     const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
     const request = new Request('https://h.example/v3/x');
