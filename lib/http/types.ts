@@ -37,10 +37,8 @@ export interface HttpResponse {
   headers: Headers;
   /** The whole body as text; '' when the request had a `parse` (the text is not kept past the attempt). */
   body: string;
-  /** What the request's `parse` made of the body; undefined without one. */
+  /** What the request's `parse` made of the body; undefined without one. (An error's X-Request-Id is on the HttpError.) */
   value?: unknown;
-  /** X-Request-Id of the answer, if sent. */
-  requestId?: string;
 }
 
 export interface Http {
