@@ -12,14 +12,13 @@ export function feed<T>(items: readonly T[], limiter: LimitFunction, ahead: numb
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const pump = (): void => {
-    while (next < items.length && limiter.pendingCount < ahead) {
-      const item = items[next++] as T;
-      void work(item).then(() => {
-        settled += 1;
-        if (settled === items.length) resolveDone();
-        else pump();
-      });
-    }
+    while (next < items.length && limiter.pendingCount < ahead) void work(items[next++] as T).then(onSettled);
+  };
+  // One function for every item's end, not a closure each (a run may start 100,000).
+  const onSettled = (): void => {
+    settled += 1;
+    if (settled === items.length) resolveDone();
+    else pump();
   };
   if (items.length === 0) resolveDone();
   else pump();
