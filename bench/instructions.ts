@@ -2,15 +2,16 @@
  * Instructions a request, counted by valgrind (on purpose, never in the test suite): a 3,000-delete purge and the bare
  * ky loop of bench/run.ts, with the network replaced by recorded answers, each run under `valgrind --tool=cachegrind`
  * with W and with W + K rounds; the difference over K rounds is what one round costs (W warm-up rounds, so that the
- * JIT's own work is mostly done). Timing on a shared machine
- * varies by 10-15% from run to run; these counts usually repeat within 2-3% (one comparison takes a few minutes), but
- * now and then a run lands far off: the same code counted 794k and 1,000k a request in two runs, as the JIT and the
- * young generation's size settle differently. Run each side at least twice and trust a difference only when the
- * runs of each side agree. Every thread is counted (GC helpers included), as process CPU time is; the answers come
- * from memory, so the figure is the client's own work without the sockets'.
- * Compare commits with it (the same script on each): the absolute ratio to the bare loop moves with what the JIT
- * decides, by more than the run-to-run noise.
- *   npx tsx bench/instructions.ts [--rounds K] [--warmup W] [--auth token|aksk] [--only ours|bare]
+ * JIT's own work is mostly done). Node runs with V8's `--predictable` (`--v8` replaces it): garbage collection and
+ * compilation on the main thread, fixed seeds. Without it the same code counted 794k and 1,000k a request in two
+ * runs, as the JIT and the young generation's size settled differently; with it, three runs counted 629k, 633k and
+ * 643k. Counts still move by a few percent when the machine is busy (two counts at once, or a benchmark beside them):
+ * compare the two sides under the same conditions, each at least twice. Every thread's work is counted, as process
+ * CPU time is; the answers come from memory, so the figure is the client's own work without the sockets'.
+ * Instructions are not time: a JSON parse's instructions are cheap ones, and what costs time without many
+ * instructions (memory the garbage collector copies, system calls) hardly shows. Compare commits with it (the same
+ * script on each); judge by bench/run.ts.
+ *   npx tsx bench/instructions.ts [--rounds K] [--warmup W] [--auth token|aksk] [--only ours|bare] [--v8=FLAGS]
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ async function bareLoop(url: string): Promise<void> {
   await Promise.all(ids.map((id) => limit(() => ky.delete(`${url}/v2/${BENCH_PROJECT}/tasks/${id}`, { headers: { 'X-Auth-Token': BENCH_TOKEN } }).then((r) => r.arrayBuffer()))));
 }
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, warmup: { type: 'string', default: '2' }, auth: { type: 'string', default: 'token' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, warmup: { type: 'string', default: '2' }, auth: { type: 'string', default: 'token' }, only: { type: 'string' }, v8: { type: 'string', default: '--predictable' } } });
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   process.stderr.write('valgrind is not installed: this benchmark counts instructions with valgrind --tool=cachegrind\n');
   process.exit(1);
@@ -89,7 +90,7 @@ const self = fileURLToPath(import.meta.url);
 /** Instructions of one process running `rounds` rounds, and the requests a round sent. */
 async function count(mode: 'ours' | 'bare', rounds: number): Promise<{ instructions: number; requests: number }> {
   const env = { ...process.env, OMS_JANITOR_IR_CHILD: JSON.stringify({ file, mode, auth: values.auth, rounds }) };
-  const { stdout, stderr } = await run('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, '--import', 'tsx', self], { env, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout, stderr } = await run('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, ...values.v8.split(' ').filter(Boolean), '--import', 'tsx', self], { env, maxBuffer: 64 * 1024 * 1024 });
   const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr)?.[1];
   const requests = /REQUESTS (\d+)/.exec(stdout)?.[1];
   if (refs === undefined || requests === undefined) throw new Error(`valgrind run failed:\n${stderr.slice(-2000)}`);
