@@ -31,6 +31,8 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
       try {
         sign(request, projectId, request.body === null ? '' : await bodyBytes(request));
       } catch (error) {
+        // Nothing is sent now; still, no earlier attempt's signature stays on the Request beside a new X-Sdk-Date.
+        request.headers.delete('Authorization');
         gate.release(); // nothing was sent: let another request be the probe
         throw error;
       }
@@ -55,8 +57,9 @@ export function akskAuthenticator(credentials: Omit<AkSkCredentials, 'type'>, cl
 
   function sign(request: Request, projectId: string, body: string | Uint8Array): void {
     // Every Headers call validates and normalises (about a microsecond each): the headers this function sets are
-    // signed from the values it set (the signer trims them as the header normalisation would), and only
-    // content-type is read back. A retried attempt may carry the last attempt's headers: each is set again, and the
+    // signed from the values it set, and only content-type is read back. The signer trims each value, and what
+    // Headers strips from a value (spaces, tabs, CR, LF at either end) is a part of what trim() removes: the same
+    // signature either way. A retried attempt may carry the last attempt's headers: each is set again, and the
     // Authorization header is replaced at the end.
     const headers = request.headers;
     const date = sdkDate(clock());

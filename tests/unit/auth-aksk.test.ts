@@ -90,7 +90,8 @@ describe('akskAuthenticator', () => {
 
   it('an empty project id sends and signs no X-Project-Id', async () => {
     const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
-    const request = new Request('https://h.example/v3/x');
+    // A retried attempt carries the last one's headers: an X-Project-Id left there is removed, not sent unsigned.
+    const request = new Request('https://h.example/v3/x', { headers: { 'X-Project-Id': 'p0' } });
     await auth.authorize(request, '');
     expect(request.headers.has('x-project-id')).toBe(false);
     expect(request.headers.get('authorization')).toContain('SignedHeaders=host;x-sdk-date,');
@@ -120,8 +121,11 @@ describe('akskAuthenticator', () => {
   it('a probe that fails before it is sent lets the next request be the probe (no request waits forever)', async () => {
     const auth = akskAuthenticator({ ak: 'AK1', sk: 'SK1' }, () => T);
     const broken = new ReadableStream({ start: (c) => c.error(new Error('body unreadable')) });
-    const bad = new Request('https://h.example/v2/p1/tasks/1/stop', { method: 'POST', body: broken, duplex: 'half' } as RequestInit);
+    // As a retried attempt would, it carries the last attempt's signature: not left on it.
+    const headers = { Authorization: 'SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host, Signature=0' };
+    const bad = new Request('https://h.example/v2/p1/tasks/1/stop', { method: 'POST', body: broken, duplex: 'half', headers } as RequestInit);
     await expect(auth.authorize(bad, 'p1')).rejects.toThrow(/body unreadable/);
+    expect(bad.headers.has('authorization')).toBe(false);
     const next = new Request('https://h.example/v2/p1/tasks');
     await auth.authorize(next, 'p1');
     expect(next.headers.get('authorization')).toMatch(/^SDK-HMAC-SHA256 /);
