@@ -31,13 +31,13 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
 }
 
-/** A final answer with a 2xx status. Non-2xx answers become an HttpError. */
+/** A final answer with a 2xx status. Non-2xx answers become an HttpError (which carries the answer's X-Request-Id). */
 export interface HttpResponse {
   status: number;
   headers: Headers;
   /** The whole body as text; '' when the request had a `parse` (the text is not kept past the attempt). */
   body: string;
-  /** What the request's `parse` made of the body; undefined without one. (An error's X-Request-Id is on the HttpError.) */
+  /** What the request's `parse` made of the body; undefined without one. */
   value?: unknown;
 }
 
